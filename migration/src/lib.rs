@@ -1,0 +1,26 @@
+//! Schema changes of Semasocial, applied in order. Only schema lives here.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_users;
+mod m20261123_000002_create_profiles;
+mod m20261123_000003_create_refresh_tokens;
+mod m20261123_000004_create_agent_tokens;
+mod m20261123_000005_create_organizations;
+mod m20261123_000006_create_activities;
+
+/// Runs every migration of the service.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_profiles::Migration),
+            Box::new(m20261123_000003_create_refresh_tokens::Migration),
+            Box::new(m20261123_000004_create_agent_tokens::Migration),
+            Box::new(m20261123_000005_create_organizations::Migration),
+            Box::new(m20261123_000006_create_activities::Migration),
+        ]
+    }
+}

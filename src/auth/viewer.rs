@@ -1,0 +1,154 @@
+//! Who is calling: nobody, a user, or an agent acting with its API token.
+use chrono::Duration;
+use entity::{agent_token, profile};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::token::{AGENT_TOKEN_PREFIX, token_hash};
+use crate::{
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// A permission an agent token carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentScope {
+    /// Read offered and assigned tasks.
+    TasksRead,
+    /// Claim and submit tasks.
+    TasksWrite,
+    /// Edit the agent's own profile.
+    ProfileWrite,
+}
+
+impl AgentScope {
+    /// Every scope.
+    pub const ALL: [AgentScope; 3] = [Self::TasksRead, Self::TasksWrite, Self::ProfileWrite];
+
+    /// Stored name of the scope.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TasksRead => "tasks:read",
+            Self::TasksWrite => "tasks:write",
+            Self::ProfileWrite => "profile:write",
+        }
+    }
+
+    /// Parses a stored scope name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+
+    /// Parses a space-separated scope list, ignoring unknown names.
+    pub fn parse_list(s: &str) -> Vec<Self> {
+        s.split_whitespace().filter_map(Self::parse).collect()
+    }
+}
+
+/// The caller of one request.
+#[derive(Clone, Debug, Default)]
+pub enum Viewer {
+    /// No credentials.
+    #[default]
+    Anonymous,
+    /// A logged-in user acting through its person profile.
+    User {
+        /// Account id.
+        user_id: Uuid,
+        /// Person profile id.
+        profile_id: Uuid,
+    },
+    /// An agent acting with its API token.
+    Agent {
+        /// The agent's profile id.
+        agent_id: Uuid,
+        /// The user operating the agent.
+        operator_user_id: Uuid,
+        /// The token used.
+        token_id: Uuid,
+        /// What the token allows.
+        scopes: Vec<AgentScope>,
+    },
+}
+
+impl Viewer {
+    /// The profile acting: the person's or the agent's.
+    pub fn profile_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Anonymous => None,
+            Self::User { profile_id, .. } => Some(*profile_id),
+            Self::Agent { agent_id, .. } => Some(*agent_id),
+        }
+    }
+
+    /// The account acting (an agent's operator for agents).
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Anonymous => None,
+            Self::User { user_id, .. } => Some(*user_id),
+            Self::Agent { operator_user_id, .. } => Some(*operator_user_id),
+        }
+    }
+
+    /// Requires a logged-in person; agents are refused. Returns (user id, profile id).
+    pub fn require_user(&self) -> AppResult<(Uuid, Uuid)> {
+        match self {
+            Self::User { user_id, profile_id } => Ok((*user_id, *profile_id)),
+            Self::Anonymous => Err(AppError::Unauthenticated("authentication required".into())),
+            Self::Agent { .. } => Err(AppError::forbidden("agents cannot do this; sign in as the operator")),
+        }
+    }
+
+    /// Requires any caller with a profile; agents need `scope`.
+    pub fn require_profile(&self, scope: AgentScope) -> AppResult<Uuid> {
+        match self {
+            Self::Anonymous => Err(AppError::Unauthenticated("authentication required".into())),
+            Self::Agent { scopes, .. } if !scopes.contains(&scope) => {
+                Err(AppError::forbidden(format!("agent token lacks the {} scope", scope.as_str())))
+            }
+            _ => self.profile_id().ok_or_else(|| AppError::Unauthenticated("authentication required".into())),
+        }
+    }
+
+    /// Requires any authenticated caller and returns its profile id.
+    pub fn require_any(&self) -> AppResult<Uuid> {
+        self.profile_id().ok_or_else(|| AppError::Unauthenticated("authentication required".into()))
+    }
+}
+
+/// Resolves the bearer token of a request into a viewer. A bad token is an error, not anonymous.
+pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> AppResult<Viewer> {
+    let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(Viewer::Anonymous);
+    };
+    if token.starts_with(AGENT_TOKEN_PREFIX) {
+        return authenticate_agent(state, token).await;
+    }
+    let claims = state.keys.verify_access(token, state.clock.now())?;
+    Ok(Viewer::User { user_id: claims.sub, profile_id: claims.pid })
+}
+
+async fn authenticate_agent(state: &AppState, token: &str) -> AppResult<Viewer> {
+    let invalid = || AppError::Unauthenticated("invalid agent token".into());
+    let (row, agent) = agent_token::Entity::find()
+        .filter(agent_token::Column::TokenHash.eq(token_hash(token)))
+        .filter(agent_token::Column::RevokedAt.is_null())
+        .find_also_related(profile::Entity)
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let operator_user_id = agent.and_then(|a| a.operator_user_id).ok_or_else(invalid)?;
+    let now = state.clock.now();
+    // Record use at most once a minute, so reads stay reads.
+    if row.last_used_at.is_none_or(|t| now - t > Duration::minutes(1)) {
+        let mut active: agent_token::ActiveModel = row.clone().into();
+        active.last_used_at = Set(Some(now));
+        active.update(&state.db).await?;
+    }
+    Ok(Viewer::Agent {
+        agent_id: row.agent_profile_id,
+        operator_user_id,
+        token_id: row.id,
+        scopes: AgentScope::parse_list(&row.scopes),
+    })
+}

@@ -1,0 +1,35 @@
+//! The command line: `serve` (default), `migrate`, `export-schema`, `seed-demo`.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigArgs;
+
+/// Semasocial API server.
+#[derive(Parser, Debug)]
+#[command(name = "semasocial", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Configuration (flags or environment variables).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run migrations, then serve HTTP and WebSocket.
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Write the served GraphQL schema (SDL).
+    ExportSchema {
+        /// Output file.
+        #[arg(long, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+    /// Fill the database with demo people, agents and organizations.
+    SeedDemo,
+}

@@ -1,0 +1,255 @@
+//! Typed configuration from environment variables and flags. Passed around, never global.
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+/// Where the service runs; production refuses unsafe defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AppEnv {
+    /// Local development (the default).
+    Development,
+    /// Automated tests.
+    Test,
+    /// Real deployment: needs an explicit `JWT_SECRET`, hides field suggestions.
+    Production,
+}
+
+/// A secret value whose `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret string.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Flags and environment variables, as clap reads them.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// Database URL; defaults to a SQLite file under the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Redis URL; without it events stay in-process and limits in memory.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind_addr: SocketAddr,
+    /// Secret for signing access tokens.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// development, test or production.
+    #[arg(long, env = "APP_ENV", value_enum, default_value = "development")]
+    pub app_env: AppEnv,
+    /// Directory for the SQLite file and the generated development secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+    /// argon2 memory cost in KiB (production default 19456).
+    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// argon2 iterations (production default 2).
+    #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// Failed-or-not login attempts allowed per email and window.
+    #[arg(long, env = "LOGIN_RATE_LIMIT", default_value_t = 10)]
+    pub login_rate_limit: u32,
+    /// Mutations allowed per caller and minute.
+    #[arg(long, env = "MUTATION_RATE_LIMIT", default_value_t = 120)]
+    pub mutation_rate_limit: u32,
+}
+
+/// argon2id cost parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct HashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Time cost.
+    pub iterations: u32,
+}
+
+/// GraphQL and HTTP limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Maximum query depth.
+    pub max_depth: usize,
+    /// Maximum query complexity.
+    pub max_complexity: usize,
+    /// Maximum operations in one batched request.
+    pub max_batch: usize,
+    /// Maximum request body in bytes.
+    pub max_body_bytes: usize,
+    /// Largest page a connection returns.
+    pub max_page_size: usize,
+    /// Page size when `first` is not given.
+    pub default_page_size: usize,
+    /// Login attempts per email per window.
+    pub login_attempts: u32,
+    /// Window of the login limit.
+    pub login_window: Duration,
+    /// Mutations per caller per minute.
+    pub mutations_per_minute: u32,
+}
+
+/// Resolved configuration of one server process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Database URL (may hold a password: never log it whole).
+    pub database_url: Secret,
+    /// Redis URL, when Redis is used.
+    pub redis_url: Option<Secret>,
+    /// Listen address; port 0 picks a free port.
+    pub bind_addr: SocketAddr,
+    /// Access-token signing secret.
+    pub jwt_secret: Secret,
+    /// Environment.
+    pub app_env: AppEnv,
+    /// Lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_token_ttl: Duration,
+    /// Password hashing cost.
+    pub hashing: HashingConfig,
+    /// Request limits.
+    pub limits: Limits,
+    /// JSON logs.
+    pub log_json: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 1_000,
+            max_batch: 10,
+            max_body_bytes: 256 * 1024,
+            max_page_size: 50,
+            default_page_size: 20,
+            login_attempts: 10,
+            login_window: Duration::from_secs(15 * 60),
+            mutations_per_minute: 120,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the database and the secret.
+    pub fn new(database_url: impl Into<String>, jwt_secret: impl Into<String>) -> Self {
+        Self {
+            database_url: Secret::new(database_url),
+            redis_url: None,
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            jwt_secret: Secret::new(jwt_secret),
+            app_env: AppEnv::Development,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            hashing: HashingConfig { memory_kib: 19_456, iterations: 2 },
+            limits: Limits::default(),
+            log_json: false,
+        }
+    }
+
+    /// Resolves flags and environment into a configuration, creating the data directory and
+    /// the development secret when needed.
+    pub fn from_args(args: ConfigArgs) -> anyhow::Result<Self> {
+        let needs_data_dir = args.database_url.is_none()
+            || (args.jwt_secret.is_none() && args.app_env != AppEnv::Production);
+        if needs_data_dir {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+        }
+        let database_url = match args.database_url {
+            Some(url) => url,
+            None => format!("sqlite://{}?mode=rwc", args.data_dir.join("semasocial.db").display()),
+        };
+        let jwt_secret = match (args.jwt_secret, args.app_env) {
+            (Some(secret), _) if secret.len() >= 32 => secret,
+            (Some(_), _) => bail!("JWT_SECRET must be at least 32 characters"),
+            (None, AppEnv::Production) => bail!("APP_ENV=production requires JWT_SECRET"),
+            (None, _) => development_secret(&args.data_dir)?,
+        };
+        let mut config = Self::new(database_url, jwt_secret);
+        config.redis_url = args.redis_url.filter(|u| !u.is_empty()).map(Secret::new);
+        config.bind_addr = args.bind_addr;
+        config.app_env = args.app_env;
+        config.log_json = args.log_json;
+        config.hashing = HashingConfig {
+            memory_kib: args.argon2_memory_kib,
+            iterations: args.argon2_iterations,
+        };
+        config.limits.login_attempts = args.login_rate_limit;
+        config.limits.mutations_per_minute = args.mutation_rate_limit;
+        Ok(config)
+    }
+
+    /// The database URL without credentials, for logs.
+    pub fn database_display(&self) -> String {
+        redact_url(self.database_url.expose())
+    }
+
+    /// True when this configuration talks to PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.expose().starts_with("postgres")
+    }
+}
+
+/// Reads the development JWT secret from the data directory, generating it on first use.
+fn development_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let secret = crate::auth::token::random_token(48);
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+/// Removes `user:password@` from a URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://[redacted]@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_removed_from_urls() {
+        assert_eq!(
+            redact_url("postgres://u:pw@localhost:5432/db"),
+            "postgres://[redacted]@localhost:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let config = Config::new("postgres://u:hunter2@h/db", "s".repeat(40));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains(&"s".repeat(40)));
+    }
+}

@@ -1,0 +1,71 @@
+//! The GraphQL schema: one query, mutation and subscription object per area, merged at the root.
+mod error;
+mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod subscription;
+pub mod types;
+
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+
+pub use error::{GqlError, GqlResult, to_server_error};
+pub use loaders::Loaders;
+
+use crate::{auth::Viewer, config::AppEnv, state::AppState};
+
+/// Root query object.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::AccountQuery, query::ProfileQuery, query::OrganizationQuery);
+
+/// Root mutation object.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    mutation::AccountMutation,
+    mutation::ProfileMutation,
+    mutation::AgentMutation,
+    mutation::OrganizationMutation,
+);
+
+/// Root subscription object.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(subscription::OrganizationSubscription);
+
+/// The served schema type.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Builds the schema with its limits; the state is schema data.
+pub fn build_schema(state: AppState) -> AppSchema {
+    let limits = state.config.limits;
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(8);
+    if state.config.app_env == AppEnv::Production {
+        builder = builder.disable_suggestions();
+    }
+    builder.data(state).finish()
+}
+
+/// The SDL of the schema, as written to `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .finish()
+        .sdl()
+}
+
+/// The shared state of the process.
+pub(crate) fn state<'a>(ctx: &Context<'a>) -> GqlResult<&'a AppState> {
+    ctx.data::<AppState>().map_err(|_| GqlError::internal("state missing from schema data"))
+}
+
+/// The caller of this request (anonymous when no viewer was attached).
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// The per-request data loaders.
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> GqlResult<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| GqlError::internal("loaders missing from request data"))
+}

@@ -1,0 +1,103 @@
+//! Live updates over WebSocket. Every stream checks what its subscriber may see.
+use async_graphql::{Context, ID, Json, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use tokio_stream_compat::broadcast_stream;
+
+use super::{GqlResult, state, types::parse_id, viewer};
+use crate::{
+    domain::{self, activity::organization_topic},
+    error::AppError,
+    events::DomainEvent,
+};
+
+/// A committed change, as subscribers see it.
+#[derive(SimpleObject, Clone)]
+pub struct ActivityEvent {
+    /// Ordered id of the activity record.
+    pub id: ID,
+    /// What happened, e.g. `organization.member_added`.
+    pub action: String,
+    /// Kind of the changed thing.
+    pub subject_type: String,
+    /// Id of the changed thing.
+    pub subject_id: ID,
+    /// Profile that acted.
+    pub actor_profile_id: Option<ID>,
+    /// State after the change.
+    pub after: Option<Json<serde_json::Value>>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<DomainEvent> for ActivityEvent {
+    fn from(e: DomainEvent) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            action: e.action,
+            subject_type: e.subject_type,
+            subject_id: ID(e.subject_id.to_string()),
+            actor_profile_id: e.actor_profile_id.map(|p| ID(p.to_string())),
+            after: e.after.map(Json),
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
+/// Subscriptions about organizations.
+#[derive(Default)]
+pub struct OrganizationSubscription;
+
+#[Subscription]
+impl OrganizationSubscription {
+    /// Changes to an organization and its members, for its members. The stream ends when
+    /// the subscriber is removed from the organization.
+    async fn organization_activity(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = ActivityEvent> + use<>> {
+        Ok(Self::activity_stream(ctx, organization_id).await?)
+    }
+}
+
+impl OrganizationSubscription {
+    async fn activity_stream(ctx: &Context<'_>, organization_id: ID) -> GqlResult<impl Stream<Item = ActivityEvent> + use<>> {
+        let state = state(ctx)?;
+        let org = parse_id(&organization_id, "organizationId")?;
+        let me = viewer(ctx).require_any()?;
+        if domain::organization::role_of(&state.db, org, me).await?.is_none() {
+            return Err(AppError::forbidden("only members follow an organization's activity").into());
+        }
+        let topic = organization_topic(org);
+        let me_str = me;
+        let events = broadcast_stream(state.bus.subscribe())
+            .filter(move |e| std::future::ready(e.topic == topic))
+            .take_while(move |e| {
+                let removed = e.action == "organization.member_removed" && e.subject_id == me_str;
+                std::future::ready(!removed)
+            })
+            .map(ActivityEvent::from);
+        Ok(events)
+    }
+}
+
+/// Turns a broadcast receiver into a stream, skipping over lag gaps (logged).
+mod tokio_stream_compat {
+    use futures_util::Stream;
+    use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+    use crate::events::DomainEvent;
+
+    pub fn broadcast_stream(receiver: Receiver<DomainEvent>) -> impl Stream<Item = DomainEvent> {
+        futures_util::stream::unfold(receiver, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => return Some((event, rx)),
+                    Err(RecvError::Lagged(n)) => tracing::warn!(skipped = n, "subscriber lagged behind the event bus"),
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! The caller's own view (`me`) and what login hands out.
+use async_graphql::{Context, Object};
+use chrono::{DateTime, Utc};
+
+use super::{organization::OrganizationMember, profile::Profile};
+use crate::{
+    auth::Viewer,
+    domain::{self, account::Session},
+    error::AppError,
+    graphql::{GqlResult, state},
+};
+
+/// The authenticated caller: a person, or an agent using its token.
+pub struct Me(pub Viewer);
+
+#[Object]
+impl Me {
+    /// The acting profile (the person's, or the agent's).
+    async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let id = self.0.require_any()?;
+        let profile = domain::profile::by_id(&state(ctx)?.db, id).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(profile))
+    }
+    /// The account email (null for agents).
+    async fn email(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
+        let Viewer::User { user_id, .. } = &self.0 else { return Ok(None) };
+        Ok(domain::account::find_user(&state(ctx)?.db, *user_id).await?.map(|u| u.email))
+    }
+    /// True when the caller is an agent using an API token.
+    async fn is_agent(&self) -> bool {
+        matches!(self.0, Viewer::Agent { .. })
+    }
+    /// Agents this person operates (empty for agents).
+    async fn agents(&self, ctx: &Context<'_>) -> GqlResult<Vec<Profile>> {
+        let Viewer::User { user_id, .. } = &self.0 else { return Ok(Vec::new()) };
+        let agents = domain::agent::operated_by(&state(ctx)?.db, *user_id).await?;
+        Ok(agents.into_iter().map(Profile).collect())
+    }
+    /// Organizations this person belongs to, with the role held.
+    async fn organizations(&self, ctx: &Context<'_>) -> GqlResult<Vec<OrganizationMember>> {
+        let Viewer::User { profile_id, .. } = &self.0 else { return Ok(Vec::new()) };
+        let rows = domain::organization::memberships_of(&state(ctx)?.db, *profile_id).await?;
+        Ok(rows.into_iter().map(|(m, _)| OrganizationMember(m)).collect())
+    }
+}
+
+/// Tokens for a signed-in session.
+pub struct AuthPayload(pub Session);
+
+#[Object]
+impl AuthPayload {
+    /// JWT for the `Authorization: Bearer` header; short-lived.
+    async fn access_token(&self) -> &str {
+        &self.0.access_token
+    }
+    /// When the access token expires.
+    async fn access_token_expires_at(&self) -> DateTime<Utc> {
+        self.0.access_token_expires_at
+    }
+    /// Single-use token for `refreshToken`; keep it secret.
+    async fn refresh_token(&self) -> &str {
+        &self.0.refresh_token
+    }
+    /// When the refresh token expires.
+    async fn refresh_token_expires_at(&self) -> DateTime<Utc> {
+        self.0.refresh_token_expires_at
+    }
+    /// The signed-in caller.
+    async fn me(&self) -> Me {
+        Me(Viewer::User { user_id: self.0.user.id, profile_id: self.0.profile.id })
+    }
+}

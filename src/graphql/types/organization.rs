@@ -1,0 +1,115 @@
+//! What the client sees of organizations and memberships.
+use async_graphql::{Context, Enum, ID, Object, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::{organization as db, organization_member as member_db};
+
+use super::{common::connection, profile::Profile};
+use crate::{
+    domain::{self, page::PageRequest},
+    error::AppError,
+    graphql::{GqlResult, loaders, state, viewer},
+};
+
+/// A member's role.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum OrgRole {
+    /// Full control.
+    Owner,
+    /// Manages members and work.
+    Admin,
+    /// Sees the organization's work.
+    Member,
+}
+
+impl From<member_db::OrgRole> for OrgRole {
+    fn from(r: member_db::OrgRole) -> Self {
+        match r {
+            member_db::OrgRole::Owner => Self::Owner,
+            member_db::OrgRole::Admin => Self::Admin,
+            member_db::OrgRole::Member => Self::Member,
+        }
+    }
+}
+
+impl From<OrgRole> for member_db::OrgRole {
+    fn from(r: OrgRole) -> Self {
+        match r {
+            OrgRole::Owner => Self::Owner,
+            OrgRole::Admin => Self::Admin,
+            OrgRole::Member => Self::Member,
+        }
+    }
+}
+
+/// A company or team.
+pub struct Organization(pub db::Model);
+
+#[Object]
+impl Organization {
+    /// Organization id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Unique URL name.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The caller's role here (null when not a member).
+    async fn my_role(&self, ctx: &Context<'_>) -> GqlResult<Option<OrgRole>> {
+        let Some(me) = viewer(ctx).profile_id() else { return Ok(None) };
+        Ok(domain::organization::role_of(&state(ctx)?.db, self.0.id, me).await?.map(Into::into))
+    }
+    /// Members, oldest first. Only members may list them.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, OrganizationMember>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::organization::members(&state.db, viewer(ctx), self.0.id, page).await?;
+        Ok(connection(page, OrganizationMember))
+    }
+}
+
+/// A profile's membership in an organization.
+pub struct OrganizationMember(pub member_db::Model);
+
+#[Object]
+impl OrganizationMember {
+    /// The member.
+    async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let p = loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(p))
+    }
+    /// The organization.
+    async fn organization(&self, ctx: &Context<'_>) -> GqlResult<Organization> {
+        let o = loaders(ctx)?
+            .organizations
+            .load_one(self.0.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        Ok(Organization(o))
+    }
+    /// The role held.
+    async fn role(&self) -> OrgRole {
+        self.0.role.into()
+    }
+    /// When the member joined.
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

@@ -1,0 +1,327 @@
+//! GraphQL over HTTP, per the GraphQL-over-HTTP spec: POST JSON, GET for queries only,
+//! `application/graphql-response+json` with 4xx on request errors, WebSocket subscriptions.
+use std::net::SocketAddr;
+
+use async_graphql::{
+    BatchRequest, Data, Request, Response, ServerError, Variables,
+    http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS},
+    parser::{parse_query, types::OperationType},
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{Html, IntoResponse, Response as HttpResponse},
+};
+use serde_json::{Map, Value as Json, json};
+
+use super::{
+    HttpState,
+    media::{ContentTypeError, ResponseType, check_content_type, negotiate, wants_html},
+    metrics::graphql_operation,
+};
+use crate::{
+    auth::{Viewer, viewer::authenticate},
+    error::AppError,
+    graphql::{Loaders, to_server_error},
+};
+
+/// A failure before execution: status plus one error.
+struct Refusal {
+    status: StatusCode,
+    error: ServerError,
+    allow: Option<&'static str>,
+}
+
+impl Refusal {
+    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, error: to_server_error(&AppError::bad_input(field, message)), allow: None }
+    }
+
+    fn from_app(status: StatusCode, err: &AppError) -> Self {
+        Self { status, error: to_server_error(err), allow: None }
+    }
+
+    fn into_response(self, kind: ResponseType) -> HttpResponse {
+        let body = json!({ "errors": [self.error] });
+        let mut response = json_response(self.status, kind, &body);
+        if let Some(allow) = self.allow {
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+fn json_response(status: StatusCode, kind: ResponseType, body: &Json) -> HttpResponse {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec());
+    (status, [(header::CONTENT_TYPE, kind.content_type())], bytes).into_response()
+}
+
+/// `POST /graphql`: one operation or a batch (a JSON array, capped).
+pub async fn post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResponse {
+    let Some(kind) = negotiate(&headers) else { return not_acceptable() };
+    let result = async {
+        match check_content_type(&headers) {
+            Ok(()) => {}
+            Err(ContentTypeError::Missing) => {
+                return Err(Refusal::bad_request("content-type", "send Content-Type: application/json"));
+            }
+            Err(ContentTypeError::Unsupported) => {
+                let mut refusal = Refusal::bad_request("content-type", "only application/json (UTF-8) bodies are accepted");
+                refusal.status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+                return Err(refusal);
+            }
+        }
+        let body = body.map_err(|rejection| {
+            let mut refusal = Refusal::bad_request("body", rejection.body_text());
+            refusal.status = rejection.status();
+            refusal
+        })?;
+        if body.is_empty() {
+            return Err(Refusal::bad_request("body", "the request body is empty"));
+        }
+        let value: Json = serde_json::from_slice(&body)
+            .map_err(|e| Refusal::bad_request("body", format!("the request body is not valid JSON: {e}")))?;
+        let batch = match value {
+            Json::Array(items) => {
+                let max = state.app.config.limits.max_batch;
+                if items.is_empty() || items.len() > max {
+                    return Err(Refusal::bad_request("body", format!("a batch holds 1 to {max} operations")));
+                }
+                BatchRequest::Batch(items.into_iter().map(parse_params).collect::<Result<_, _>>()?)
+            }
+            other => BatchRequest::Single(parse_params(other)?),
+        };
+        let viewer = viewer_of(&state, &headers).await?;
+        let mutations = batch.iter().filter(|r| operation_type(r) == Some(OperationType::Mutation)).count();
+        for _ in 0..mutations {
+            rate_limit_mutation(&state, &viewer, peer).await?;
+        }
+        Ok((batch, viewer))
+    }
+    .await;
+    let (batch, viewer) = match result {
+        Ok(ok) => ok,
+        Err(refusal) => return refusal.into_response(kind),
+    };
+    match batch {
+        BatchRequest::Single(request) => execute_one(&state, request, viewer, kind).await,
+        BatchRequest::Batch(requests) => {
+            let mut out = Vec::with_capacity(requests.len());
+            for request in requests {
+                let (_, body) = execute(&state, request, viewer.clone(), kind).await;
+                out.push(body);
+            }
+            json_response(StatusCode::OK, kind, &Json::Array(out))
+        }
+    }
+}
+
+/// `GET /graphql`: GraphiQL for browsers, WebSocket upgrades, or a query in the URL.
+pub async fn get(
+    State(state): State<HttpState>,
+    Query(params): Query<Vec<(String, String)>>,
+    request: axum::extract::Request,
+) -> HttpResponse {
+    let (mut parts, _) = request.into_parts();
+    let headers = parts.headers.clone();
+    let is_upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if is_upgrade {
+        return websocket(state, &mut parts).await;
+    }
+    let has_query = params.iter().any(|(k, _)| k == "query");
+    if !has_query && wants_html(&headers) {
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+    }
+    let Some(kind) = negotiate(&headers) else { return not_acceptable() };
+    let result = async {
+        let mut object = Map::new();
+        for (key, value) in params {
+            let parsed = match key.as_str() {
+                "variables" | "extensions" => serde_json::from_str(&value)
+                    .map_err(|_| Refusal::bad_request(&key, "must be a JSON object"))?,
+                _ => Json::String(value),
+            };
+            object.insert(key, parsed);
+        }
+        let request = parse_params(Json::Object(object))?;
+        match operation_type(&request) {
+            Some(OperationType::Query) | None => {}
+            Some(_) => {
+                return Err(Refusal {
+                    status: StatusCode::METHOD_NOT_ALLOWED,
+                    error: to_server_error(&AppError::bad_input("query", "mutations and subscriptions need POST")),
+                    allow: Some("POST"),
+                });
+            }
+        }
+        let viewer = viewer_of(&state, &headers).await?;
+        Ok((request, viewer))
+    }
+    .await;
+    match result {
+        Ok((request, viewer)) => execute_one(&state, request, viewer, kind).await,
+        Err(refusal) => refusal.into_response(kind),
+    }
+}
+
+fn not_acceptable() -> HttpResponse {
+    let error = to_server_error(&AppError::bad_input(
+        "accept",
+        "accept application/graphql-response+json or application/json",
+    ));
+    json_response(StatusCode::NOT_ACCEPTABLE, ResponseType::Json, &json!({ "errors": [error] }))
+}
+
+/// Reads the spec's request parameters strictly: `query` a string, `operationName` a string
+/// or null, `variables` and `extensions` maps or null.
+fn parse_params(value: Json) -> Result<Request, Refusal> {
+    let Json::Object(mut object) = value else {
+        return Err(Refusal::bad_request("body", "a GraphQL request is a JSON object"));
+    };
+    let query = match object.remove("query") {
+        Some(Json::String(q)) => q,
+        Some(_) => return Err(Refusal::bad_request("query", "must be a string")),
+        None => return Err(Refusal::bad_request("query", "is required")),
+    };
+    let mut request = Request::new(query);
+    match object.remove("operationName") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err(Refusal::bad_request("operationName", "must be a string")),
+    }
+    match object.remove("variables") {
+        None | Some(Json::Null) => {}
+        Some(vars @ Json::Object(_)) => request = request.variables(Variables::from_json(vars)),
+        Some(_) => return Err(Refusal::bad_request("variables", "must be a map")),
+    }
+    match object.remove("extensions") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(map)) => {
+            for (key, value) in map {
+                if let Ok(value) = async_graphql::Value::from_json(value) {
+                    request.extensions.insert(key, value);
+                }
+            }
+        }
+        Some(_) => return Err(Refusal::bad_request("extensions", "must be a map")),
+    }
+    Ok(request)
+}
+
+/// The type of the operation a request will run, when its document parses.
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = parse_query(&request.query).ok()?;
+    let mut operations = document.operations.iter();
+    let chosen = match &request.operation_name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
+    };
+    chosen.map(|(_, op)| op.node.ty)
+}
+
+async fn viewer_of(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Refusal> {
+    let bearer = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            Some(token) => Some(token),
+            None => return Err(Refusal::from_app(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated("use Authorization: Bearer <token>".into()))),
+        },
+        Some(Err(_)) => return Err(Refusal::from_app(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated("malformed Authorization header".into()))),
+    };
+    authenticate(&state.app, bearer).await.map_err(|err| {
+        let status = if matches!(err, AppError::Unauthenticated(_)) { StatusCode::UNAUTHORIZED } else { StatusCode::INTERNAL_SERVER_ERROR };
+        Refusal::from_app(status, &err)
+    })
+}
+
+async fn rate_limit_mutation(state: &HttpState, viewer: &Viewer, peer: SocketAddr) -> Result<(), Refusal> {
+    let key = match viewer.profile_id() {
+        Some(id) => format!("mutation:{id}"),
+        None => format!("mutation:ip:{}", peer.ip()),
+    };
+    let app = &state.app;
+    app.limiter
+        .hit(app.clock.as_ref(), &key, app.config.limits.mutations_per_minute, std::time::Duration::from_secs(60))
+        .await
+        .map_err(|err| {
+            let status = if matches!(err, AppError::RateLimited(_)) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::INTERNAL_SERVER_ERROR };
+            Refusal::from_app(status, &err)
+        })
+}
+
+async fn execute_one(state: &HttpState, request: Request, viewer: Viewer, kind: ResponseType) -> HttpResponse {
+    let (status, body) = execute(state, request, viewer, kind).await;
+    json_response(status, kind, &body)
+}
+
+/// Runs one operation. A response without data whose errors carry no path failed before
+/// execution (parse, validation, variables, limits): a request error.
+async fn execute(state: &HttpState, request: Request, viewer: Viewer, kind: ResponseType) -> (StatusCode, Json) {
+    let op = match operation_type(&request) {
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        _ => "query",
+    };
+    let request = request.data(Loaders::new(&state.app)).data(viewer);
+    let response: Response = state.schema.execute(request).await;
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    graphql_operation(op, if request_error { "request_error" } else if response.errors.is_empty() { "ok" } else { "field_error" });
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }));
+    if request_error {
+        if let Json::Object(map) = &mut body {
+            map.remove("data");
+        }
+    }
+    let status = match (request_error, kind) {
+        (true, ResponseType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    (status, body)
+}
+
+/// Upgrades to `graphql-transport-ws` (or legacy `graphql-ws`); the token comes in
+/// `connection_init`'s payload as `authorization` (or `token`).
+async fn websocket(state: HttpState, parts: &mut Parts) -> HttpResponse {
+    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    let schema = state.schema.clone();
+    let app = state.app.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = ["authorization", "Authorization", "token"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(Json::as_str))
+                        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
+                    let viewer = authenticate(&app, token.as_deref())
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    let mut data = Data::default();
+                    data.insert(Loaders::new(&app));
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+                .await;
+        })
+}

@@ -1,0 +1,46 @@
+//! Thin entry point: config → telemetry → subcommand.
+use anyhow::Context;
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+use semasocial::{
+    cli::{Cli, Command},
+    config::Config,
+    graphql, seed,
+    startup::{Application, connect_database},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::ExportSchema { output }) = &cli.command {
+        std::fs::write(output, graphql::sdl()).with_context(|| format!("writing {}", output.display()))?;
+        println!("wrote {}", output.display());
+        return Ok(());
+    }
+    let config = Config::from_args(cli.config)?;
+    telemetry::init(config.log_json);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            let port = app.port();
+            let host = app.state().config.bind_addr.ip();
+            tracing::info!(database = %app.state().config.database_display(), redis = app.state().redis.is_some(), "server ready");
+            println!("Semasocial API listening on http://{host}:{port}");
+            println!("GraphiQL: http://{host}:{port}/graphql");
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let db = connect_database(&config).await?;
+            Migrator::up(&db, None).await.context("running migrations")?;
+            println!("migrations applied to {}", config.database_display());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let summary = seed::run(config).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}

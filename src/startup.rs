@@ -1,0 +1,141 @@
+//! Builds the application exactly as it ships; tests start it on port 0.
+use std::{future::Future, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::{password, rate_limit::RateLimiter, token::AuthKeys},
+    clock::{Clock, SystemClock},
+    config::Config,
+    events::{EventBus, InProcessBus, RedisBus},
+    graphql, http,
+    state::AppState,
+};
+
+/// A built, bound, migrated application, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    router: axum::Router,
+}
+
+impl Application {
+    /// Connects everything, runs migrations and binds the listener, with the wall clock.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`], with an injected clock.
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let state = build_state(config, clock).await?;
+        let listener = TcpListener::bind(state.config.bind_addr)
+            .await
+            .with_context(|| format!("binding {}", state.config.bind_addr))?;
+        let schema = graphql::build_schema(state.clone());
+        let router = http::router(state.clone(), schema);
+        Ok(Self { listener, state, router })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The shared state, for tests and subcommands.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_with_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes.
+    pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+/// Connects to the database with pool settings suited to the backend.
+pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(config.database_url.expose().to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if config.is_postgres() {
+        options.max_connections(20).min_connections(1);
+    } else {
+        // SQLite allows one writer; one connection serialises work instead of failing with BUSY.
+        options.max_connections(1).min_connections(1);
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", config.database_display()))?;
+    if !config.is_postgres() {
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;").await?;
+    }
+    Ok(db)
+}
+
+/// Connects the database (and migrates it), Redis and the event bus.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = connect_database(&config).await?;
+    Migrator::up(&db, None).await.context("running migrations")?;
+    let (bus, redis, limiter): (Arc<dyn EventBus>, _, _) = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.expose()).context("parsing REDIS_URL")?;
+            let manager = redis::aio::ConnectionManager::new(client.clone())
+                .await
+                .context("connecting to Redis")?;
+            let bus = RedisBus::connect(client).await?;
+            (Arc::new(bus), Some(manager.clone()), RateLimiter::Redis(manager))
+        }
+        None => (Arc::new(InProcessBus::new()), None, RateLimiter::memory()),
+    };
+    let dummy_password_hash = password::hash_password(config.hashing, "not-a-real-password".into())
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing the timing-equaliser password: {e}"))?;
+    Ok(AppState {
+        db,
+        bus,
+        keys: Arc::new(AuthKeys::new(config.jwt_secret.expose())),
+        config: Arc::new(config),
+        clock,
+        redis,
+        limiter: Arc::new(limiter),
+        dummy_password_hash: dummy_password_hash.into(),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}

@@ -1,0 +1,40 @@
+//! Shared state of one server process: database, event bus, keys, config, clock.
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::{
+    auth::{rate_limit::RateLimiter, token::AuthKeys},
+    clock::Clock,
+    config::Config,
+    events::EventBus,
+};
+
+/// Everything a request needs besides its own input. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Domain events, published after commit.
+    pub bus: Arc<dyn EventBus>,
+    /// Access-token keys.
+    pub keys: Arc<AuthKeys>,
+    /// Resolved configuration.
+    pub config: Arc<Config>,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// Redis, when configured (readiness and shared rate limits).
+    pub redis: Option<ConnectionManager>,
+    /// Login and mutation limits.
+    pub limiter: Arc<RateLimiter>,
+    /// A hash verified when an email is unknown, so timing does not reveal accounts.
+    pub dummy_password_hash: Arc<str>,
+}
+
+impl AppState {
+    /// The database backend, for the few places that differ between PostgreSQL and SQLite.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
