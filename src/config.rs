@@ -45,6 +45,9 @@ pub struct ConfigArgs {
     /// Redis URL; without it events stay in-process and limits in memory.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Prefix of Redis keys and channels; instances of one deployment share it.
+    #[arg(long, env = "REDIS_NAMESPACE", default_value = "semasocial")]
+    pub redis_namespace: String,
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
     pub bind_addr: SocketAddr,
@@ -113,6 +116,8 @@ pub struct Config {
     pub database_url: Secret,
     /// Redis URL, when Redis is used.
     pub redis_url: Option<Secret>,
+    /// Prefix of Redis keys and channels.
+    pub redis_namespace: String,
     /// Listen address; port 0 picks a free port.
     pub bind_addr: SocketAddr,
     /// Access-token signing secret.
@@ -153,6 +158,7 @@ impl Config {
         Self {
             database_url: Secret::new(database_url),
             redis_url: None,
+            redis_namespace: "semasocial".to_owned(),
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             jwt_secret: Secret::new(jwt_secret),
             app_env: AppEnv::Development,
@@ -185,6 +191,7 @@ impl Config {
         };
         let mut config = Self::new(database_url, jwt_secret);
         config.redis_url = args.redis_url.filter(|u| !u.is_empty()).map(Secret::new);
+        config.redis_namespace = args.redis_namespace;
         config.bind_addr = args.bind_addr;
         config.app_env = args.app_env;
         config.log_json = args.log_json;

@@ -98,8 +98,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             let manager = redis::aio::ConnectionManager::new(client.clone())
                 .await
                 .context("connecting to Redis")?;
-            let bus = RedisBus::connect(client).await?;
-            (Arc::new(bus), Some(manager.clone()), RateLimiter::Redis(manager))
+            let bus = RedisBus::connect(client, &config.redis_namespace).await?;
+            (Arc::new(bus), Some(manager.clone()), RateLimiter::Redis(manager, config.redis_namespace.clone()))
         }
         None => (Arc::new(InProcessBus::new()), None, RateLimiter::memory()),
     };

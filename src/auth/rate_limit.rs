@@ -12,8 +12,8 @@ use crate::{
 pub enum RateLimiter {
     /// Counters in this process.
     Memory(Mutex<HashMap<String, (i64, u32)>>),
-    /// Counters shared through Redis (`INCR` + `EXPIRE`).
-    Redis(ConnectionManager),
+    /// Counters shared through Redis (`INCR` + `EXPIRE`) under a key prefix.
+    Redis(ConnectionManager, String),
 }
 
 impl RateLimiter {
@@ -41,9 +41,9 @@ impl RateLimiter {
                 entry.1 += 1;
                 entry.1
             }
-            Self::Redis(conn) => {
+            Self::Redis(conn, prefix) => {
                 let mut conn = conn.clone();
-                let redis_key = format!("semasocial:rl:{key}:{window_start}");
+                let redis_key = format!("{prefix}:rl:{key}:{window_start}");
                 let (count,): (u32,) = redis::pipe()
                     .atomic()
                     .incr(&redis_key, 1)

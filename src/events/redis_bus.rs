@@ -8,9 +8,6 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::{BROADCAST_CAPACITY, DomainEvent, EventBus};
 
-/// The Redis channel all instances share.
-pub const CHANNEL: &str = "semasocial:events";
-
 /// Publishes through Redis and fans received events out locally.
 pub struct RedisBus {
     outgoing: mpsc::UnboundedSender<DomainEvent>,
@@ -19,16 +16,18 @@ pub struct RedisBus {
 
 impl RedisBus {
     /// Connects the subscriber before returning, so no event published afterwards is missed.
-    pub async fn connect(client: redis::Client) -> anyhow::Result<Self> {
+    /// `namespace` names the channel; instances of one deployment share it.
+    pub async fn connect(client: redis::Client, namespace: &str) -> anyhow::Result<Self> {
+        let channel = format!("{namespace}:events");
         let local = broadcast::channel(BROADCAST_CAPACITY).0;
         let mut pubsub = client.get_async_pubsub().await.context("connecting Redis subscriber")?;
-        pubsub.subscribe(CHANNEL).await.context("subscribing to Redis channel")?;
+        pubsub.subscribe(&channel).await.context("subscribing to Redis channel")?;
         let publisher = redis::aio::ConnectionManager::new(client.clone())
             .await
             .context("connecting Redis publisher")?;
         let (outgoing, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(publish_loop(publisher, receiver));
-        tokio::spawn(subscribe_loop(client, pubsub, local.clone()));
+        tokio::spawn(publish_loop(publisher, receiver, channel.clone()));
+        tokio::spawn(subscribe_loop(client, pubsub, local.clone(), channel));
         Ok(Self { outgoing, local })
     }
 }
@@ -50,12 +49,13 @@ impl EventBus for RedisBus {
 async fn publish_loop(
     mut conn: redis::aio::ConnectionManager,
     mut receiver: mpsc::UnboundedReceiver<DomainEvent>,
+    channel: String,
 ) {
     while let Some(event) = receiver.recv().await {
         let Ok(payload) = serde_json::to_string(&event) else { continue };
         // Retry a few times: the connection manager reconnects between attempts.
         for attempt in 1..=5u64 {
-            match conn.publish::<_, _, i64>(CHANNEL, &payload).await {
+            match conn.publish::<_, _, i64>(&channel, &payload).await {
                 Ok(_) => break,
                 Err(err) => {
                     tracing::warn!(error = %err, attempt, event_id = event.id, "publishing event to Redis failed");
@@ -66,7 +66,12 @@ async fn publish_loop(
     }
 }
 
-async fn subscribe_loop(client: redis::Client, mut pubsub: redis::aio::PubSub, local: broadcast::Sender<DomainEvent>) {
+async fn subscribe_loop(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    local: broadcast::Sender<DomainEvent>,
+    channel: String,
+) {
     loop {
         {
             let mut messages = pubsub.on_message();
@@ -85,7 +90,7 @@ async fn subscribe_loop(client: redis::Client, mut pubsub: redis::aio::PubSub, l
             tokio::time::sleep(Duration::from_secs(1)).await;
             match client.get_async_pubsub().await {
                 Ok(mut fresh) => {
-                    if fresh.subscribe(CHANNEL).await.is_ok() {
+                    if fresh.subscribe(&channel).await.is_ok() {
                         break fresh;
                     }
                 }

@@ -1,0 +1,140 @@
+//! Domain events: published after commit, delivered over WebSocket, shared through Redis.
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+use crate::{
+    helpers::{TestApp, spawn_app, spawn_app_with},
+    organizations::{add, create_org},
+};
+
+/// Waits (bounded, so a broken bus fails instead of hanging) for the next event.
+async fn next_event(rx: &mut tokio::sync::broadcast::Receiver<semasocial::events::DomainEvent>) -> semasocial::events::DomainEvent {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event arrives").expect("bus open")
+}
+
+#[tokio::test]
+async fn a_committed_change_publishes_its_activity_as_an_event() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    app.register("bob").await;
+    let mut rx = app.state.bus.subscribe();
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "ADMIN").await;
+
+    // Events arrive in commit order.
+    assert_eq!(next_event(&mut rx).await.action, "organization.created");
+    let event = next_event(&mut rx).await;
+    assert_eq!(event.action, "organization.member_added");
+    assert_eq!(event.topic, format!("organization:{org}"));
+    assert_eq!(event.after, Some(json!({ "role": "ADMIN" })));
+    assert_eq!(event.actor_profile_id.map(|p| p.to_string()), Some(ada.profile_id.clone()));
+    // The event is the activity record: same id, and it is in the database.
+    use sea_orm::EntityTrait;
+    let row = entity::activity::Entity::find_by_id(event.id).one(&app.state.db).await.unwrap().expect("activity row");
+    assert_eq!(row.action, "organization.member_added");
+}
+
+#[tokio::test]
+async fn a_refused_change_publishes_nothing_and_records_nothing() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let org = create_org(&app, &ada, "acme").await;
+    let activities = app.count("activities").await;
+    let mut rx = app.state.bus.subscribe();
+
+    // The last owner cannot leave: the transaction rolls back.
+    let body = app.gql("mutation($i: LeaveOrganizationInput!) { leaveOrganization(input: $i) }", json!({ "i": { "organizationId": org } }), Some(&ada.access_token)).await;
+    assert_eq!(crate::helpers::error_code(&body), "CONFLICT");
+
+    // A later, successful change is the next thing on the bus.
+    app.register("bob").await;
+    let event = next_event(&mut rx).await;
+    assert_eq!(event.action, "account.registered");
+    assert_eq!(app.count("activities").await, activities + 2, "bob's registration and token only");
+}
+
+async fn ws_connect(app: &TestApp, token: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    ws.send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }).to_string()))
+        .await
+        .unwrap();
+    let ack = next_json(&mut ws).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+async fn next_json(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a message arrives").expect("open").unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn members_follow_organization_activity_over_websocket() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    app.register("bob").await;
+    let org = create_org(&app, &ada, "acme").await;
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($o: ID!) { organizationActivity(organizationId: $o) { action subjectId after } }",
+        "variables": { "o": org }
+    }});
+    ws.send(Message::text(subscribe.to_string())).await.unwrap();
+    // Give the server a moment to register the subscription before the change happens.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    add(&app, &ada, &org, "bob", "MEMBER").await;
+
+    let message = next_json(&mut ws).await;
+    assert_eq!(message["type"], "next", "{message}");
+    let event = &message["payload"]["data"]["organizationActivity"];
+    assert_eq!(event["action"], "organization.member_added");
+    assert_eq!(event["after"], json!({ "role": "MEMBER" }));
+}
+
+#[tokio::test]
+async fn outsiders_cannot_follow_an_organization() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let eve = app.register("eve").await;
+    let org = create_org(&app, &ada, "acme").await;
+    let mut ws = ws_connect(&app, &eve.access_token).await;
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($o: ID!) { organizationActivity(organizationId: $o) { action } }",
+        "variables": { "o": org }
+    }});
+    ws.send(Message::text(subscribe.to_string())).await.unwrap();
+    let message = next_json(&mut ws).await;
+    let code = message["payload"]["errors"][0]["extensions"]["code"].clone();
+    assert!(message["type"] == "next" || message["type"] == "error", "{message}");
+    let code = if code.is_null() { message["payload"][0]["extensions"]["code"].clone() } else { code };
+    assert_eq!(code, "FORBIDDEN", "{message}");
+}
+
+#[tokio::test]
+#[ignore = "needs Redis (TEST_REDIS_URL): events crossing server instances"]
+async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
+    assert!(std::env::var("TEST_REDIS_URL").is_ok(), "set TEST_REDIS_URL");
+    // Two instances of one deployment share the Redis namespace.
+    let namespace = format!("semasocial-test-{}", uuid::Uuid::new_v4().simple());
+    let a = spawn_app_with({ let n = namespace.clone(); move |c| c.redis_namespace = n }).await;
+    let b = spawn_app_with(move |c| c.redis_namespace = namespace).await;
+    let mut on_b = b.state.bus.subscribe();
+    let ada = a.register("ada").await;
+    let org = create_org(&a, &ada, "acme").await;
+    // Instance B sees A's events, in order.
+    assert_eq!(next_event(&mut on_b).await.action, "account.registered");
+    assert_eq!(next_event(&mut on_b).await.action, "session.token_issued");
+    let event = next_event(&mut on_b).await;
+    assert_eq!((event.action.as_str(), event.topic), ("organization.created", format!("organization:{org}")));
+}

@@ -1,0 +1,212 @@
+//! `spawn_app()` and small helpers to call the API like a client would.
+#![allow(dead_code)]
+
+use std::{path::PathBuf, sync::Arc};
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use semasocial::{
+    clock::ManualClock,
+    config::{AppEnv, Config, HashingConfig},
+    startup::Application,
+    state::AppState,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Secret every test app signs access tokens with.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0000";
+/// Password every test user registers with.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running application with its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The bound port.
+    pub port: u16,
+    /// The application's state (database, bus, config).
+    pub state: AppState,
+    /// The clock the application reads; tests move it.
+    pub clock: ManualClock,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    _db: TestDatabase,
+}
+
+/// A signed-in test user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub email: String,
+    pub handle: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub profile_id: String,
+}
+
+/// Starts the application with test defaults.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application after `customize` adjusted the test configuration.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    let db = TestDatabase::create().await;
+    let mut config = Config::new(db.url.clone(), TEST_JWT_SECRET);
+    config.bind_addr = "127.0.0.1:0".parse().expect("address");
+    config.app_env = AppEnv::Test;
+    config.hashing = HashingConfig { memory_kib: 64, iterations: 1 };
+    config.redis_url = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).map(semasocial::config::Secret::new);
+    // Each test is its own deployment: its own channel and rate-limit counters.
+    config.redis_namespace = format!("semasocial-test-{}", Uuid::new_v4().simple());
+    customize(&mut config);
+    let clock = ManualClock::new(Utc::now());
+    let app = Application::build_with_clock(config, Arc::new(clock.clone())).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        clock,
+        client: reqwest::Client::new(),
+        _db: db,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL operation as `application/json`; returns the response body.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (_, body) = self.gql_status(query, variables, token).await;
+        body
+    }
+
+    /// Like `gql`, with the HTTP status.
+    pub async fn gql_status(&self, query: &str, variables: Value, token: Option<&str>) -> (StatusCode, Value) {
+        // Time passes between requests, as it does for real clients.
+        self.clock.advance(chrono::Duration::milliseconds(1));
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("content-type", "application/json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Registers a user with a unique email and the given handle.
+    pub async fn register(&self, handle: &str) -> TestUser {
+        let email = format!("{handle}@example.com");
+        let body = self
+            .gql(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken me { profile { id } } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "handle": handle, "displayName": handle } }),
+                None,
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        assert!(payload.is_object(), "register failed: {body}");
+        TestUser {
+            email,
+            handle: handle.to_owned(),
+            access_token: payload["accessToken"].as_str().expect("access token").to_owned(),
+            refresh_token: payload["refreshToken"].as_str().expect("refresh token").to_owned(),
+            profile_id: payload["me"]["profile"]["id"].as_str().expect("profile id").to_owned(),
+        }
+    }
+
+    /// Counts rows of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.state.db.get_database_backend();
+        let row = self
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no error>")
+}
+
+/// The `extensions.field` of the first error.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"].as_str().unwrap_or("<no field>")
+}
+
+/// A database used by one test only, removed afterwards.
+struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+            Some(admin_url) => {
+                let name = format!("semasocial_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+                Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { admin_url, name } }
+            }
+            None => {
+                let dir = std::env::temp_dir().join("semasocial-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{}.db", Uuid::new_v4()));
+                Self { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: Cleanup::File(path) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own runtime.
+                let _ = std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// The application's current time.
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use semasocial::clock::Clock;
+        self.clock.now()
+    }
+}

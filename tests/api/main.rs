@@ -1,0 +1,13 @@
+//! The one integration test binary: every test starts the real application on port 0 with
+//! its own database (a SQLite file, or a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set; Redis when `TEST_REDIS_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod agents;
+mod auth;
+mod events;
+mod helpers;
+mod http_spec;
+mod organizations;
+mod profiles;
+mod schema;
