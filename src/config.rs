@@ -173,8 +173,8 @@ impl Config {
     /// Resolves flags and environment into a configuration, creating the data directory and
     /// the development secret when needed.
     pub fn from_args(args: ConfigArgs) -> anyhow::Result<Self> {
-        let needs_data_dir = args.database_url.is_none()
-            || (args.jwt_secret.is_none() && args.app_env != AppEnv::Production);
+        let needs_data_dir =
+            args.database_url.is_none() || (args.jwt_secret.is_none() && args.app_env != AppEnv::Production);
         if needs_data_dir {
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
@@ -195,10 +195,7 @@ impl Config {
         config.bind_addr = args.bind_addr;
         config.app_env = args.app_env;
         config.log_json = args.log_json;
-        config.hashing = HashingConfig {
-            memory_kib: args.argon2_memory_kib,
-            iterations: args.argon2_iterations,
-        };
+        config.hashing = HashingConfig { memory_kib: args.argon2_memory_kib, iterations: args.argon2_iterations };
         config.limits.login_attempts = args.login_rate_limit;
         config.limits.mutations_per_minute = args.mutation_rate_limit;
         Ok(config)
@@ -245,10 +242,7 @@ mod tests {
 
     #[test]
     fn credentials_are_removed_from_urls() {
-        assert_eq!(
-            redact_url("postgres://u:pw@localhost:5432/db"),
-            "postgres://[redacted]@localhost:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:pw@localhost:5432/db"), "postgres://[redacted]@localhost:5432/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 

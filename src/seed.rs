@@ -34,7 +34,12 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     for (email, handle, name, skills) in people {
         let session = account::register(
             &state,
-            RegisterInput { email: email.into(), password: DEMO_PASSWORD.into(), handle: handle.into(), display_name: name.into() },
+            RegisterInput {
+                email: email.into(),
+                password: DEMO_PASSWORD.into(),
+                handle: handle.into(),
+                display_name: name.into(),
+            },
         )
         .await
         .map_err(err)?;
@@ -51,7 +56,10 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             handle: "summarizer_bot".into(),
             display_name: "Summarizer Bot".into(),
             headline: Some("Summarises documents and transcripts".into()),
-            capabilities: vec![SkillInput { skill: "summarization".into(), level: 4 }, SkillInput { skill: "translation".into(), level: 3 }],
+            capabilities: vec![
+                SkillInput { skill: "summarization".into(), level: 4 },
+                SkillInput { skill: "translation".into(), level: 3 },
+            ],
         },
     )
     .await
@@ -60,14 +68,18 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     let org = organization::create(
         &state,
         &ada,
-        CreateOrganizationInput { slug: "acme".into(), name: "Acme Outcomes Ltd".into(), description: Some("Buys outcomes, not hours.".into()) },
+        CreateOrganizationInput {
+            slug: "acme".into(),
+            name: "Acme Outcomes Ltd".into(),
+            description: Some("Buys outcomes, not hours.".into()),
+        },
     )
     .await
     .map_err(err)?;
-    organization::add_member(&state, &ada, org.id, "grace", entity::organization_member::OrgRole::Admin).await.map_err(err)?;
-    Ok(format!(
-        "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme"
-    ))
+    organization::add_member(&state, &ada, org.id, "grace", entity::organization_member::OrgRole::Admin)
+        .await
+        .map_err(err)?;
+    Ok(format!("seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme"))
 }
 
 fn err(e: crate::error::AppError) -> anyhow::Error {

@@ -56,32 +56,25 @@ impl Application {
 
     /// Serves until `signal` completes.
     pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
-        .context("serving HTTP")
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await
+            .context("serving HTTP")
     }
 }
 
 /// Connects to the database with pool settings suited to the backend.
 pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(config.database_url.expose().to_owned());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if config.is_postgres() {
         options.max_connections(20).min_connections(1);
     } else {
         // SQLite allows one writer; one connection serialises work instead of failing with BUSY.
         options.max_connections(1).min_connections(1);
     }
-    let db = Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to {}", config.database_display()))?;
+    let db =
+        Database::connect(options).await.with_context(|| format!("connecting to {}", config.database_display()))?;
     if !config.is_postgres() {
         db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;").await?;
     }
@@ -95,9 +88,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let (bus, redis, limiter): (Arc<dyn EventBus>, _, _) = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.expose()).context("parsing REDIS_URL")?;
-            let manager = redis::aio::ConnectionManager::new(client.clone())
-                .await
-                .context("connecting to Redis")?;
+            let manager = redis::aio::ConnectionManager::new(client.clone()).await.context("connecting to Redis")?;
             let bus = RedisBus::connect(client, &config.redis_namespace).await?;
             (Arc::new(bus), Some(manager.clone()), RateLimiter::Redis(manager, config.redis_namespace.clone()))
         }

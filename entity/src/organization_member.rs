@@ -39,11 +39,7 @@ pub enum Relation {
     )]
     Organization,
     /// The member's profile.
-    #[sea_orm(
-        belongs_to = "super::profile::Entity",
-        from = "Column::ProfileId",
-        to = "super::profile::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::profile::Entity", from = "Column::ProfileId", to = "super::profile::Column::Id")]
     Profile,
 }
 

@@ -16,11 +16,7 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// The profile holding the skill.
-    #[sea_orm(
-        belongs_to = "super::profile::Entity",
-        from = "Column::ProfileId",
-        to = "super::profile::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::profile::Entity", from = "Column::ProfileId", to = "super::profile::Column::Id")]
     Profile,
 }
 

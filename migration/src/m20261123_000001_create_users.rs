@@ -17,15 +17,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_users_email")
-                .table(Users::Table)
-                .col(Users::Email)
-                .unique()
-                .to_owned(),
-        )
-        .await
+        m.create_index(Index::create().name("ux_users_email").table(Users::Table).col(Users::Email).unique().to_owned())
+            .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

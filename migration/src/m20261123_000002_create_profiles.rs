@@ -65,11 +65,7 @@ impl MigrationTrait for Migration {
                 .col(uuid(ProfileSkills::ProfileId))
                 .col(string_len(ProfileSkills::Skill, 50))
                 .col(small_integer(ProfileSkills::Level))
-                .primary_key(
-                    Index::create()
-                        .col(ProfileSkills::ProfileId)
-                        .col(ProfileSkills::Skill),
-                )
+                .primary_key(Index::create().col(ProfileSkills::ProfileId).col(ProfileSkills::Skill))
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_profile_skills_profile")

@@ -37,9 +37,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(OrganizationMembers::Role, 16))
                 .col(timestamp_with_time_zone(OrganizationMembers::CreatedAt))
                 .primary_key(
-                    Index::create()
-                        .col(OrganizationMembers::OrganizationId)
-                        .col(OrganizationMembers::ProfileId),
+                    Index::create().col(OrganizationMembers::OrganizationId).col(OrganizationMembers::ProfileId),
                 )
                 .foreign_key(
                     ForeignKey::create()

@@ -4,10 +4,7 @@ use entity::{
     profile::{self, Availability, ProfileKind},
     refresh_token, user,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -123,7 +120,12 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<S
     let email = email.trim().to_lowercase();
     state
         .limiter
-        .hit(state.clock.as_ref(), &format!("login:{email}"), state.config.limits.login_attempts, state.config.limits.login_window)
+        .hit(
+            state.clock.as_ref(),
+            &format!("login:{email}"),
+            state.config.limits.login_attempts,
+            state.config.limits.login_window,
+        )
         .await?;
     let user = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db).await?;
     let Some(user) = user else {
@@ -215,8 +217,10 @@ async fn start_session(
     family_id: Uuid,
 ) -> AppResult<Session> {
     let now = state.clock.now();
-    let access_token_expires_at = now + Duration::from_std(state.config.access_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
-    let refresh_token_expires_at = now + Duration::from_std(state.config.refresh_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
+    let access_token_expires_at =
+        now + Duration::from_std(state.config.access_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
+    let refresh_token_expires_at =
+        now + Duration::from_std(state.config.refresh_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
     let refresh_token = random_token(32);
     let token_id = Uuid::new_v4();
     refresh_token::ActiveModel {

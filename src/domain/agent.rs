@@ -3,7 +3,10 @@ use entity::{
     agent_token,
     profile::{self, Availability, ProfileKind},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -96,7 +99,8 @@ pub async fn operated_by(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<
 /// FORBIDDEN if someone else operates it.
 pub async fn require_operated(db: &impl ConnectionTrait, viewer: &Viewer, agent_id: Uuid) -> AppResult<profile::Model> {
     let (user_id, _) = viewer.require_user()?;
-    let agent = by_id(db, agent_id).await?.filter(|p| p.kind == ProfileKind::Agent).ok_or(AppError::NotFound("agent"))?;
+    let agent =
+        by_id(db, agent_id).await?.filter(|p| p.kind == ProfileKind::Agent).ok_or(AppError::NotFound("agent"))?;
     if agent.operator_user_id != Some(user_id) {
         return Err(AppError::forbidden("only the agent's operator can manage it"));
     }
@@ -104,7 +108,12 @@ pub async fn require_operated(db: &impl ConnectionTrait, viewer: &Viewer, agent_
 }
 
 /// Replaces an agent's capabilities (operator only).
-pub async fn set_capabilities(state: &AppState, viewer: &Viewer, agent_id: Uuid, capabilities: Vec<SkillInput>) -> AppResult<profile::Model> {
+pub async fn set_capabilities(
+    state: &AppState,
+    viewer: &Viewer,
+    agent_id: Uuid,
+    capabilities: Vec<SkillInput>,
+) -> AppResult<profile::Model> {
     require_operated(&state.db, viewer, agent_id).await?;
     replace_skills(state, viewer, agent_id, capabilities, "capabilities").await
 }
@@ -132,7 +141,9 @@ pub async fn issue_token(
         .count(work.txn())
         .await?;
     if active >= MAX_ACTIVE_TOKENS {
-        return Err(AppError::conflict(format!("an agent holds at most {MAX_ACTIVE_TOKENS} active tokens; revoke one first")));
+        return Err(AppError::conflict(format!(
+            "an agent holds at most {MAX_ACTIVE_TOKENS} active tokens; revoke one first"
+        )));
     }
     let plain = format!("{AGENT_TOKEN_PREFIX}{}", random_token(32));
     let row = agent_token::ActiveModel {
@@ -163,7 +174,8 @@ pub async fn issue_token(
 /// Revokes an agent token (operator only). Revoking twice is harmless.
 pub async fn revoke_token(state: &AppState, viewer: &Viewer, token_id: Uuid) -> AppResult<agent_token::Model> {
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let row = agent_token::Entity::find_by_id(token_id).one(work.txn()).await?.ok_or(AppError::NotFound("agent token"))?;
+    let row =
+        agent_token::Entity::find_by_id(token_id).one(work.txn()).await?.ok_or(AppError::NotFound("agent token"))?;
     require_operated(work.txn(), viewer, row.agent_profile_id).await?;
     if row.revoked_at.is_some() {
         return Ok(row);

@@ -67,7 +67,11 @@ pub struct CreateOrganizationInput {
 }
 
 /// Creates an organization; the caller becomes its OWNER.
-pub async fn create(state: &AppState, viewer: &Viewer, input: CreateOrganizationInput) -> AppResult<organization::Model> {
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    input: CreateOrganizationInput,
+) -> AppResult<organization::Model> {
     let (_, profile_id) = viewer.require_user()?;
     let slug = Slug::parse(&input.slug, "slug")?;
     let name = validate::text(&input.name, "name", 1, 100, false)?;
@@ -115,10 +119,7 @@ pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<orga
 
 /// An organization by slug.
 pub async fn by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<organization::Model>> {
-    Ok(organization::Entity::find()
-        .filter(organization::Column::Slug.eq(slug.trim().to_lowercase()))
-        .one(db)
-        .await?)
+    Ok(organization::Entity::find().filter(organization::Column::Slug.eq(slug.trim().to_lowercase())).one(db).await?)
 }
 
 /// The role of a profile in an organization, if a member.
@@ -127,7 +128,13 @@ pub async fn role_of(db: &impl ConnectionTrait, organization_id: Uuid, profile_i
 }
 
 /// Adds a person to an organization with a role.
-pub async fn add_member(state: &AppState, viewer: &Viewer, organization_id: Uuid, handle: &str, role: OrgRole) -> AppResult<organization_member::Model> {
+pub async fn add_member(
+    state: &AppState,
+    viewer: &Viewer,
+    organization_id: Uuid,
+    handle: &str,
+    role: OrgRole,
+) -> AppResult<organization_member::Model> {
     let (_, actor) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
@@ -155,14 +162,18 @@ pub async fn add_member(state: &AppState, viewer: &Viewer, organization_id: Uuid
 }
 
 /// Changes a member's role.
-pub async fn change_role(state: &AppState, viewer: &Viewer, organization_id: Uuid, profile_id: Uuid, role: OrgRole) -> AppResult<organization_member::Model> {
+pub async fn change_role(
+    state: &AppState,
+    viewer: &Viewer,
+    organization_id: Uuid,
+    profile_id: Uuid,
+    role: OrgRole,
+) -> AppResult<organization_member::Model> {
     let (_, actor) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
     let actor_role = role_of(work.txn(), organization_id, actor).await?;
-    let member = organization_member::Entity::find_by_id((organization_id, profile_id))
-        .one(work.txn())
-        .await?;
+    let member = organization_member::Entity::find_by_id((organization_id, profile_id)).one(work.txn()).await?;
     let Some(member) = member else {
         rules::may_change(actor_role, None, Some(role))?;
         return Err(AppError::NotFound("member"));
@@ -182,7 +193,12 @@ pub async fn change_role(state: &AppState, viewer: &Viewer, organization_id: Uui
 }
 
 /// Removes a member (owners/admins; only owners remove owners; never the last owner).
-pub async fn remove_member(state: &AppState, viewer: &Viewer, organization_id: Uuid, profile_id: Uuid) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    viewer: &Viewer,
+    organization_id: Uuid,
+    profile_id: Uuid,
+) -> AppResult<()> {
     let (_, actor) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
@@ -217,12 +233,18 @@ async fn delete_member(work: &mut UnitOfWork<'_>, member: organization_member::M
 }
 
 /// Members of an organization, oldest first, one keyset page at a time. Members only.
-pub async fn members(db: &impl ConnectionTrait, viewer: &Viewer, organization_id: Uuid, page: PageRequest) -> AppResult<Page<organization_member::Model>> {
+pub async fn members(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    organization_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<organization_member::Model>> {
     let me = viewer.require_any()?;
     if role_of(db, organization_id, me).await?.is_none() {
         return Err(AppError::forbidden("only members see the member list"));
     }
-    let mut query = organization_member::Entity::find().filter(organization_member::Column::OrganizationId.eq(organization_id));
+    let mut query =
+        organization_member::Entity::find().filter(organization_member::Column::OrganizationId.eq(organization_id));
     if let Some(after) = page.after {
         query = query.filter(
             Condition::any().add(organization_member::Column::CreatedAt.gt(after.at)).add(
@@ -242,7 +264,10 @@ pub async fn members(db: &impl ConnectionTrait, viewer: &Viewer, organization_id
 }
 
 /// Organizations a profile belongs to, with its membership, by name.
-pub async fn memberships_of(db: &impl ConnectionTrait, profile_id: Uuid) -> AppResult<Vec<(organization_member::Model, organization::Model)>> {
+pub async fn memberships_of(
+    db: &impl ConnectionTrait,
+    profile_id: Uuid,
+) -> AppResult<Vec<(organization_member::Model, organization::Model)>> {
     let rows = organization_member::Entity::find()
         .filter(organization_member::Column::ProfileId.eq(profile_id))
         .find_also_related(organization::Entity)
@@ -275,7 +300,12 @@ fn role_name(role: Option<OrgRole>) -> serde_json::Value {
     role.map(|r| json!(format!("{r:?}").to_uppercase())).unwrap_or(serde_json::Value::Null)
 }
 
-fn member_activity(action: &'static str, m: &organization_member::Model, before: Option<OrgRole>, after: Option<OrgRole>) -> NewActivity {
+fn member_activity(
+    action: &'static str,
+    m: &organization_member::Model,
+    before: Option<OrgRole>,
+    after: Option<OrgRole>,
+) -> NewActivity {
     NewActivity {
         topic: organization_topic(m.organization_id),
         action,
@@ -284,6 +314,15 @@ fn member_activity(action: &'static str, m: &organization_member::Model, before:
         before: before.map(|_| json!({ "role": role_name(before) })),
         after: after.map(|_| json!({ "role": role_name(after) })),
     }
+}
+
+/// Organizations by id, in one statement (for loaders).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, organization::Model>> {
+    let rows = organization::Entity::find().filter(organization::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|o| (o.id, o)).collect())
 }
 
 #[cfg(test)]
@@ -312,10 +351,4 @@ mod tests {
         assert!(keeps_an_owner(1, Some(Admin), None).is_ok());
         assert!(keeps_an_owner(1, Some(Owner), Some(Owner)).is_ok());
     }
-}
-
-/// Organizations by id, in one statement (for loaders).
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, organization::Model>> {
-    let rows = organization::Entity::find().filter(organization::Column::Id.is_in(ids.iter().copied())).all(db).await?;
-    Ok(rows.into_iter().map(|o| (o.id, o)).collect())
 }

@@ -30,10 +30,7 @@ impl Cursor {
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (micros, id) = text.split_once(':').ok_or_else(bad)?;
         let micros: i64 = micros.parse().map_err(|_| bad())?;
-        Ok(Self {
-            at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
-            id: id.parse().map_err(|_| bad())?,
-        })
+        Ok(Self { at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id: id.parse().map_err(|_| bad())? })
     }
 }
 

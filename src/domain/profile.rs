@@ -6,8 +6,8 @@ use entity::{
     profile_skill,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use serde_json::{Value as Json, json};
@@ -82,10 +82,7 @@ pub async fn handle_taken(db: &impl ConnectionTrait, handle: &Handle) -> AppResu
 
 /// A profile by handle (case-insensitive).
 pub async fn by_handle(db: &impl ConnectionTrait, handle: &str) -> AppResult<Option<profile::Model>> {
-    Ok(profile::Entity::find()
-        .filter(profile::Column::Handle.eq(handle.trim().to_lowercase()))
-        .one(db)
-        .await?)
+    Ok(profile::Entity::find().filter(profile::Column::Handle.eq(handle.trim().to_lowercase())).one(db).await?)
 }
 
 /// A profile by id.
@@ -101,10 +98,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMa
 
 /// Person profiles of accounts, in one statement (for loaders).
 pub async fn by_user_ids(db: &impl ConnectionTrait, user_ids: &[Uuid]) -> AppResult<HashMap<Uuid, profile::Model>> {
-    let rows = profile::Entity::find()
-        .filter(profile::Column::UserId.is_in(user_ids.iter().copied()))
-        .all(db)
-        .await?;
+    let rows = profile::Entity::find().filter(profile::Column::UserId.is_in(user_ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().filter_map(|p| p.user_id.map(|u| (u, p))).collect())
 }
 
@@ -136,7 +130,8 @@ pub fn snapshot(p: &profile::Model) -> Json {
 /// Edits the caller's own profile (an agent with `profile:write` edits its own).
 pub async fn update_mine(state: &AppState, viewer: &Viewer, update: ProfileUpdate) -> AppResult<profile::Model> {
     let profile_id = viewer.require_profile(AgentScope::ProfileWrite)?;
-    let display_name = update.display_name.as_deref().map(|n| validate::text(n, "displayName", 1, 100, false)).transpose()?;
+    let display_name =
+        update.display_name.as_deref().map(|n| validate::text(n, "displayName", 1, 100, false)).transpose()?;
     let headline = change(update.headline, |v| validate::optional_text(Some(v), "headline", 200, false))?;
     let bio = change(update.bio, |v| validate::optional_text(Some(v), "bio", 5000, true))?;
     let location = change(update.location, |v| validate::optional_text(Some(v), "location", 100, false))?;
@@ -241,7 +236,11 @@ pub(super) fn validate_skills(skills: Vec<SkillInput>, field: &str) -> AppResult
 }
 
 /// Replaces the stored skills of a profile inside the caller's transaction.
-pub(super) async fn write_skills(db: &impl ConnectionTrait, profile_id: Uuid, skills: &[(String, i16)]) -> AppResult<()> {
+pub(super) async fn write_skills(
+    db: &impl ConnectionTrait,
+    profile_id: Uuid,
+    skills: &[(String, i16)],
+) -> AppResult<()> {
     profile_skill::Entity::delete_many().filter(profile_skill::Column::ProfileId.eq(profile_id)).exec(db).await?;
     if !skills.is_empty() {
         profile_skill::Entity::insert_many(skills.iter().map(|(skill, level)| profile_skill::ActiveModel {
@@ -260,7 +259,11 @@ fn skills_json<'a>(skills: impl Iterator<Item = (&'a str, i16)>) -> Json {
 }
 
 /// Searches profiles, newest first, one keyset page at a time.
-pub async fn search(db: &impl ConnectionTrait, filter: ProfileFilter, page: PageRequest) -> AppResult<Page<profile::Model>> {
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: ProfileFilter,
+    page: PageRequest,
+) -> AppResult<Page<profile::Model>> {
     let mut query = profile::Entity::find();
     if let Some(kind) = filter.kind {
         query = query.filter(profile::Column::Kind.eq(kind));
@@ -298,11 +301,10 @@ pub async fn search(db: &impl ConnectionTrait, filter: ProfileFilter, page: Page
         );
     }
     if let Some(after) = page.after {
-        query = query.filter(
-            Condition::any().add(profile::Column::CreatedAt.lt(after.at)).add(
+        query =
+            query.filter(Condition::any().add(profile::Column::CreatedAt.lt(after.at)).add(
                 Condition::all().add(profile::Column::CreatedAt.eq(after.at)).add(profile::Column::Id.lt(after.id)),
-            ),
-        );
+            ));
     }
     let rows = query
         .order_by_desc(profile::Column::CreatedAt)

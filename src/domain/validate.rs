@@ -75,10 +75,7 @@ impl Handle {
         if ok {
             Ok(Self(handle))
         } else {
-            Err(AppError::bad_input(
-                field,
-                "must be 3-32 characters of a-z, 0-9 and _, starting with a letter",
-            ))
+            Err(AppError::bad_input(field, "must be 3-32 characters of a-z, 0-9 and _, starting with a letter"))
         }
     }
 
@@ -100,11 +97,7 @@ impl Slug {
             && !slug.starts_with('-')
             && !slug.ends_with('-')
             && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if ok {
-            Ok(Self(slug))
-        } else {
-            Err(AppError::bad_input(field, "must be 3-48 characters of a-z, 0-9 and -"))
-        }
+        if ok { Ok(Self(slug)) } else { Err(AppError::bad_input(field, "must be 3-48 characters of a-z, 0-9 and -")) }
     }
 
     /// The slug.
@@ -119,7 +112,10 @@ pub fn text(raw: &str, field: &str, min: usize, max: usize, multiline: bool) -> 
     let value = raw.trim();
     let n = value.chars().count();
     if n < min {
-        return Err(AppError::bad_input(field, if min == 1 { "must not be empty".into() } else { format!("must be at least {min} characters") }));
+        return Err(AppError::bad_input(
+            field,
+            if min == 1 { "must not be empty".into() } else { format!("must be at least {min} characters") },
+        ));
     }
     if n > max {
         return Err(AppError::bad_input(field, format!("must be at most {max} characters")));
@@ -155,7 +151,11 @@ pub fn timezone(raw: &str, field: &str) -> AppResult<String> {
         && tz.len() <= 64
         && tz.starts_with(|c: char| c.is_ascii_uppercase())
         && tz.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
-    if ok { Ok(tz.to_owned()) } else { Err(AppError::bad_input(field, "must be an IANA time zone such as Europe/Berlin")) }
+    if ok {
+        Ok(tz.to_owned())
+    } else {
+        Err(AppError::bad_input(field, "must be an IANA time zone such as Europe/Berlin"))
+    }
 }
 
 /// A skill name: trimmed, lower-case, 1–50 of letters, digits, space and `+#.-`.
@@ -168,11 +168,7 @@ pub fn skill_name(raw: &str, field: &str) -> AppResult<String> {
 
 /// A skill level from 1 (beginner) to 5 (expert).
 pub fn skill_level(level: i32, field: &str) -> AppResult<i16> {
-    if (1..=5).contains(&level) {
-        Ok(level as i16)
-    } else {
-        Err(AppError::bad_input(field, "must be between 1 and 5"))
-    }
+    if (1..=5).contains(&level) { Ok(level as i16) } else { Err(AppError::bad_input(field, "must be between 1 and 5")) }
 }
 
 #[cfg(test)]

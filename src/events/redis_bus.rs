@@ -22,9 +22,8 @@ impl RedisBus {
         let local = broadcast::channel(BROADCAST_CAPACITY).0;
         let mut pubsub = client.get_async_pubsub().await.context("connecting Redis subscriber")?;
         pubsub.subscribe(&channel).await.context("subscribing to Redis channel")?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone())
-            .await
-            .context("connecting Redis publisher")?;
+        let publisher =
+            redis::aio::ConnectionManager::new(client.clone()).await.context("connecting Redis publisher")?;
         let (outgoing, receiver) = mpsc::unbounded_channel();
         tokio::spawn(publish_loop(publisher, receiver, channel.clone()));
         tokio::spawn(subscribe_loop(client, pubsub, local.clone(), channel));

@@ -62,7 +62,10 @@ impl OrganizationSubscription {
 }
 
 impl OrganizationSubscription {
-    async fn activity_stream(ctx: &Context<'_>, organization_id: ID) -> GqlResult<impl Stream<Item = ActivityEvent> + use<>> {
+    async fn activity_stream(
+        ctx: &Context<'_>,
+        organization_id: ID,
+    ) -> GqlResult<impl Stream<Item = ActivityEvent> + use<>> {
         let state = state(ctx)?;
         let org = parse_id(&organization_id, "organizationId")?;
         let me = viewer(ctx).require_any()?;

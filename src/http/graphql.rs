@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use async_graphql::{
     BatchRequest, Data, Request, Response, ServerError, Variables,
-    http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS},
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::{parse_query, types::OperationType},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -30,17 +30,21 @@ use crate::{
 /// A failure before execution: status plus one error.
 struct Refusal {
     status: StatusCode,
-    error: ServerError,
+    error: Box<ServerError>,
     allow: Option<&'static str>,
 }
 
 impl Refusal {
     fn bad_request(field: &str, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, error: to_server_error(&AppError::bad_input(field, message)), allow: None }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: Box::new(to_server_error(&AppError::bad_input(field, message))),
+            allow: None,
+        }
     }
 
     fn from_app(status: StatusCode, err: &AppError) -> Self {
-        Self { status, error: to_server_error(err), allow: None }
+        Self { status, error: Box::new(to_server_error(err)), allow: None }
     }
 
     fn into_response(self, kind: ResponseType) -> HttpResponse {
@@ -73,7 +77,8 @@ pub async fn post(
                 return Err(Refusal::bad_request("content-type", "send Content-Type: application/json"));
             }
             Err(ContentTypeError::Unsupported) => {
-                let mut refusal = Refusal::bad_request("content-type", "only application/json (UTF-8) bodies are accepted");
+                let mut refusal =
+                    Refusal::bad_request("content-type", "only application/json (UTF-8) bodies are accepted");
                 refusal.status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
                 return Err(refusal);
             }
@@ -131,24 +136,24 @@ pub async fn get(
 ) -> HttpResponse {
     let (mut parts, _) = request.into_parts();
     let headers = parts.headers.clone();
-    let is_upgrade = headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let is_upgrade =
+        headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if is_upgrade {
         return websocket(state, &mut parts).await;
     }
     let has_query = params.iter().any(|(k, _)| k == "query");
     if !has_query && wants_html(&headers) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
+            .into_response();
     }
     let Some(kind) = negotiate(&headers) else { return not_acceptable() };
     let result = async {
         let mut object = Map::new();
         for (key, value) in params {
             let parsed = match key.as_str() {
-                "variables" | "extensions" => serde_json::from_str(&value)
-                    .map_err(|_| Refusal::bad_request(&key, "must be a JSON object"))?,
+                "variables" | "extensions" => {
+                    serde_json::from_str(&value).map_err(|_| Refusal::bad_request(&key, "must be a JSON object"))?
+                }
                 _ => Json::String(value),
             };
             object.insert(key, parsed);
@@ -159,7 +164,10 @@ pub async fn get(
             Some(_) => {
                 return Err(Refusal {
                     status: StatusCode::METHOD_NOT_ALLOWED,
-                    error: to_server_error(&AppError::bad_input("query", "mutations and subscriptions need POST")),
+                    error: Box::new(to_server_error(&AppError::bad_input(
+                        "query",
+                        "mutations and subscriptions need POST",
+                    ))),
                     allow: Some("POST"),
                 });
             }
@@ -175,10 +183,8 @@ pub async fn get(
 }
 
 fn not_acceptable() -> HttpResponse {
-    let error = to_server_error(&AppError::bad_input(
-        "accept",
-        "accept application/graphql-response+json or application/json",
-    ));
+    let error =
+        to_server_error(&AppError::bad_input("accept", "accept application/graphql-response+json or application/json"));
     json_response(StatusCode::NOT_ACCEPTABLE, ResponseType::Json, &json!({ "errors": [error] }))
 }
 
@@ -234,12 +240,26 @@ async fn viewer_of(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Ref
         None => None,
         Some(Ok(value)) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
             Some(token) => Some(token),
-            None => return Err(Refusal::from_app(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated("use Authorization: Bearer <token>".into()))),
+            None => {
+                return Err(Refusal::from_app(
+                    StatusCode::UNAUTHORIZED,
+                    &AppError::Unauthenticated("use Authorization: Bearer <token>".into()),
+                ));
+            }
         },
-        Some(Err(_)) => return Err(Refusal::from_app(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated("malformed Authorization header".into()))),
+        Some(Err(_)) => {
+            return Err(Refusal::from_app(
+                StatusCode::UNAUTHORIZED,
+                &AppError::Unauthenticated("malformed Authorization header".into()),
+            ));
+        }
     };
     authenticate(&state.app, bearer).await.map_err(|err| {
-        let status = if matches!(err, AppError::Unauthenticated(_)) { StatusCode::UNAUTHORIZED } else { StatusCode::INTERNAL_SERVER_ERROR };
+        let status = if matches!(err, AppError::Unauthenticated(_)) {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
         Refusal::from_app(status, &err)
     })
 }
@@ -254,7 +274,11 @@ async fn rate_limit_mutation(state: &HttpState, viewer: &Viewer, peer: SocketAdd
         .hit(app.clock.as_ref(), &key, app.config.limits.mutations_per_minute, std::time::Duration::from_secs(60))
         .await
         .map_err(|err| {
-            let status = if matches!(err, AppError::RateLimited(_)) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let status = if matches!(err, AppError::RateLimited(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
             Refusal::from_app(status, &err)
         })
 }
@@ -277,12 +301,20 @@ async fn execute(state: &HttpState, request: Request, viewer: Viewer, kind: Resp
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    graphql_operation(op, if request_error { "request_error" } else if response.errors.is_empty() { "ok" } else { "field_error" });
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }));
-    if request_error {
-        if let Json::Object(map) = &mut body {
-            map.remove("data");
-        }
+    graphql_operation(
+        op,
+        if request_error {
+            "request_error"
+        } else if response.errors.is_empty() {
+            "ok"
+        } else {
+            "field_error"
+        },
+    );
+    let mut body =
+        serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }));
+    if let (true, Json::Object(map)) = (request_error, &mut body) {
+        map.remove("data");
     }
     let status = match (request_error, kind) {
         (true, ResponseType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
@@ -304,24 +336,21 @@ async fn websocket(state: HttpState, parts: &mut Parts) -> HttpResponse {
     };
     let schema = state.schema.clone();
     let app = state.app.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = ["authorization", "Authorization", "token"]
-                        .iter()
-                        .find_map(|k| payload.get(*k).and_then(Json::as_str))
-                        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
-                    let viewer = authenticate(&app, token.as_deref())
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                    let mut data = Data::default();
-                    data.insert(Loaders::new(&app));
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve()
-                .await;
-        })
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
+        GraphQLWebSocket::new(socket, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let token = ["authorization", "Authorization", "token"]
+                    .iter()
+                    .find_map(|k| payload.get(*k).and_then(Json::as_str))
+                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
+                let viewer =
+                    authenticate(&app, token.as_deref()).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                let mut data = Data::default();
+                data.insert(Loaders::new(&app));
+                data.insert(viewer);
+                Ok(data)
+            })
+            .serve()
+            .await;
+    })
 }

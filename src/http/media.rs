@@ -75,10 +75,7 @@ pub enum ContentTypeError {
 /// Accepts `application/json` (and `application/graphql-response+json`) in UTF-8 only:
 /// form and text bodies, which browsers send cross-site without a preflight, are refused.
 pub fn check_content_type(headers: &HeaderMap) -> Result<(), ContentTypeError> {
-    let value = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(ContentTypeError::Missing)?;
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).ok_or(ContentTypeError::Missing)?;
     let (media, params) = parse_media(value);
     let json = media == "application/json" || media == "application/graphql-response+json";
     let utf8 = params.iter().all(|(k, v)| k != "charset" || v == "utf-8" || v == "utf8");

@@ -20,7 +20,12 @@ async fn register_agent(app: &TestApp, operator: &TestUser, handle: &str) -> Val
 }
 
 async fn issue(app: &TestApp, operator: &TestUser, agent_id: &str, scopes: Value) -> Value {
-    app.gql(ISSUE, json!({ "i": { "agentId": agent_id, "name": "ci", "scopes": scopes } }), Some(&operator.access_token)).await
+    app.gql(
+        ISSUE,
+        json!({ "i": { "agentId": agent_id, "name": "ci", "scopes": scopes } }),
+        Some(&operator.access_token),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -51,7 +56,13 @@ async fn an_agent_token_acts_as_the_agent_until_revoked() {
     assert_eq!(me["data"]["me"]["profile"]["handle"], "summary_bot");
 
     // With PROFILE_WRITE the agent edits its own profile, not its operator's.
-    let body = app.gql("mutation { updateMyProfile(input: { headline: \"I summarise\" }) { handle headline } }", json!({}), Some(&token)).await;
+    let body = app
+        .gql(
+            "mutation { updateMyProfile(input: { headline: \"I summarise\" }) { handle headline } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
     assert_eq!(body["data"]["updateMyProfile"]["handle"], "summary_bot", "{body}");
 
     // The token is stored hashed: the plain value is nowhere in the database.
@@ -75,14 +86,18 @@ async fn agent_tokens_are_limited_to_their_scopes_and_to_agent_work() {
     let issued = issue(&app, &ada, agent["id"].as_str().unwrap(), json!(["TASKS_READ"])).await;
     let token = issued["data"]["issueAgentToken"]["token"].as_str().unwrap();
 
-    let body = app.gql("mutation { updateMyProfile(input: { headline: \"x\" }) { handle } }", json!({}), Some(token)).await;
+    let body =
+        app.gql("mutation { updateMyProfile(input: { headline: \"x\" }) { handle } }", json!({}), Some(token)).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "no PROFILE_WRITE scope: {body}");
-    let body = app
-        .gql(REGISTER_AGENT, json!({ "i": { "handle": "child_bot", "displayName": "Child" } }), Some(token))
-        .await;
+    let body =
+        app.gql(REGISTER_AGENT, json!({ "i": { "handle": "child_bot", "displayName": "Child" } }), Some(token)).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "agents do not register agents");
     let body = app
-        .gql("mutation { createOrganization(input: { slug: \"botco\", name: \"Bot Co\" }) { id } }", json!({}), Some(token))
+        .gql(
+            "mutation { createOrganization(input: { slug: \"botco\", name: \"Bot Co\" }) { id } }",
+            json!({}),
+            Some(token),
+        )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
@@ -101,7 +116,13 @@ async fn nobody_but_the_operator_manages_an_agent() {
     assert_eq!(error_code(&body), "FORBIDDEN");
     let body = app.gql(REVOKE, json!({ "i": { "tokenId": token_id } }), Some(&mallory.access_token)).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
-    let body = app.gql("query($a: ID!) { agentTokens(agentId: $a) { id } }", json!({ "a": agent_id }), Some(&mallory.access_token)).await;
+    let body = app
+        .gql(
+            "query($a: ID!) { agentTokens(agentId: $a) { id } }",
+            json!({ "a": agent_id }),
+            Some(&mallory.access_token),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     let body = app
         .gql(
@@ -115,7 +136,13 @@ async fn nobody_but_the_operator_manages_an_agent() {
     assert_eq!(error_code(&body), "NOT_FOUND", "a person is not an agent");
 
     // The operator's own view still shows one active token.
-    let body = app.gql("query($a: ID!) { agentTokens(agentId: $a) { id revokedAt } }", json!({ "a": agent_id }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(
+            "query($a: ID!) { agentTokens(agentId: $a) { id revokedAt } }",
+            json!({ "a": agent_id }),
+            Some(&ada.access_token),
+        )
+        .await;
     assert_eq!(body["data"]["agentTokens"].as_array().map(Vec::len), Some(1));
     assert!(body["data"]["agentTokens"][0]["revokedAt"].is_null());
 }
@@ -128,11 +155,19 @@ async fn issuing_a_token_needs_a_name_and_a_scope() {
     let body = issue(&app, &ada, agent["id"].as_str().unwrap(), json!([])).await;
     assert_eq!(error_field(&body), "scopes");
     let body = app
-        .gql(ISSUE, json!({ "i": { "agentId": agent["id"], "name": " ", "scopes": ["TASKS_READ"] } }), Some(&ada.access_token))
+        .gql(
+            ISSUE,
+            json!({ "i": { "agentId": agent["id"], "name": " ", "scopes": ["TASKS_READ"] } }),
+            Some(&ada.access_token),
+        )
         .await;
     assert_eq!(error_field(&body), "name");
     let body = app
-        .gql(ISSUE, json!({ "i": { "agentId": "not-a-uuid", "name": "x", "scopes": ["TASKS_READ"] } }), Some(&ada.access_token))
+        .gql(
+            ISSUE,
+            json!({ "i": { "agentId": "not-a-uuid", "name": "x", "scopes": ["TASKS_READ"] } }),
+            Some(&ada.access_token),
+        )
         .await;
     assert_eq!(error_field(&body), "agentId");
     assert_eq!(app.count("agent_tokens").await, 0);
@@ -142,7 +177,9 @@ async fn issuing_a_token_needs_a_name_and_a_scope() {
 async fn an_agent_handle_must_be_unique_across_people_and_agents() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
-    let body = app.gql(REGISTER_AGENT, json!({ "i": { "handle": "ada", "displayName": "Clash" } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(REGISTER_AGENT, json!({ "i": { "handle": "ada", "displayName": "Clash" } }), Some(&ada.access_token))
+        .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "handle");
 }

@@ -87,7 +87,10 @@ async fn invalid_registration_fields_are_named() {
         (register_vars("a@example.com", "123456789", "ok_handle"), "password"),
         (register_vars("a@example.com", PASSWORD, "no spaces"), "handle"),
         (register_vars("a@example.com", PASSWORD, "x"), "handle"),
-        (json!({ "i": { "email": "a@example.com", "password": PASSWORD, "handle": "fine", "displayName": "   " } }), "displayName"),
+        (
+            json!({ "i": { "email": "a@example.com", "password": PASSWORD, "handle": "fine", "displayName": "   " } }),
+            "displayName",
+        ),
     ];
     for (vars, field) in cases {
         let body = app.gql(REGISTER, vars.clone(), None).await;
@@ -101,8 +104,10 @@ async fn invalid_registration_fields_are_named() {
 async fn wrong_password_and_unknown_email_get_the_same_unauthenticated_answer() {
     let app = spawn_app().await;
     app.register("ada").await;
-    let wrong_password = app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
-    let unknown_email = app.gql(LOGIN, json!({ "i": { "email": "nobody@example.com", "password": PASSWORD } }), None).await;
+    let wrong_password =
+        app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
+    let unknown_email =
+        app.gql(LOGIN, json!({ "i": { "email": "nobody@example.com", "password": PASSWORD } }), None).await;
     assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
     assert_eq!(error_code(&unknown_email), "UNAUTHENTICATED");
     assert_eq!(wrong_password["errors"][0]["message"], unknown_email["errors"][0]["message"]);
@@ -114,7 +119,8 @@ async fn login_attempts_are_rate_limited_per_email() {
     let app = spawn_app_with(|c| c.limits.login_attempts = 3).await;
     app.register("ada").await;
     for _ in 0..3 {
-        let body = app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
+        let body =
+            app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED");
     }
     // Even the right password is refused until the window passes.
@@ -180,18 +186,32 @@ async fn refresh_rotates_tokens_and_reusing_an_old_one_revokes_the_family() {
     // A fresh login starts a new, working family.
     let login = app.gql(LOGIN, json!({ "i": { "email": user.email, "password": PASSWORD } }), None).await;
     let fresh = login["data"]["login"]["refreshToken"].as_str().expect("fresh");
-    assert!(app.gql(REFRESH, json!({ "i": { "refreshToken": fresh } }), None).await["data"]["refreshToken"].is_object());
+    assert!(
+        app.gql(REFRESH, json!({ "i": { "refreshToken": fresh } }), None).await["data"]["refreshToken"].is_object()
+    );
 }
 
 #[tokio::test]
 async fn logout_revokes_the_refresh_token() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
-    let body = app.gql("mutation($i: RefreshTokenInput!) { logout(input: $i) }", json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let body = app
+        .gql(
+            "mutation($i: RefreshTokenInput!) { logout(input: $i) }",
+            json!({ "i": { "refreshToken": user.refresh_token } }),
+            None,
+        )
+        .await;
     assert_eq!(body["data"]["logout"], true);
     let body = app.gql(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
-    let body = app.gql("mutation($i: RefreshTokenInput!) { logout(input: $i) }", json!({ "i": { "refreshToken": "garbage" } }), None).await;
+    let body = app
+        .gql(
+            "mutation($i: RefreshTokenInput!) { logout(input: $i) }",
+            json!({ "i": { "refreshToken": "garbage" } }),
+            None,
+        )
+        .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
 

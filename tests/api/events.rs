@@ -11,7 +11,9 @@ use crate::{
 };
 
 /// Waits (bounded, so a broken bus fails instead of hanging) for the next event.
-async fn next_event(rx: &mut tokio::sync::broadcast::Receiver<semasocial::events::DomainEvent>) -> semasocial::events::DomainEvent {
+async fn next_event(
+    rx: &mut tokio::sync::broadcast::Receiver<semasocial::events::DomainEvent>,
+) -> semasocial::events::DomainEvent {
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event arrives").expect("bus open")
 }
 
@@ -46,7 +48,13 @@ async fn a_refused_change_publishes_nothing_and_records_nothing() {
     let mut rx = app.state.bus.subscribe();
 
     // The last owner cannot leave: the transaction rolls back.
-    let body = app.gql("mutation($i: LeaveOrganizationInput!) { leaveOrganization(input: $i) }", json!({ "i": { "organizationId": org } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(
+            "mutation($i: LeaveOrganizationInput!) { leaveOrganization(input: $i) }",
+            json!({ "i": { "organizationId": org } }),
+            Some(&ada.access_token),
+        )
+        .await;
     assert_eq!(crate::helpers::error_code(&body), "CONFLICT");
 
     // A later, successful change is the next thing on the bus.
@@ -56,22 +64,33 @@ async fn a_refused_change_publishes_nothing_and_records_nothing() {
     assert_eq!(app.count("activities").await, activities + 2, "bob's registration and token only");
 }
 
-async fn ws_connect(app: &TestApp, token: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn ws_connect(
+    app: &TestApp,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
     request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
     let (mut ws, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
     assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
-    ws.send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }).to_string()))
-        .await
-        .unwrap();
+    ws.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }).to_string(),
+    ))
+    .await
+    .unwrap();
     let ack = next_json(&mut ws).await;
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     ws
 }
 
-async fn next_json(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> Value {
+async fn next_json(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Value {
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a message arrives").expect("open").unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message arrives")
+            .expect("open")
+            .unwrap();
         if let Message::Text(text) = message {
             return serde_json::from_str(&text).unwrap();
         }
@@ -127,7 +146,11 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
     assert!(std::env::var("TEST_REDIS_URL").is_ok(), "set TEST_REDIS_URL");
     // Two instances of one deployment share the Redis namespace.
     let namespace = format!("semasocial-test-{}", uuid::Uuid::new_v4().simple());
-    let a = spawn_app_with({ let n = namespace.clone(); move |c| c.redis_namespace = n }).await;
+    let a = spawn_app_with({
+        let n = namespace.clone();
+        move |c| c.redis_namespace = n
+    })
+    .await;
     let b = spawn_app_with(move |c| c.redis_namespace = namespace).await;
     let mut on_b = b.state.bus.subscribe();
     let ada = a.register("ada").await;

@@ -57,7 +57,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.bind_addr = "127.0.0.1:0".parse().expect("address");
     config.app_env = AppEnv::Test;
     config.hashing = HashingConfig { memory_kib: 64, iterations: 1 };
-    config.redis_url = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).map(semasocial::config::Secret::new);
+    config.redis_url =
+        std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).map(semasocial::config::Secret::new);
     // Each test is its own deployment: its own channel and rate-limit counters.
     config.redis_namespace = format!("semasocial-test-{}", Uuid::new_v4().simple());
     customize(&mut config);
@@ -66,14 +67,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        state,
-        clock,
-        client: reqwest::Client::new(),
-        _db: db,
-    }
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, clock, client: reqwest::Client::new(), _db: db }
 }
 
 impl TestApp {
@@ -189,10 +183,14 @@ impl Drop for TestDatabase {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread with its own runtime.
                 let _ = std::thread::spawn(move || {
-                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                        return;
+                    };
                     runtime.block_on(async {
                         if let Ok(admin) = Database::connect(&admin_url).await {
-                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = admin
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .await;
                             let _ = admin.close().await;
                         }
                     });

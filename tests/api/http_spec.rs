@@ -37,7 +37,12 @@ async fn a_query_over_get_works() {
 async fn simple_cross_site_bodies_are_refused() {
     let app = spawn_app().await;
     let mutation = r#"{"query":"mutation { createOrganization(input: {slug: \"x-co\", name: \"X\"}) { id } }"}"#;
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin1",
+    ] {
         let response = app
             .client
             .post(format!("{}/graphql", app.address))
@@ -113,7 +118,13 @@ async fn status_codes_follow_the_negotiated_media_type() {
 #[tokio::test]
 async fn graphiql_is_served_to_browsers() {
     let app = spawn_app().await;
-    let response = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html,application/xhtml+xml").send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(response.text().await.unwrap().to_lowercase().contains("graphiql"));
@@ -194,7 +205,8 @@ async fn health_ready_and_metrics_answer_and_requests_carry_an_id() {
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("graphql_operations_total"));
     // A request id sent by the client is kept.
-    let response = app.client.get(format!("{}/health", app.address)).header("x-request-id", "abc-123").send().await.unwrap();
+    let response =
+        app.client.get(format!("{}/health", app.address)).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
 }
 

@@ -8,7 +8,8 @@ const ADD: &str = "mutation($i: AddOrganizationMemberInput!) { addOrganizationMe
 const CHANGE: &str = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
 const REMOVE: &str = "mutation($i: RemoveMemberInput!) { removeMember(input: $i) }";
 const LEAVE: &str = "mutation($i: LeaveOrganizationInput!) { leaveOrganization(input: $i) }";
-const MEMBERS: &str = "query($id: ID!) { organization(id: $id) { members { edges { node { role profile { handle } } } } } }";
+const MEMBERS: &str =
+    "query($id: ID!) { organization(id: $id) { members { edges { node { role profile { handle } } } } } }";
 
 pub async fn create_org(app: &TestApp, owner: &TestUser, slug: &str) -> String {
     let body = app.gql(CREATE, json!({ "i": { "slug": slug, "name": "Acme" } }), Some(&owner.access_token)).await;
@@ -17,12 +18,17 @@ pub async fn create_org(app: &TestApp, owner: &TestUser, slug: &str) -> String {
 }
 
 pub async fn add(app: &TestApp, actor: &TestUser, org: &str, handle: &str, role: &str) -> Value {
-    app.gql(ADD, json!({ "i": { "organizationId": org, "handle": handle, "role": role } }), Some(&actor.access_token)).await
+    app.gql(ADD, json!({ "i": { "organizationId": org, "handle": handle, "role": role } }), Some(&actor.access_token))
+        .await
 }
 
 async fn change(app: &TestApp, actor: &TestUser, org: &str, target: &TestUser, role: &str) -> Value {
-    app.gql(CHANGE, json!({ "i": { "organizationId": org, "profileId": target.profile_id, "role": role } }), Some(&actor.access_token))
-        .await
+    app.gql(
+        CHANGE,
+        json!({ "i": { "organizationId": org, "profileId": target.profile_id, "role": role } }),
+        Some(&actor.access_token),
+    )
+    .await
 }
 
 async fn members(app: &TestApp, viewer: &TestUser, org: &str) -> Vec<(String, String)> {
@@ -31,7 +37,12 @@ async fn members(app: &TestApp, viewer: &TestUser, org: &str) -> Vec<(String, St
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
         .iter()
-        .map(|e| (e["node"]["profile"]["handle"].as_str().unwrap().to_owned(), e["node"]["role"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["node"]["profile"]["handle"].as_str().unwrap().to_owned(),
+                e["node"]["role"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -73,7 +84,9 @@ async fn members_and_outsiders_cannot_manage_members() {
     assert_eq!(error_code(&add(&app, &bob, &org, "eve", "MEMBER").await), "FORBIDDEN", "a MEMBER cannot add");
     assert_eq!(error_code(&add(&app, &eve, &org, "eve", "OWNER").await), "FORBIDDEN", "an outsider cannot add");
     assert_eq!(error_code(&change(&app, &eve, &org, &bob, "ADMIN").await), "FORBIDDEN");
-    let body = app.gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": bob.profile_id } }), Some(&eve.access_token)).await;
+    let body = app
+        .gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": bob.profile_id } }), Some(&eve.access_token))
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
     // An outsider does not see the member list either.
     let body = app.gql(MEMBERS, json!({ "id": org }), Some(&eve.access_token)).await;
@@ -96,9 +109,13 @@ async fn admins_manage_members_but_never_owners() {
     assert_eq!(change(&app, &bob, &org, &carol, "ADMIN").await["data"]["changeMemberRole"]["role"], "ADMIN");
     assert_eq!(error_code(&change(&app, &bob, &org, &carol, "OWNER").await), "FORBIDDEN");
     assert_eq!(error_code(&change(&app, &bob, &org, &ada, "MEMBER").await), "FORBIDDEN");
-    let body = app.gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": ada.profile_id } }), Some(&bob.access_token)).await;
+    let body = app
+        .gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": ada.profile_id } }), Some(&bob.access_token))
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
-    let body = app.gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": carol.profile_id } }), Some(&bob.access_token)).await;
+    let body = app
+        .gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": carol.profile_id } }), Some(&bob.access_token))
+        .await;
     assert_eq!(body["data"]["removeMember"], true);
     assert_eq!(members(&app, &ada, &org).await, [("ada".into(), "OWNER".into()), ("bob".into(), "ADMIN".into())]);
 }
@@ -111,7 +128,9 @@ async fn the_last_owner_cannot_be_demoted_removed_or_leave() {
     let org = create_org(&app, &ada, "acme").await;
 
     assert_eq!(error_code(&change(&app, &ada, &org, &ada, "ADMIN").await), "CONFLICT");
-    let body = app.gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": ada.profile_id } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(REMOVE, json!({ "i": { "organizationId": org, "profileId": ada.profile_id } }), Some(&ada.access_token))
+        .await;
     assert_eq!(error_code(&body), "CONFLICT");
     let body = app.gql(LEAVE, json!({ "i": { "organizationId": org } }), Some(&ada.access_token)).await;
     assert_eq!(error_code(&body), "CONFLICT");
@@ -152,8 +171,13 @@ async fn my_organizations_lists_memberships() {
     let bob = app.register("bob").await;
     let org = create_org(&app, &ada, "acme").await;
     add(&app, &ada, &org, "bob", "MEMBER").await;
-    let body = app.gql("{ me { organizations { role organization { slug myRole } } } }", json!({}), Some(&bob.access_token)).await;
-    assert_eq!(body["data"]["me"]["organizations"], json!([{ "role": "MEMBER", "organization": { "slug": "acme", "myRole": "MEMBER" } }]));
+    let body = app
+        .gql("{ me { organizations { role organization { slug myRole } } } }", json!({}), Some(&bob.access_token))
+        .await;
+    assert_eq!(
+        body["data"]["me"]["organizations"],
+        json!([{ "role": "MEMBER", "organization": { "slug": "acme", "myRole": "MEMBER" } }])
+    );
 }
 
 #[tokio::test]
@@ -167,7 +191,12 @@ async fn concurrent_demotions_of_two_owners_leave_one_owner() {
     for _ in 0..5 {
         // Each owner demotes the other at the same moment; at most one may succeed.
         let (a, b) = tokio::join!(change(&app, &ada, &org, &bob, "MEMBER"), change(&app, &bob, &org, &ada, "MEMBER"));
-        let owners: Vec<_> = members(&app, &ada, &org).await.into_iter().chain(members(&app, &bob, &org).await).filter(|(_, r)| r == "OWNER").collect();
+        let owners: Vec<_> = members(&app, &ada, &org)
+            .await
+            .into_iter()
+            .chain(members(&app, &bob, &org).await)
+            .filter(|(_, r)| r == "OWNER")
+            .collect();
         assert!(!owners.is_empty(), "no owner left: {a} {b}");
         // Restore two owners for the next round.
         let owner = if owners[0].0 == "ada" { &ada } else { &bob };

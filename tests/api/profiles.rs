@@ -33,7 +33,8 @@ async fn updating_my_profile_sets_and_clears_fields() {
     assert_eq!(p["rate"], json!({ "amountCents": 12000, "currency": "GBP" }));
 
     // Omitted fields stay; null clears.
-    let body = app.gql(UPDATE, json!({ "i": { "headline": null, "displayName": "Ada King" } }), Some(&ada.access_token)).await;
+    let body =
+        app.gql(UPDATE, json!({ "i": { "headline": null, "displayName": "Ada King" } }), Some(&ada.access_token)).await;
     let p = &body["data"]["updateMyProfile"];
     assert!(p["headline"].is_null());
     assert_eq!(p["location"], "London");
@@ -56,7 +57,8 @@ async fn invalid_profile_fields_are_named_and_nothing_changes() {
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
         assert_eq!(error_field(&body), field, "{body}");
     }
-    let body = app.gql("{ me { profile { timezone rate { amountCents } } } }", json!({}), Some(&ada.access_token)).await;
+    let body =
+        app.gql("{ me { profile { timezone rate { amountCents } } } }", json!({}), Some(&ada.access_token)).await;
     assert!(body["data"]["me"]["profile"]["timezone"].is_null());
     assert!(body["data"]["me"]["profile"]["rate"].is_null());
 }
@@ -73,19 +75,33 @@ async fn skills_are_replaced_validated_and_sorted_by_level() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
     let body = app
-        .gql(SKILLS, json!({ "i": { "skills": [{ "skill": "SQL", "level": 3 }, { "skill": "Rust", "level": 5 }] } }), Some(&ada.access_token))
+        .gql(
+            SKILLS,
+            json!({ "i": { "skills": [{ "skill": "SQL", "level": 3 }, { "skill": "Rust", "level": 5 }] } }),
+            Some(&ada.access_token),
+        )
         .await;
-    assert_eq!(body["data"]["setMySkills"]["skills"], json!([{ "skill": "rust", "level": 5 }, { "skill": "sql", "level": 3 }]), "{body}");
+    assert_eq!(
+        body["data"]["setMySkills"]["skills"],
+        json!([{ "skill": "rust", "level": 5 }, { "skill": "sql", "level": 3 }]),
+        "{body}"
+    );
 
     let body = app
-        .gql(SKILLS, json!({ "i": { "skills": [{ "skill": "go", "level": 2 }, { "skill": "Go", "level": 3 }] } }), Some(&ada.access_token))
+        .gql(
+            SKILLS,
+            json!({ "i": { "skills": [{ "skill": "go", "level": 2 }, { "skill": "Go", "level": 3 }] } }),
+            Some(&ada.access_token),
+        )
         .await;
     assert_eq!(error_field(&body), "skills[1].skill");
-    let body = app.gql(SKILLS, json!({ "i": { "skills": [{ "skill": "go", "level": 6 }] } }), Some(&ada.access_token)).await;
+    let body =
+        app.gql(SKILLS, json!({ "i": { "skills": [{ "skill": "go", "level": 6 }] } }), Some(&ada.access_token)).await;
     assert_eq!(error_field(&body), "skills[0].level");
 
     // The failed attempts changed nothing.
-    let body = app.gql("query($h: String!) { profile(handle: $h) { skills { skill } } }", json!({ "h": "ada" }), None).await;
+    let body =
+        app.gql("query($h: String!) { profile(handle: $h) { skills { skill } } }", json!({ "h": "ada" }), None).await;
     assert_eq!(body["data"]["profile"]["skills"], json!([{ "skill": "rust" }, { "skill": "sql" }]));
 }
 
@@ -124,7 +140,10 @@ async fn profiles_filter_by_skills_kind_and_text() {
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
     app.register("carol").await;
-    for (user, skills) in [(&ada, json!([{ "skill": "rust", "level": 5 }, { "skill": "sql", "level": 2 }])), (&bob, json!([{ "skill": "rust", "level": 3 }]))] {
+    for (user, skills) in [
+        (&ada, json!([{ "skill": "rust", "level": 5 }, { "skill": "sql", "level": 2 }])),
+        (&bob, json!([{ "skill": "rust", "level": 3 }])),
+    ] {
         app.gql(SKILLS, json!({ "i": { "skills": skills } }), Some(&user.access_token)).await;
     }
     app.gql(UPDATE, json!({ "i": { "headline": "Loves 100% Compilers" } }), Some(&bob.access_token)).await;
@@ -139,7 +158,10 @@ async fn profiles_filter_by_skills_kind_and_text() {
     rust.sort();
     assert_eq!(rust, ["ada", "bob", "rusty_bot"]);
     assert_eq!(handles(&app.gql(PROFILES, json!({ "f": { "skills": ["rust", "sql"] } }), None).await), ["ada"]);
-    assert_eq!(handles(&app.gql(PROFILES, json!({ "f": { "skills": ["rust"], "kind": "AGENT" } }), None).await), ["rusty_bot"]);
+    assert_eq!(
+        handles(&app.gql(PROFILES, json!({ "f": { "skills": ["rust"], "kind": "AGENT" } }), None).await),
+        ["rusty_bot"]
+    );
     assert_eq!(handles(&app.gql(PROFILES, json!({ "f": { "text": "compilers" } }), None).await), ["bob"]);
     // LIKE wildcards in user text are literal.
     assert_eq!(handles(&app.gql(PROFILES, json!({ "f": { "text": "100%" } }), None).await), ["bob"]);

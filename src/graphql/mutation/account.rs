@@ -46,7 +46,12 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates an account with its person profile and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> GqlResult<AuthPayload> {
-        let input = Register { email: input.email, password: input.password, handle: input.handle, display_name: input.display_name };
+        let input = Register {
+            email: input.email,
+            password: input.password,
+            handle: input.handle,
+            display_name: input.display_name,
+        };
         Ok(AuthPayload(account::register(state(ctx)?, input).await?))
     }
 

@@ -72,14 +72,22 @@ impl OrganizationMutation {
     }
 
     /// Adds a person (OWNER/ADMIN; only owners add owners).
-    async fn add_organization_member(&self, ctx: &Context<'_>, input: AddOrganizationMemberInput) -> GqlResult<OrganizationMember> {
+    async fn add_organization_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddOrganizationMemberInput,
+    ) -> GqlResult<OrganizationMember> {
         let org = parse_id(&input.organization_id, "organizationId")?;
         let member = organization::add_member(state(ctx)?, viewer(ctx), org, &input.handle, input.role.into()).await?;
         Ok(OrganizationMember(member))
     }
 
     /// Changes a member's role; the last OWNER cannot be demoted.
-    async fn change_member_role(&self, ctx: &Context<'_>, input: ChangeMemberRoleInput) -> GqlResult<OrganizationMember> {
+    async fn change_member_role(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeMemberRoleInput,
+    ) -> GqlResult<OrganizationMember> {
         let org = parse_id(&input.organization_id, "organizationId")?;
         let profile = parse_id(&input.profile_id, "profileId")?;
         let member = organization::change_role(state(ctx)?, viewer(ctx), org, profile, input.role.into()).await?;

@@ -17,7 +17,12 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     /// An organization by id or by slug (give exactly one); null when there is none.
-    async fn organization(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> GqlResult<Option<Organization>> {
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> GqlResult<Option<Organization>> {
         let db = &state(ctx)?.db;
         let found = match (id, slug) {
             (Some(id), None) => domain::organization::by_id(db, parse_id(&id, "id")?).await?,

@@ -22,7 +22,8 @@ pub fn parse_id(id: &ID, field: &str) -> GqlResult<Uuid> {
 /// Turns a domain page into a relay connection, mapping each row.
 pub fn connection<T, N: async_graphql::OutputType>(page: Page<T>, map: impl Fn(T) -> N) -> Connection<String, N> {
     let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
-    conn.edges
-        .extend(page.items.into_iter().map(|(cursor, row)| async_graphql::connection::Edge::new(cursor.encode(), map(row))));
+    conn.edges.extend(
+        page.items.into_iter().map(|(cursor, row)| async_graphql::connection::Edge::new(cursor.encode(), map(row))),
+    );
     conn
 }
