@@ -246,6 +246,45 @@ mod tests {
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 
+    fn args(extra: &[&str]) -> ConfigArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: ConfigArgs,
+        }
+        let dir = std::env::temp_dir().join(format!("semasocial-config-{}", uuid::Uuid::new_v4()));
+        let dir = dir.to_string_lossy().into_owned();
+        let mut argv = vec!["semasocial", "--data-dir", dir.as_str()];
+        argv.extend_from_slice(extra);
+        Wrapper::parse_from(argv).args
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_secret() {
+        let err = Config::from_args(args(&["--app-env", "production", "--database-url", "sqlite::memory:"]));
+        assert!(err.is_err());
+        let short = Config::from_args(args(&["--jwt-secret", "too-short"]));
+        assert!(short.is_err());
+        let ok = Config::from_args(args(&["--app-env", "production", "--jwt-secret", &"k".repeat(40)]));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn development_generates_a_secret_once_and_keeps_it() -> anyhow::Result<()> {
+        let first = args(&[]);
+        let dir = first.data_dir.clone();
+        let a = Config::from_args(first)?;
+        let mut again = args(&[]);
+        again.data_dir = dir.clone();
+        let b = Config::from_args(again)?;
+        assert_eq!(a.jwt_secret.expose(), b.jwt_secret.expose());
+        assert!(a.jwt_secret.expose().len() >= 32);
+        assert!(a.database_url.expose().starts_with("sqlite://"));
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
     #[test]
     fn secrets_do_not_show_in_debug_output() {
         let config = Config::new("postgres://u:hunter2@h/db", "s".repeat(40));

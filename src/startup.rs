@@ -1,5 +1,12 @@
 //! Builds the application exactly as it ships; tests start it on port 0.
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -83,7 +90,14 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
 
 /// Connects the database (and migrates it), Redis and the event bus.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let db = connect_database(&config).await?;
+    let mut db = connect_database(&config).await?;
+    let db_statements = Arc::new(AtomicU64::new(0));
+    let counter = db_statements.clone();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::histogram!("db_statement_duration_seconds", "failed" => if info.failed { "true" } else { "false" })
+            .record(info.elapsed.as_secs_f64());
+    });
     Migrator::up(&db, None).await.context("running migrations")?;
     let (bus, redis, limiter): (Arc<dyn EventBus>, _, _) = match &config.redis_url {
         Some(url) => {
@@ -106,6 +120,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         redis,
         limiter: Arc::new(limiter),
         dummy_password_hash: dummy_password_hash.into(),
+        db_statements,
     })
 }
 

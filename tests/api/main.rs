@@ -11,3 +11,4 @@ mod http_spec;
 mod organizations;
 mod profiles;
 mod schema;
+mod seed;

@@ -239,3 +239,34 @@ async fn spawn_app_with_users(n: usize) -> crate::helpers::TestApp {
     }
     app
 }
+
+#[tokio::test]
+async fn a_page_of_profiles_costs_the_same_statements_whatever_its_size() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app_with_users(50).await;
+    let owner = app.register("operator").await;
+    // Give every profile skills so the loader has real rows to fetch.
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    for p in entity::profile::Entity::find().all(&app.state.db).await.unwrap() {
+        entity::profile_skill::ActiveModel { profile_id: Set(p.id), skill: Set("rust".into()), level: Set(3) }
+            .insert(&app.state.db)
+            .await
+            .unwrap();
+    }
+    app.gql(
+        "mutation { registerAgent(input: { handle: \"page_bot\", displayName: \"Bot\" }) { id } }",
+        json!({}),
+        Some(&owner.access_token),
+    )
+    .await;
+    let query = "query($n: Int) { profiles(first: $n) { edges { node { handle skills { skill level } operator { handle skills { skill } } } } } }";
+    let mut costs = Vec::new();
+    for n in [5, 50] {
+        let before = app.state.db_statements.load(Ordering::SeqCst);
+        let body = app.gql(query, json!({ "n": n }), None).await;
+        costs.push(app.state.db_statements.load(Ordering::SeqCst) - before);
+        assert_eq!(handles(&body).len(), n as usize);
+    }
+    assert_eq!(costs[0], costs[1], "statements for 5 vs 50 profiles: {costs:?}");
+    assert!(costs[0] <= 5, "a page costs a handful of statements: {costs:?}");
+}

@@ -1,0 +1,24 @@
+//! `seed-demo` fills a database GraphiQL can show, and is safe to run twice.
+use sea_orm::{EntityTrait, PaginatorTrait};
+use semasocial::config::{Config, HashingConfig};
+
+#[tokio::test]
+async fn seed_demo_creates_people_an_agent_and_an_organization_once() {
+    let path = std::env::temp_dir().join(format!("semasocial-seed-{}.db", uuid::Uuid::new_v4()));
+    let mut config = Config::new(format!("sqlite://{}?mode=rwc", path.display()), crate::helpers::TEST_JWT_SECRET);
+    config.hashing = HashingConfig { memory_kib: 64, iterations: 1 };
+
+    let summary = semasocial::seed::run(config.clone()).await.unwrap();
+    assert!(summary.contains("ssa_"), "the agent token is printed once: {summary}");
+    let again = semasocial::seed::run(config.clone()).await.unwrap();
+    assert!(again.contains("already present"));
+
+    let db = semasocial::startup::connect_database(&config).await.unwrap();
+    assert_eq!(entity::user::Entity::find().count(&db).await.unwrap(), 3);
+    assert_eq!(entity::profile::Entity::find().count(&db).await.unwrap(), 4);
+    assert_eq!(entity::organization_member::Entity::find().count(&db).await.unwrap(), 2);
+    drop(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
