@@ -107,6 +107,8 @@ pub struct Limits {
     pub login_window: Duration,
     /// Mutations per caller per minute.
     pub mutations_per_minute: u32,
+    /// How long a DataLoader collects keys before it queries.
+    pub loader_batch_window: Duration,
 }
 
 /// Resolved configuration of one server process.
@@ -148,6 +150,7 @@ impl Default for Limits {
             login_attempts: 10,
             login_window: Duration::from_secs(15 * 60),
             mutations_per_minute: 120,
+            loader_batch_window: Duration::from_millis(2),
         }
     }
 }

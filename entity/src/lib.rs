@@ -2,9 +2,20 @@
 
 pub mod activity;
 pub mod agent_token;
+pub mod comment;
+pub mod community;
+pub mod community_ban;
+pub mod community_join_request;
+pub mod community_member;
+pub mod event;
+pub mod event_rsvp;
+pub mod gig;
+pub mod gig_skill;
 pub mod organization;
 pub mod organization_member;
+pub mod post;
 pub mod profile;
 pub mod profile_skill;
+pub mod proposal;
 pub mod refresh_token;
 pub mod user;

@@ -7,6 +7,10 @@ mod m20261123_000003_create_refresh_tokens;
 mod m20261123_000004_create_agent_tokens;
 mod m20261123_000005_create_organizations;
 mod m20261123_000006_create_activities;
+mod m20261123_000007_create_communities;
+mod m20261123_000008_create_posts;
+mod m20261123_000009_create_gigs;
+mod m20261123_000010_create_events;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -21,6 +25,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_agent_tokens::Migration),
             Box::new(m20261123_000005_create_organizations::Migration),
             Box::new(m20261123_000006_create_activities::Migration),
+            Box::new(m20261123_000007_create_communities::Migration),
+            Box::new(m20261123_000008_create_posts::Migration),
+            Box::new(m20261123_000009_create_gigs::Migration),
+            Box::new(m20261123_000010_create_events::Migration),
         ]
     }
 }

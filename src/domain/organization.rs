@@ -260,7 +260,7 @@ pub async fn members(
         .limit(page.first + 1)
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, &page, |m| Cursor { at: m.created_at, id: m.profile_id }))
+    Ok(Page::from_rows(rows, &page, |m| Cursor { key: 0, at: m.created_at, id: m.profile_id }))
 }
 
 /// Organizations a profile belongs to, with its membership, by name.

@@ -1,6 +1,10 @@
 //! Keyset pagination: opaque cursors over (timestamp, id), never OFFSET.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use sea_orm::{
+    Condition,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -8,9 +12,12 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// A position in a list ordered by (timestamp, id).
+/// A position in a list ordered by (key, timestamp, id); `key` is the leading sort value
+/// (a budget, a pinned flag, a relevance score) and 0 where a list has none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
+    /// Leading sort key of the row.
+    pub key: i64,
     /// Sort timestamp of the row.
     pub at: DateTime<Utc>,
     /// Tie-breaking id of the row.
@@ -20,7 +27,7 @@ pub struct Cursor {
 impl Cursor {
     /// The opaque string form.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.at.timestamp_micros(), self.id))
+        URL_SAFE_NO_PAD.encode(format!("{}:{}:{}", self.key, self.at.timestamp_micros(), self.id))
     }
 
     /// Parses the opaque form; `BAD_USER_INPUT` on `after` when it is not ours.
@@ -28,9 +35,16 @@ impl Cursor {
         let bad = || AppError::bad_input("after", "is not a valid cursor");
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+        let mut parts = text.splitn(3, ':');
+        let (key, micros, id) =
+            (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+        let key: i64 = key.parse().map_err(|_| bad())?;
         let micros: i64 = micros.parse().map_err(|_| bad())?;
-        Ok(Self { at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id: id.parse().map_err(|_| bad())? })
+        Ok(Self {
+            key,
+            at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
+            id: id.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -79,15 +93,30 @@ impl<T> Page<T> {
     }
 }
 
+/// The keyset condition "strictly after `cursor`" for a list sorted descending by
+/// (`key`, `at`, `id`); `key` is `None` for lists without a leading sort value.
+pub fn after_desc(key: Option<(Expr, sea_orm::Value)>, at: Expr, id: Expr, cursor: &Cursor) -> Condition {
+    let tail = Condition::any()
+        .add(at.clone().lt(cursor.at))
+        .add(Condition::all().add(at.eq(cursor.at)).add(id.lt(cursor.id)));
+    match key {
+        None => tail,
+        Some((key, value)) => {
+            Condition::any().add(key.clone().lt(value.clone())).add(Condition::all().add(key.eq(value)).add(tail))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_bad_input() -> AppResult<()> {
-        let cursor = Cursor { at: Utc::now(), id: Uuid::new_v4() };
+        let cursor = Cursor { key: -42, at: Utc::now(), id: Uuid::new_v4() };
         let decoded = Cursor::decode(&cursor.encode())?;
         assert_eq!(decoded.id, cursor.id);
+        assert_eq!(decoded.key, -42);
         assert_eq!(decoded.at.timestamp_micros(), cursor.at.timestamp_micros());
         assert_eq!(Cursor::decode("nope").err().and_then(|e| e.field().map(str::to_owned)), Some("after".into()));
         Ok(())
@@ -99,7 +128,7 @@ mod tests {
         assert_eq!(PageRequest::new(Some(10_000), None, &limits)?.first, limits.max_page_size as u64);
         assert!(PageRequest::new(Some(-1), None, &limits).is_err());
         let request = PageRequest::new(Some(2), None, &limits)?;
-        let page = Page::from_rows(vec![1, 2, 3], &request, |_| Cursor { at: Utc::now(), id: Uuid::nil() });
+        let page = Page::from_rows(vec![1, 2, 3], &request, |_| Cursor { key: 0, at: Utc::now(), id: Uuid::nil() });
         assert_eq!(page.items.len(), 2);
         assert!(page.has_next_page);
         Ok(())

@@ -312,7 +312,7 @@ pub async fn search(
         .limit(page.first + 1)
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, &page, |p| Cursor { at: p.created_at, id: p.id }))
+    Ok(Page::from_rows(rows, &page, |p| Cursor { key: 0, at: p.created_at, id: p.id }))
 }
 
 /// Escapes LIKE wildcards in user text.

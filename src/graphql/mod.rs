@@ -15,7 +15,7 @@ use crate::{auth::Viewer, config::AppEnv, state::AppState};
 
 /// Root query object.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::AccountQuery, query::ProfileQuery, query::OrganizationQuery);
+pub struct QueryRoot(query::AccountQuery, query::ProfileQuery, query::OrganizationQuery, query::CommunityQuery);
 
 /// Root mutation object.
 #[derive(MergedObject, Default)]
@@ -24,6 +24,9 @@ pub struct MutationRoot(
     mutation::ProfileMutation,
     mutation::AgentMutation,
     mutation::OrganizationMutation,
+    mutation::CommunityMutation,
+    mutation::GigMutation,
+    mutation::EventMutation,
 );
 
 /// Root subscription object.

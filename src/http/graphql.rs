@@ -296,7 +296,7 @@ async fn execute(state: &HttpState, request: Request, viewer: Viewer, kind: Resp
         Some(OperationType::Subscription) => "subscription",
         _ => "query",
     };
-    let request = request.data(Loaders::new(&state.app)).data(viewer);
+    let request = request.data(Loaders::new(&state.app, &viewer)).data(viewer);
     let response: Response = state.schema.execute(request).await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -346,7 +346,7 @@ async fn websocket(state: HttpState, parts: &mut Parts) -> HttpResponse {
                 let viewer =
                     authenticate(&app, token.as_deref()).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
                 let mut data = Data::default();
-                data.insert(Loaders::new(&app));
+                data.insert(Loaders::new(&app, &viewer));
                 data.insert(viewer);
                 Ok(data)
             })

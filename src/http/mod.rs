@@ -1,6 +1,7 @@
 //! The axum router: `/graphql` (POST, GET, WebSocket), GraphiQL, `/health`, `/ready`, `/metrics`.
 mod graphql;
 mod health;
+mod ics;
 mod media;
 pub mod metrics;
 
@@ -35,6 +36,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
     let state = HttpState { app, schema };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/events/{file}", get(ics::event_ics))
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::render))

@@ -5,10 +5,14 @@
 
 mod agents;
 mod auth;
+mod communities;
+mod conversations;
 mod events;
+mod gigs;
 mod helpers;
 mod http_spec;
 mod organizations;
 mod profiles;
+mod rsvps;
 mod schema;
 mod seed;

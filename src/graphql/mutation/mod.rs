@@ -1,10 +1,16 @@
 //! Mutations, one object per area. Each takes one input object and calls the domain.
 mod account;
 mod agent;
+mod community;
+mod event;
+mod gig;
 mod organization;
 mod profile;
 
 pub use account::AccountMutation;
 pub use agent::AgentMutation;
+pub use community::CommunityMutation;
+pub use event::EventMutation;
+pub use gig::GigMutation;
 pub use organization::OrganizationMutation;
 pub use profile::ProfileMutation;

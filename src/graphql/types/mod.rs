@@ -2,6 +2,9 @@
 pub mod account;
 pub mod agent;
 pub mod common;
+pub mod community;
+pub mod event;
+pub mod gig;
 pub mod organization;
 pub mod profile;
 

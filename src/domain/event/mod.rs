@@ -1,0 +1,419 @@
+//! Events with RSVPs: capacity is never exceeded and the waitlist is served in order, even
+//! under concurrent RSVPs (the event row is locked for every change of its attendance).
+pub mod ics;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    community::CommunityVisibility,
+    community_member,
+    event::{self, EventStatus},
+    event_rsvp::{self, RsvpStatus},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, Func, Query},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    NewActivity, UnitOfWork, community,
+    page::{Cursor, Page, PageRequest},
+    validate,
+};
+use crate::{
+    auth::Viewer,
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// Topic of an event's changes (RSVP counts, promotions).
+pub fn topic(event: &event::Model) -> String {
+    match event.community_id {
+        Some(c) => community::topic(c),
+        None => format!("event:{}", event.id),
+    }
+}
+
+/// Input of `createEvent`.
+pub struct EventInput {
+    /// Host community (moderators only); `None` hosts as yourself.
+    pub community_id: Option<Uuid>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// IANA time zone the event is presented in.
+    pub timezone: String,
+    /// Where it happens in person.
+    pub venue: Option<String>,
+    /// Where it happens online (shown to GOING attendees and hosts only).
+    pub online_url: Option<String>,
+    /// Places.
+    pub capacity: i32,
+}
+
+/// Creates an event for a community (moderators) or as yourself.
+pub async fn create(state: &AppState, viewer: &Viewer, input: EventInput) -> AppResult<event::Model> {
+    let (_, me) = viewer.require_user()?;
+    let now = state.clock.now();
+    let title = validate::text(&input.title, "title", 1, 200, false)?;
+    let description = validate::optional_text(input.description.as_deref(), "description", 10_000, true)?;
+    let timezone = validate::timezone(&input.timezone, "timezone")?;
+    let venue = validate::optional_text(input.venue.as_deref(), "venue", 200, false)?;
+    let online_url = validate::optional_text(input.online_url.as_deref(), "onlineUrl", 500, false)?;
+    if let Some(url) = &online_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(AppError::bad_input("onlineUrl", "must be an http(s) URL"));
+    }
+    if venue.is_none() && online_url.is_none() {
+        return Err(AppError::bad_input("venue", "give a venue or an online link"));
+    }
+    if input.starts_at <= now {
+        return Err(AppError::bad_input("startsAt", "must be in the future"));
+    }
+    if input.ends_at <= input.starts_at {
+        return Err(AppError::bad_input("endsAt", "must be after startsAt"));
+    }
+    if !(1..=100_000).contains(&input.capacity) {
+        return Err(AppError::bad_input("capacity", "must be between 1 and 100000"));
+    }
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    if let Some(c) = input.community_id {
+        community::by_id(work.txn(), c)
+            .await?
+            .ok_or_else(|| AppError::bad_input("communityId", "no such community"))?;
+        community::rules::require_moderator(community::role_of(work.txn(), c, me).await?)?;
+    }
+    let event = event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        community_id: Set(input.community_id),
+        host_profile_id: Set(me),
+        title: Set(title),
+        description: Set(description),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        timezone: Set(timezone),
+        venue: Set(venue),
+        online_url: Set(online_url),
+        capacity: Set(input.capacity),
+        going_count: Set(0),
+        waitlist_seq: Set(0),
+        status: Set(EventStatus::Scheduled),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(work.txn())
+    .await?;
+    work.record(event_activity("event.created", &event, None)).await?;
+    work.commit().await?;
+    Ok(event)
+}
+
+/// Cancels an event (its host or the community's moderators).
+pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<event::Model> {
+    viewer.require_user()?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let event = lock(work.txn(), id).await?;
+    if !is_host(work.txn(), viewer, &event).await? {
+        return Err(AppError::forbidden("only the event's hosts cancel it"));
+    }
+    if event.status != EventStatus::Scheduled {
+        return Err(AppError::conflict(
+            format!("an event cannot go from {:?} to CANCELLED", event.status).to_uppercase(),
+        ));
+    }
+    let mut active = event.into_active_model();
+    active.status = Set(EventStatus::Cancelled);
+    active.updated_at = Set(state.clock.now());
+    let event = active.update(work.txn()).await?;
+    work.record(event_activity("event.cancelled", &event, None)).await?;
+    work.commit().await?;
+    Ok(event)
+}
+
+/// RSVPs: GOING while there is room, otherwise WAITLISTED at the end of the line.
+pub async fn rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<event_rsvp::Model> {
+    let (_, me) = viewer.require_user()?;
+    let now = state.clock.now();
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    // The lock serialises every attendance change of this event.
+    let event = lock(work.txn(), id).await?;
+    require_visible(work.txn(), viewer, &event).await?;
+    if let Some(c) = event.community_id
+        && community::is_banned(work.txn(), c, me).await?
+    {
+        return Err(AppError::forbidden("you are banned from this community"));
+    }
+    if event.status != EventStatus::Scheduled {
+        return Err(AppError::conflict("the event is not scheduled"));
+    }
+    let existing = rsvp_of(work.txn(), id, me).await?;
+    if existing.as_ref().is_some_and(|r| r.status != RsvpStatus::Cancelled) {
+        return Err(AppError::conflict("you already answered this event"));
+    }
+    let mut event_active = event.clone().into_active_model();
+    let (status, seq) = if event.going_count < event.capacity {
+        event_active.going_count = Set(event.going_count + 1);
+        (RsvpStatus::Going, None)
+    } else {
+        event_active.waitlist_seq = Set(event.waitlist_seq + 1);
+        (RsvpStatus::Waitlisted, Some(event.waitlist_seq + 1))
+    };
+    event_active.updated_at = Set(now);
+    let event = event_active.update(work.txn()).await?;
+    let rsvp = match existing {
+        Some(old) => {
+            let mut active = old.into_active_model();
+            active.status = Set(status);
+            active.waitlist_seq = Set(seq);
+            active.updated_at = Set(now);
+            active.update(work.txn()).await?
+        }
+        None => {
+            event_rsvp::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                event_id: Set(id),
+                profile_id: Set(me),
+                status: Set(status),
+                waitlist_seq: Set(seq),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(work.txn())
+            .await?
+        }
+    };
+    work.record(rsvp_activity("event.rsvp", &event, &rsvp)).await?;
+    work.commit().await?;
+    Ok(rsvp)
+}
+
+/// Cancels your RSVP; a freed place goes to the first waitlisted person in the same transaction.
+pub async fn cancel_rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<event_rsvp::Model> {
+    let (_, me) = viewer.require_user()?;
+    let now = state.clock.now();
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let event = lock(work.txn(), id).await?;
+    let mine = rsvp_of(work.txn(), id, me)
+        .await?
+        .filter(|r| r.status != RsvpStatus::Cancelled)
+        .ok_or_else(|| AppError::conflict("you have no RSVP to cancel"))?;
+    let was_going = mine.status == RsvpStatus::Going;
+    let mut active = mine.into_active_model();
+    active.status = Set(RsvpStatus::Cancelled);
+    active.waitlist_seq = Set(None);
+    active.updated_at = Set(now);
+    let mine = active.update(work.txn()).await?;
+    let mut going = event.going_count;
+    let mut promoted = None;
+    if was_going {
+        going -= 1;
+        let first = event_rsvp::Entity::find()
+            .filter(event_rsvp::Column::EventId.eq(id))
+            .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
+            .order_by_asc(event_rsvp::Column::WaitlistSeq)
+            .one(work.txn())
+            .await?;
+        if let (Some(first), EventStatus::Scheduled) = (first, event.status) {
+            let mut active = first.into_active_model();
+            active.status = Set(RsvpStatus::Going);
+            active.waitlist_seq = Set(None);
+            active.updated_at = Set(now);
+            promoted = Some(active.update(work.txn()).await?);
+            going += 1;
+        }
+    }
+    let mut event_active = event.into_active_model();
+    event_active.going_count = Set(going);
+    event_active.updated_at = Set(now);
+    let event = event_active.update(work.txn()).await?;
+    work.record(rsvp_activity("event.rsvp_cancelled", &event, &mine)).await?;
+    if let Some(p) = &promoted {
+        work.record(rsvp_activity("event.rsvp_promoted", &event, p)).await?;
+    }
+    work.commit().await?;
+    Ok(mine)
+}
+
+/// Whether the viewer hosts the event: its host, or a moderator of its community.
+pub async fn is_host(db: &impl ConnectionTrait, viewer: &Viewer, event: &event::Model) -> AppResult<bool> {
+    let Some(me) = viewer.profile_id() else { return Ok(false) };
+    if event.host_profile_id == me {
+        return Ok(true);
+    }
+    match event.community_id {
+        Some(c) => Ok(community::rules::moderates(community::role_of(db, c, me).await?)),
+        None => Ok(false),
+    }
+}
+
+/// Requires that the viewer may see the event (private communities' events: members only).
+async fn require_visible(db: &impl ConnectionTrait, viewer: &Viewer, event: &event::Model) -> AppResult<()> {
+    if let Some(c) = event.community_id {
+        community::require_read(db, viewer, c).await.map_err(|_| AppError::NotFound("event"))?;
+    }
+    Ok(())
+}
+
+/// An event the viewer may see.
+pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<event::Model> {
+    let event = event::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("event"))?;
+    require_visible(db, viewer, &event).await?;
+    Ok(event)
+}
+
+/// An event anyone may see (for the public iCalendar export): not in a private community.
+pub async fn public(db: &impl ConnectionTrait, id: Uuid) -> AppResult<event::Model> {
+    let event = event::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("event"))?;
+    if let Some(c) = event.community_id {
+        let community = community::by_id(db, c).await?.ok_or(AppError::NotFound("event"))?;
+        if community.visibility != CommunityVisibility::Public {
+            return Err(AppError::NotFound("event"));
+        }
+    }
+    Ok(event)
+}
+
+/// Upcoming visible events (or a community's), soonest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    community_id: Option<Uuid>,
+    now: DateTime<Utc>,
+    page: PageRequest,
+) -> AppResult<Page<event::Model>> {
+    let mut query = event::Entity::find().filter(event::Column::EndsAt.gt(now));
+    match community_id {
+        Some(c) => {
+            community::require_read(db, viewer, c).await?;
+            query = query.filter(event::Column::CommunityId.eq(c));
+        }
+        None => {
+            let public_communities = Query::select()
+                .column(entity::community::Column::Id)
+                .from(entity::community::Entity)
+                .and_where(entity::community::Column::Visibility.eq(CommunityVisibility::Public))
+                .to_owned();
+            let mut visible = Condition::any()
+                .add(event::Column::CommunityId.is_null())
+                .add(event::Column::CommunityId.in_subquery(public_communities));
+            if let Some(me) = viewer.profile_id() {
+                visible = visible.add(
+                    event::Column::CommunityId.in_subquery(
+                        Query::select()
+                            .column(community_member::Column::CommunityId)
+                            .from(community_member::Entity)
+                            .and_where(community_member::Column::ProfileId.eq(me))
+                            .to_owned(),
+                    ),
+                );
+            }
+            query = query.filter(visible);
+        }
+    }
+    if let Some(after) = page.after {
+        query = query.filter(
+            Condition::any()
+                .add(event::Column::StartsAt.gt(after.at))
+                .add(Condition::all().add(event::Column::StartsAt.eq(after.at)).add(event::Column::Id.gt(after.id))),
+        );
+    }
+    let rows = query
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, &page, |e| Cursor { key: 0, at: e.starts_at, id: e.id }))
+}
+
+/// The viewer's RSVPs for many events in one statement (for loaders).
+pub async fn rsvps_of(
+    db: &impl ConnectionTrait,
+    profile_id: Uuid,
+    event_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, event_rsvp::Model>> {
+    let rows = event_rsvp::Entity::find()
+        .filter(event_rsvp::Column::ProfileId.eq(profile_id))
+        .filter(event_rsvp::Column::EventId.is_in(event_ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.event_id, r)).collect())
+}
+
+/// Waitlist lengths of many events in one statement (for loaders).
+pub async fn waitlist_counts(db: &impl ConnectionTrait, event_ids: &[Uuid]) -> AppResult<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = event_rsvp::Entity::find()
+        .select_only()
+        .column(event_rsvp::Column::EventId)
+        .column_as(Expr::expr(Func::count(Expr::col(event_rsvp::Column::Id))), "n")
+        .filter(event_rsvp::Column::EventId.is_in(event_ids.iter().copied()))
+        .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
+        .group_by(event_rsvp::Column::EventId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A waitlisted RSVP's place in line (1 = next to be promoted).
+pub async fn waitlist_position(db: &impl ConnectionTrait, rsvp: &event_rsvp::Model) -> AppResult<Option<u64>> {
+    let Some(seq) = rsvp.waitlist_seq.filter(|_| rsvp.status == RsvpStatus::Waitlisted) else { return Ok(None) };
+    let ahead = event_rsvp::Entity::find()
+        .filter(event_rsvp::Column::EventId.eq(rsvp.event_id))
+        .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
+        .filter(event_rsvp::Column::WaitlistSeq.lt(seq))
+        .count(db)
+        .await?;
+    Ok(Some(ahead + 1))
+}
+
+async fn rsvp_of(db: &impl ConnectionTrait, event_id: Uuid, profile_id: Uuid) -> AppResult<Option<event_rsvp::Model>> {
+    Ok(event_rsvp::Entity::find()
+        .filter(event_rsvp::Column::EventId.eq(event_id))
+        .filter(event_rsvp::Column::ProfileId.eq(profile_id))
+        .one(db)
+        .await?)
+}
+
+async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<event::Model> {
+    event::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("event"))
+}
+
+fn event_activity(action: &'static str, e: &event::Model, before: Option<serde_json::Value>) -> NewActivity {
+    NewActivity {
+        topic: topic(e),
+        action,
+        subject_type: "event",
+        subject_id: e.id,
+        before,
+        after: Some(
+            json!({ "title": e.title, "status": format!("{:?}", e.status).to_uppercase(), "goingCount": e.going_count, "capacity": e.capacity }),
+        ),
+    }
+}
+
+fn rsvp_activity(action: &'static str, e: &event::Model, r: &event_rsvp::Model) -> NewActivity {
+    NewActivity {
+        topic: topic(e),
+        action,
+        subject_type: "event",
+        subject_id: e.id,
+        before: None,
+        after: Some(json!({
+            "profileId": r.profile_id,
+            "status": format!("{:?}", r.status).to_uppercase(),
+            "goingCount": e.going_count,
+            "capacity": e.capacity,
+        })),
+    }
+}

@@ -1,0 +1,229 @@
+//! Events: RSVP, capacity, waitlist, private links, iCalendar.
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::{
+    communities::{ban, create_community, join},
+    helpers::{TestApp, TestUser, error_code, error_field, spawn_app},
+};
+
+pub async fn create_event(app: &TestApp, host: &TestUser, capacity: i32, community: Option<&str>) -> String {
+    let start = app.clock_now() + Duration::days(7);
+    let body = app
+        .gql(
+            "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+            json!({ "i": {
+                "communityId": community, "title": "Rust meetup", "description": "Talks, pizza",
+                "startsAt": start, "endsAt": start + Duration::hours(2), "timezone": "Europe/Berlin",
+                "venue": "Room 1", "onlineUrl": "https://meet.example/secret", "capacity": capacity
+            }}),
+            Some(&host.access_token),
+        )
+        .await;
+    body["data"]["createEvent"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+async fn rsvp(app: &TestApp, user: &TestUser, event: &str) -> Value {
+    app.gql(
+        "mutation($i: EventIdInput!) { rsvp(input: $i) { status waitlistPosition } }",
+        json!({ "i": { "eventId": event } }),
+        Some(&user.access_token),
+    )
+    .await
+}
+
+async fn my_rsvp(app: &TestApp, user: &TestUser, event: &str) -> Value {
+    let body = app
+        .gql(
+            "query($id: ID!) { event(id: $id) { goingCount waitlistCount myRsvp { status waitlistPosition } } }",
+            json!({ "id": event }),
+            Some(&user.access_token),
+        )
+        .await;
+    body["data"]["event"].clone()
+}
+
+#[tokio::test]
+async fn capacity_is_respected_and_the_waitlist_is_promoted_in_order() {
+    let app = spawn_app().await;
+    let host = app.register("host").await;
+    let event = create_event(&app, &host, 2, None).await;
+    let mut people = Vec::new();
+    for name in ["ann", "ben", "cid", "dot"] {
+        people.push(app.register(name).await);
+    }
+    assert_eq!(
+        rsvp(&app, &people[0], &event).await["data"]["rsvp"],
+        json!({ "status": "GOING", "waitlistPosition": null })
+    );
+    assert_eq!(rsvp(&app, &people[1], &event).await["data"]["rsvp"]["status"], "GOING");
+    assert_eq!(
+        rsvp(&app, &people[2], &event).await["data"]["rsvp"],
+        json!({ "status": "WAITLISTED", "waitlistPosition": 1 })
+    );
+    assert_eq!(
+        rsvp(&app, &people[3], &event).await["data"]["rsvp"],
+        json!({ "status": "WAITLISTED", "waitlistPosition": 2 })
+    );
+    assert_eq!(error_code(&rsvp(&app, &people[0], &event).await), "CONFLICT", "one answer per person");
+
+    let cancel = "mutation($i: EventIdInput!) { cancelRsvp(input: $i) { status } }";
+    let body = app.gql(cancel, json!({ "i": { "eventId": event } }), Some(&people[0].access_token)).await;
+    assert_eq!(body["data"]["cancelRsvp"]["status"], "CANCELLED");
+    // The first in line got the place; the next moved up.
+    assert_eq!(
+        my_rsvp(&app, &people[2], &event).await["myRsvp"],
+        json!({ "status": "GOING", "waitlistPosition": null })
+    );
+    let dot = my_rsvp(&app, &people[3], &event).await;
+    assert_eq!(dot["myRsvp"], json!({ "status": "WAITLISTED", "waitlistPosition": 1 }));
+    assert_eq!((dot["goingCount"].clone(), dot["waitlistCount"].clone()), (json!(2), json!(1)));
+
+    // A waitlisted cancellation frees no place.
+    app.gql(cancel, json!({ "i": { "eventId": event } }), Some(&people[3].access_token)).await;
+    assert_eq!(my_rsvp(&app, &people[1], &event).await["goingCount"], 2);
+    // Coming back puts you at the end of the line.
+    assert_eq!(
+        rsvp(&app, &people[0], &event).await["data"]["rsvp"],
+        json!({ "status": "WAITLISTED", "waitlistPosition": 1 })
+    );
+}
+
+#[tokio::test]
+async fn the_online_link_reaches_only_going_attendees_and_hosts() {
+    let app = spawn_app().await;
+    let host = app.register("host").await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let eve = app.register("eve").await;
+    let event = create_event(&app, &host, 1, None).await;
+    rsvp(&app, &ann, &event).await;
+    rsvp(&app, &ben, &event).await; // waitlisted
+    let link = |user: Option<&TestUser>| {
+        let token = user.map(|u| u.access_token.clone());
+        let app = &app;
+        let event = event.clone();
+        async move {
+            let body = app
+                .gql(
+                    "query($id: ID!) { event(id: $id) { isOnline onlineUrl } }",
+                    json!({ "id": event }),
+                    token.as_deref(),
+                )
+                .await;
+            body["data"]["event"]["onlineUrl"].clone()
+        }
+    };
+    assert_eq!(link(Some(&host)).await, "https://meet.example/secret");
+    assert_eq!(link(Some(&ann)).await, "https://meet.example/secret");
+    assert!(link(Some(&ben)).await.is_null(), "waitlisted people do not get the link");
+    assert!(link(Some(&eve)).await.is_null());
+    assert!(link(None).await.is_null());
+}
+
+#[tokio::test]
+async fn private_community_events_are_hidden_and_bans_keep_people_out() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let eve = app.register("eve").await;
+    let private = create_community(&app, &ada, "secret-club", "PRIVATE").await;
+    let event = create_event(&app, &ada, 10, Some(&private)).await;
+    assert_eq!(
+        error_code(
+            &app.gql("query($id: ID!) { event(id: $id) { title } }", json!({ "id": event }), Some(&eve.access_token))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(error_code(&rsvp(&app, &eve, &event).await), "NOT_FOUND");
+    let list = app.gql("{ events { edges { node { title } } } }", json!({}), Some(&eve.access_token)).await;
+    assert_eq!(list["data"]["events"]["edges"], json!([]));
+    let response = app.client.get(format!("{}/events/{event}.ics", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
+
+    // Only moderators create community events.
+    let public = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    join(&app, &bob, &public).await;
+    let start = Utc::now() + Duration::days(3);
+    let body = app
+        .gql(
+            "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+            json!({ "i": { "communityId": public, "title": "x", "startsAt": start, "endsAt": start + Duration::hours(1), "timezone": "UTC", "venue": "v", "capacity": 3 } }),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let event = create_event(&app, &ada, 10, Some(&public)).await;
+    ban(&app, &ada, &public, &bob).await;
+    assert_eq!(error_code(&rsvp(&app, &bob, &event).await), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn invalid_events_name_the_field() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let start = app.clock_now() + Duration::days(1);
+    let base = json!({ "title": "t", "startsAt": start, "endsAt": start + Duration::hours(1), "timezone": "UTC", "venue": "v", "capacity": 5 });
+    for (key, value, field) in [
+        ("endsAt", json!(start - Duration::hours(1)), "endsAt"),
+        ("startsAt", json!(app.clock_now() - Duration::hours(1)), "startsAt"),
+        ("capacity", json!(0), "capacity"),
+        ("onlineUrl", json!("javascript:alert(1)"), "onlineUrl"),
+        ("timezone", json!("Mars/Olympus Mons"), "timezone"),
+    ] {
+        let mut input = base.clone();
+        input[key] = value;
+        let body = app
+            .gql(
+                "mutation($i: CreateEventInput!) { createEvent(input: $i) { id } }",
+                json!({ "i": input }),
+                Some(&ada.access_token),
+            )
+            .await;
+        assert_eq!(error_field(&body), field, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn public_events_export_as_icalendar() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let event = create_event(&app, &ada, 10, None).await;
+    let response = app.client.get(format!("{}/events/{event}.ics", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let body = response.text().await.unwrap();
+    assert!(body.starts_with("BEGIN:VCALENDAR\r\n"), "{body}");
+    assert!(body.contains(&format!("UID:{event}@semasocial")));
+    assert!(body.contains("SUMMARY:Rust meetup"));
+    assert!(!body.contains("meet.example"), "the online link is not public");
+    let missing = app.client.get(format!("{}/events/{}.ics", app.address, uuid::Uuid::new_v4())).send().await.unwrap();
+    assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: concurrent RSVPs race only with several connections"]
+async fn concurrent_rsvps_never_exceed_capacity_or_share_a_position() {
+    let app = spawn_app().await;
+    let host = app.register("host").await;
+    let event = create_event(&app, &host, 5, None).await;
+    let mut people = Vec::new();
+    for i in 0..30 {
+        people.push(app.register(&format!("fan_{i}")).await);
+    }
+    let answers = futures_util::future::join_all(people.iter().map(|p| rsvp(&app, p, &event))).await;
+    let going = answers.iter().filter(|a| a["data"]["rsvp"]["status"] == "GOING").count();
+    let waitlisted = answers.iter().filter(|a| a["data"]["rsvp"]["status"] == "WAITLISTED").count();
+    assert_eq!((going, waitlisted), (5, 25), "{answers:?}");
+    // Positions, read after the dust settles, are 1..=25 with no collision.
+    let mut positions: Vec<u64> = Vec::new();
+    for p in &people {
+        if let Some(pos) = my_rsvp(&app, p, &event).await["myRsvp"]["waitlistPosition"].as_u64() {
+            positions.push(pos);
+        }
+    }
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=25).collect::<Vec<u64>>());
+    assert_eq!(my_rsvp(&app, &host, &event).await["goingCount"], 5);
+}
