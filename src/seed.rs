@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use entity::{community::CommunityVisibility, gig::GigVisibility};
 
 use crate::{
     auth::{AgentScope, Viewer},
@@ -10,8 +11,13 @@ use crate::{
     domain::{
         account::{self, RegisterInput},
         agent::{self, RegisterAgentInput},
+        community::{self, CommunityInput},
+        conversation,
+        event::{self, EventInput},
+        gig::{self, GigAction, GigInput},
         organization::{self, CreateOrganizationInput},
         profile::{self, SkillInput},
+        proposal::{self, ProposalInput},
     },
     startup::build_state,
 };
@@ -79,7 +85,128 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     organization::add_member(&state, &ada, org.id, "grace", entity::organization_member::OrgRole::Admin)
         .await
         .map_err(err)?;
-    Ok(format!("seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme"))
+    let (grace, linus) = (viewers[1].clone(), viewers[2].clone());
+
+    let rust = community::create(
+        &state,
+        &ada,
+        CommunityInput {
+            slug: Some("rustaceans".into()),
+            name: Some("Rustaceans".into()),
+            description: Some("People who build with Rust".into()),
+            visibility: Some(CommunityVisibility::Public),
+        },
+    )
+    .await
+    .map_err(err)?;
+    community::create(
+        &state,
+        &grace,
+        CommunityInput {
+            slug: Some("founders-circle".into()),
+            name: Some("Founders' circle".into()),
+            description: Some("Private: ask to join".into()),
+            visibility: Some(CommunityVisibility::Private),
+        },
+    )
+    .await
+    .map_err(err)?;
+    for viewer in [&grace, &linus] {
+        community::join(&state, viewer, rust.id, None).await.map_err(err)?;
+    }
+    let post =
+        conversation::create_post(&state, &ada, rust.id, "Welcome!", "Introduce yourself here.").await.map_err(err)?;
+    conversation::pin_post(&state, &ada, post.id, true).await.map_err(err)?;
+    let hello =
+        conversation::create_comment(&state, &grace, post.id, None, "Hi, I write compilers.").await.map_err(err)?;
+    conversation::create_comment(&state, &linus, post.id, Some(hello.id), "Welcome, Grace!").await.map_err(err)?;
+    conversation::create_post(&state, &linus, rust.id, "Async or threads?", "Discuss.").await.map_err(err)?;
+
+    let now = state.clock.now();
+    let gigs = [
+        (
+            "Sales data pipeline",
+            "Clean and load two years of sales data with Rust and SQL",
+            vec!["rust", "sql"],
+            250_000,
+            Some(org.id),
+            None,
+        ),
+        (
+            "Compiler error messages",
+            "Rewrite our parser's error messages to be friendly",
+            vec!["compilers"],
+            120_000,
+            None,
+            None,
+        ),
+        (
+            "Community website",
+            "A small site for the Rustaceans community",
+            vec!["rust", "design"],
+            60_000,
+            None,
+            Some(rust.id),
+        ),
+    ];
+    let mut first_gig = None;
+    for (title, description, skills, budget, organization_id, community_id) in gigs {
+        let created = gig::create(
+            &state,
+            &ada,
+            GigInput {
+                organization_id,
+                community_id,
+                title: Some(title.into()),
+                description: Some(description.into()),
+                skills: Some(skills.into_iter().map(str::to_owned).collect()),
+                budget_cents: Some(budget),
+                currency: Some("EUR".into()),
+                deadline: Some(now + chrono::Duration::days(30)),
+                remote: Some(true),
+                location: None,
+                visibility: Some(if community_id.is_some() { GigVisibility::Community } else { GigVisibility::Public }),
+            },
+        )
+        .await
+        .map_err(err)?;
+        gig::act(&state, &ada, created.id, GigAction::Publish).await.map_err(err)?;
+        first_gig.get_or_insert(created.id);
+    }
+    if let Some(gig_id) = first_gig {
+        let input = ProposalInput {
+            gig_id,
+            cover_note: "I have built ETL pipelines in Rust.".into(),
+            amount_cents: 230_000,
+            eta_days: 14,
+        };
+        proposal::submit(&state, &linus, input).await.map_err(err)?;
+    }
+    let start = now + chrono::Duration::days(7);
+    let meetup = event::create(
+        &state,
+        &ada,
+        EventInput {
+            community_id: Some(rust.id),
+            title: "Rust meetup".into(),
+            description: Some("Lightning talks and pizza".into()),
+            starts_at: start,
+            ends_at: start + chrono::Duration::hours(2),
+            timezone: "Europe/London".into(),
+            venue: Some("The Engine Room, London".into()),
+            online_url: Some("https://meet.example/rust-meetup".into()),
+            capacity: 2,
+        },
+    )
+    .await
+    .map_err(err)?;
+    for viewer in [&grace, &linus, &ada] {
+        event::rsvp(&state, viewer, meetup.id).await.map_err(err)?;
+    }
+    Ok(format!(
+        "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme, \
+         communities rustaceans and founders-circle with posts, 3 open gigs with a proposal, and a full meetup with a waitlist"
+    ))
 }
 
 fn err(e: crate::error::AppError) -> anyhow::Error {

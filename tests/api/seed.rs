@@ -17,6 +17,13 @@ async fn seed_demo_creates_people_an_agent_and_an_organization_once() {
     assert_eq!(entity::user::Entity::find().count(&db).await.unwrap(), 3);
     assert_eq!(entity::profile::Entity::find().count(&db).await.unwrap(), 4);
     assert_eq!(entity::organization_member::Entity::find().count(&db).await.unwrap(), 2);
+    assert_eq!(entity::community::Entity::find().count(&db).await.unwrap(), 2);
+    assert_eq!(entity::post::Entity::find().count(&db).await.unwrap(), 2);
+    assert_eq!(entity::comment::Entity::find().count(&db).await.unwrap(), 2);
+    assert_eq!(entity::gig::Entity::find().count(&db).await.unwrap(), 3);
+    assert_eq!(entity::proposal::Entity::find().count(&db).await.unwrap(), 1);
+    let event = entity::event::Entity::find().one(&db).await.unwrap().expect("an event");
+    assert_eq!((event.going_count, event.capacity), (2, 2), "the meetup is full");
     drop(db);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
