@@ -268,7 +268,7 @@ pub async fn posts(
     Ok(Page::from_rows(rows, &page, |p| Cursor { key: i64::from(p.pinned), at: p.created_at, id: p.id }))
 }
 
-/// A post's comments, oldest first, with parent ids for threading.
+/// A post's comments, newest first, with parent ids for threading.
 pub async fn comments(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -278,17 +278,16 @@ pub async fn comments(
     post_by_id(db, viewer, post_id).await?;
     let mut query = comment::Entity::find().filter(comment::Column::PostId.eq(post_id));
     if let Some(after) = page.after {
-        query = query.filter(
-            sea_orm::Condition::any().add(comment::Column::CreatedAt.gt(after.at)).add(
-                sea_orm::Condition::all()
-                    .add(comment::Column::CreatedAt.eq(after.at))
-                    .add(comment::Column::Id.gt(after.id)),
-            ),
-        );
+        query = query.filter(after_desc(
+            None,
+            Expr::col(comment::Column::CreatedAt),
+            Expr::col(comment::Column::Id),
+            &after,
+        ));
     }
     let rows = query
-        .order_by_asc(comment::Column::CreatedAt)
-        .order_by_asc(comment::Column::Id)
+        .order_by_desc(comment::Column::CreatedAt)
+        .order_by_desc(comment::Column::Id)
         .limit(page.first + 1)
         .all(db)
         .await?;

@@ -31,7 +31,7 @@ pub struct MutationRoot(
 
 /// Root subscription object.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(subscription::OrganizationSubscription);
+pub struct SubscriptionRoot(subscription::OrganizationSubscription, subscription::CommunitySubscription);
 
 /// The served schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use tokio_stream_compat::broadcast_stream;
 
-use super::{GqlResult, state, types::parse_id, viewer};
+use super::{GqlError, GqlResult, state, types::parse_id, viewer};
 use crate::{
     domain::{self, activity::organization_topic},
     error::AppError,
@@ -79,6 +79,37 @@ impl OrganizationSubscription {
             .take_while(move |e| {
                 let removed = e.action == "organization.member_removed" && e.subject_id == me_str;
                 std::future::ready(!removed)
+            })
+            .map(ActivityEvent::from);
+        Ok(events)
+    }
+}
+
+/// Subscriptions about communities.
+#[derive(Default)]
+pub struct CommunitySubscription;
+
+#[Subscription]
+impl CommunitySubscription {
+    /// Changes in a community you may read: posts, comments, members, events and RSVP counts
+    /// (`event.rsvp*` actions carry `goingCount` and `capacity`).
+    async fn community_activity(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = ActivityEvent> + use<>> {
+        let state = state(ctx)?;
+        let id = parse_id(&community_id, "communityId")?;
+        domain::community::require_read(&state.db, viewer(ctx), id).await.map_err(GqlError::from)?;
+        let topic = domain::community::topic(id);
+        let me = viewer(ctx).profile_id();
+        let events = tokio_stream_compat::broadcast_stream(state.bus.subscribe())
+            .filter(move |e| std::future::ready(e.topic == topic))
+            // A member who leaves or is banned stops receiving the community's activity.
+            .take_while(move |e| {
+                let gone = matches!(e.action.as_str(), "community.member_left" | "community.member_banned")
+                    && Some(e.subject_id) == me;
+                std::future::ready(!gone)
             })
             .map(ActivityEvent::from);
         Ok(events)

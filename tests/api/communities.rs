@@ -89,6 +89,14 @@ async fn a_private_community_needs_approval_and_hides_its_insides() {
         .gql("query($id: ID!) { community(id: $id) { members { edges { node { role } } } } }", json!({ "id": c }), None)
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
+    let post_id =
+        app.gql(&inside.replace("title", "id"), json!({ "id": c }), Some(&ada.access_token)).await["data"]["community"]
+            ["posts"]["edges"][0]["node"]["id"]
+            .clone();
+    let body = app
+        .gql("query($id: ID!) { post(id: $id) { title body } }", json!({ "id": post_id }), Some(&eve.access_token))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "a private post is not readable by id either: {body}");
     // Only moderators see and decide requests.
     let body = app
         .gql(

@@ -41,9 +41,11 @@ async fn members_post_and_reply_in_threads() {
     let body = app
         .gql("query($id: ID!) { post(id: $id) { title author { handle } comments { edges { node { body parentId author { handle } } } } } }", json!({ "id": p }), None)
         .await;
+    // Newest first; the reply points at its parent.
     let comments = &body["data"]["post"]["comments"]["edges"];
-    assert_eq!(comments[0]["node"]["author"]["handle"], "bob", "{body}");
-    assert_eq!(comments[1]["node"]["parentId"], first.as_str());
+    assert_eq!(comments[0]["node"]["parentId"], first.as_str(), "{body}");
+    assert_eq!(comments[1]["node"]["author"]["handle"], "bob");
+    assert!(comments[1]["node"]["parentId"].is_null());
 
     // A reply must point into the same post.
     let other = post(&app, &ada, &c, "Other").await["data"]["createPost"]["id"].as_str().unwrap().to_owned();

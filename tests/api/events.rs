@@ -185,3 +185,37 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
     let event = next_event(&mut on_b).await;
     assert_eq!((event.action.as_str(), event.topic), ("organization.created", format!("organization:{org}")));
 }
+
+#[tokio::test]
+async fn community_members_see_rsvp_counts_live() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let c = crate::communities::create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let event = crate::rsvps::create_event(&app, &ada, 10, Some(&c)).await;
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($c: ID!) { communityActivity(communityId: $c) { action after } }",
+        "variables": { "c": c }
+    }});
+    ws.send(Message::text(subscribe.to_string())).await.unwrap();
+    let mut received = None;
+    for i in 0..5 {
+        let fan = app.register(&format!("fan_{i}")).await;
+        app.gql(
+            "mutation($i: EventIdInput!) { rsvp(input: $i) { status } }",
+            json!({ "i": { "eventId": event } }),
+            Some(&fan.access_token),
+        )
+        .await;
+        if let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await {
+            received = Some(serde_json::from_str::<Value>(&text).unwrap());
+            break;
+        }
+    }
+    let message = received.expect("an RSVP update arrived");
+    let update = &message["payload"]["data"]["communityActivity"];
+    assert_eq!(update["action"], "event.rsvp", "{message}");
+    assert_eq!(update["after"]["status"], "GOING");
+    assert!(update["after"]["goingCount"].as_i64().is_some_and(|n| n >= 1));
+    assert_eq!(update["after"]["capacity"], 10);
+}

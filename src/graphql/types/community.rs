@@ -273,7 +273,7 @@ impl Post {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Comments, oldest first; `parentId` threads replies.
+    /// Comments, newest first; `parentId` threads replies.
     async fn comments(
         &self,
         ctx: &Context<'_>,
