@@ -13,9 +13,18 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 const QUERIES: &[(&str, &str)] = &[
-    ("gigs page", "{ gigs(first: 20) { edges { node { title skills budget { amountCents } owner { handle } organization { name } community { name } } } } }"),
-    ("gig search", "{ gigs(filter: { text: \"rust data\" }, sort: RELEVANCE, first: 20) { edges { node { title } } } }"),
-    ("profiles page", "{ profiles(first: 20) { edges { node { handle skills { skill level } operator { handle } } } } }"),
+    (
+        "gigs page",
+        "{ gigs(first: 20) { edges { node { title skills budget { amountCents } owner { handle } organization { name } community { name } } } } }",
+    ),
+    (
+        "gig search",
+        "{ gigs(filter: { text: \"rust data\" }, sort: RELEVANCE, first: 20) { edges { node { title } } } }",
+    ),
+    (
+        "profiles page",
+        "{ profiles(first: 20) { edges { node { handle skills { skill level } operator { handle } } } } }",
+    ),
     ("events page", "{ events(first: 20) { edges { node { title goingCount waitlistCount spotsLeft } } } }"),
 ];
 

@@ -11,6 +11,7 @@ mod m20261123_000007_create_communities;
 mod m20261123_000008_create_posts;
 mod m20261123_000009_create_gigs;
 mod m20261123_000010_create_events;
+mod m20261123_000011_create_contracts;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_posts::Migration),
             Box::new(m20261123_000009_create_gigs::Migration),
             Box::new(m20261123_000010_create_events::Migration),
+            Box::new(m20261123_000011_create_contracts::Migration),
         ]
     }
 }

@@ -2,7 +2,10 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{community, community_member::CommunityRole, event_rsvp, gig, organization, profile, profile_skill};
+use entity::{
+    community, community_member::CommunityRole, contract, event_rsvp, gig, organization, outcome, profile,
+    profile_skill, task,
+};
 use uuid::Uuid;
 
 use crate::{auth::Viewer, domain, error::AppError, state::AppState};
@@ -29,6 +32,12 @@ pub struct GigSkillsLoader(AppState);
 pub struct MyRsvpLoader(AppState, Option<Uuid>);
 /// Waitlist lengths by event id.
 pub struct WaitlistCountLoader(AppState);
+/// Contracts by id (callers check access).
+pub struct ContractLoader(AppState);
+/// Outcomes by contract id.
+pub struct OutcomesLoader(AppState);
+/// Tasks by outcome id.
+pub struct TasksLoader(AppState);
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -54,6 +63,12 @@ pub struct Loaders {
     pub my_rsvps: Cached<MyRsvpLoader>,
     /// Waitlist lengths by event id.
     pub waitlist_counts: Cached<WaitlistCountLoader>,
+    /// Contracts by id.
+    pub contracts: Cached<ContractLoader>,
+    /// Outcomes by contract id.
+    pub outcomes: Cached<OutcomesLoader>,
+    /// Tasks by outcome id.
+    pub tasks: Cached<TasksLoader>,
 }
 
 /// A loader that also caches within its request, so lists can prime it (`feed_many`).
@@ -81,6 +96,9 @@ impl Loaders {
             gig_skills: loader(GigSkillsLoader(state.clone()), window),
             my_rsvps: loader(MyRsvpLoader(state.clone(), me), window),
             waitlist_counts: loader(WaitlistCountLoader(state.clone()), window),
+            contracts: loader(ContractLoader(state.clone()), window),
+            outcomes: loader(OutcomesLoader(state.clone()), window),
+            tasks: loader(TasksLoader(state.clone()), window),
         }
     }
 }
@@ -183,5 +201,32 @@ impl Loader<Uuid> for WaitlistCountLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         domain::event::waitlist_counts(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for ContractLoader {
+    type Value = contract::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::contract::by_ids(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for OutcomesLoader {
+    type Value = Vec<outcome::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::contract::outcomes_of(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for TasksLoader {
+    type Value = Vec<task::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::contract::tasks_of(&self.0.db, keys).await.map_err(Arc::new)
     }
 }

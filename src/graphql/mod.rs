@@ -15,7 +15,13 @@ use crate::{auth::Viewer, config::AppEnv, state::AppState};
 
 /// Root query object.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::AccountQuery, query::ProfileQuery, query::OrganizationQuery, query::CommunityQuery);
+pub struct QueryRoot(
+    query::AccountQuery,
+    query::ProfileQuery,
+    query::OrganizationQuery,
+    query::CommunityQuery,
+    query::ContractQuery,
+);
 
 /// Root mutation object.
 #[derive(MergedObject, Default)]
@@ -27,6 +33,7 @@ pub struct MutationRoot(
     mutation::CommunityMutation,
     mutation::GigMutation,
     mutation::EventMutation,
+    mutation::ContractMutation,
 );
 
 /// Root subscription object.

@@ -6,6 +6,7 @@
 mod agents;
 mod auth;
 mod communities;
+mod contracts;
 mod conversations;
 mod events;
 mod gigs;

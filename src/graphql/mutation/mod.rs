@@ -2,6 +2,7 @@
 mod account;
 mod agent;
 mod community;
+mod contract;
 mod event;
 mod gig;
 mod organization;
@@ -10,6 +11,7 @@ mod profile;
 pub use account::AccountMutation;
 pub use agent::AgentMutation;
 pub use community::CommunityMutation;
+pub use contract::ContractMutation;
 pub use event::EventMutation;
 pub use gig::GigMutation;
 pub use organization::OrganizationMutation;

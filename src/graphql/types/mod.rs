@@ -3,6 +3,7 @@ pub mod account;
 pub mod agent;
 pub mod common;
 pub mod community;
+pub mod contract;
 pub mod event;
 pub mod gig;
 pub mod organization;

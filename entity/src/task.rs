@@ -1,0 +1,71 @@
+//! A task: a piece of an outcome, done by an agent or a person.
+use sea_orm::entity::prelude::*;
+
+/// Who may do a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TaskMode {
+    /// Agents.
+    #[sea_orm(string_value = "AUTOMATED")]
+    Automated,
+    /// People.
+    #[sea_orm(string_value = "JUDGMENT")]
+    Judgment,
+    /// Either.
+    #[sea_orm(string_value = "ANY")]
+    Any,
+}
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TaskStatus {
+    /// Waiting for an assignee.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Offered to a candidate.
+    #[sea_orm(string_value = "OFFERED")]
+    Offered,
+    /// Someone works on it.
+    #[sea_orm(string_value = "ASSIGNED")]
+    Assigned,
+    /// Delivered; awaiting review.
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    /// Accepted by the client.
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Sent back.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    /// Dropped.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// A task row. `skills` is a JSON list of skill names.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "tasks")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub contract_id: Uuid,
+    pub outcome_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub skills: Json,
+    pub mode: TaskMode,
+    /// Share of the outcome's amount, relative to its sibling tasks' weights.
+    pub weight: i32,
+    pub due_at: Option<DateTimeUtc>,
+    pub status: TaskStatus,
+    pub assignee_profile_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of a task.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

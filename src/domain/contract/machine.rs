@@ -1,0 +1,136 @@
+//! The state machines of contracts, outcomes and tasks: pure functions, tested on their own.
+use entity::{contract::ContractStatus, outcome::OutcomeStatus, task::TaskStatus};
+
+use crate::error::{AppError, AppResult};
+
+fn conflict(kind: &str, from: &str, to: &str) -> AppError {
+    AppError::conflict(format!("a {kind} cannot go from {from} to {to}"))
+}
+
+/// Wire name of a contract status.
+pub fn contract_name(s: ContractStatus) -> &'static str {
+    match s {
+        ContractStatus::Draft => "DRAFT",
+        ContractStatus::Open => "OPEN",
+        ContractStatus::Active => "ACTIVE",
+        ContractStatus::Completed => "COMPLETED",
+        ContractStatus::Cancelled => "CANCELLED",
+        ContractStatus::Disputed => "DISPUTED",
+    }
+}
+
+/// Checks a contract transition: DRAFT → OPEN → ACTIVE → COMPLETED; DRAFT/OPEN/ACTIVE →
+/// CANCELLED; ACTIVE ⇄ DISPUTED; DISPUTED → CANCELLED.
+pub fn contract(from: ContractStatus, to: ContractStatus) -> AppResult<ContractStatus> {
+    use ContractStatus::*;
+    let ok = matches!(
+        (from, to),
+        (Draft, Open)
+            | (Open, Active)
+            | (Active, Completed)
+            | (Draft | Open | Active, Cancelled)
+            | (Active, Disputed)
+            | (Disputed, Active | Cancelled)
+    );
+    if ok { Ok(to) } else { Err(conflict("contract", contract_name(from), contract_name(to))) }
+}
+
+/// Wire name of an outcome status.
+pub fn outcome_name(s: OutcomeStatus) -> &'static str {
+    match s {
+        OutcomeStatus::Pending => "PENDING",
+        OutcomeStatus::InProgress => "IN_PROGRESS",
+        OutcomeStatus::Submitted => "SUBMITTED",
+        OutcomeStatus::Accepted => "ACCEPTED",
+        OutcomeStatus::Rejected => "REJECTED",
+    }
+}
+
+/// Checks an outcome transition: PENDING → IN_PROGRESS → SUBMITTED → ACCEPTED / REJECTED;
+/// REJECTED → IN_PROGRESS (rework).
+pub fn outcome(from: OutcomeStatus, to: OutcomeStatus) -> AppResult<OutcomeStatus> {
+    use OutcomeStatus::*;
+    let ok = matches!(
+        (from, to),
+        (Pending, InProgress) | (InProgress, Submitted) | (Submitted, Accepted | Rejected) | (Rejected, InProgress)
+    );
+    if ok { Ok(to) } else { Err(conflict("outcome", outcome_name(from), outcome_name(to))) }
+}
+
+/// Wire name of a task status.
+pub fn task_name(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Open => "OPEN",
+        TaskStatus::Offered => "OFFERED",
+        TaskStatus::Assigned => "ASSIGNED",
+        TaskStatus::Submitted => "SUBMITTED",
+        TaskStatus::Accepted => "ACCEPTED",
+        TaskStatus::Rejected => "REJECTED",
+        TaskStatus::Cancelled => "CANCELLED",
+    }
+}
+
+/// Checks a task transition: OPEN → OFFERED → ASSIGNED → SUBMITTED → ACCEPTED / REJECTED;
+/// OPEN → ASSIGNED (claim or direct assignment); OFFERED → OPEN (declined or lapsed);
+/// REJECTED → ASSIGNED (rework) or OPEN (re-routed); any unfinished state → CANCELLED.
+pub fn task(from: TaskStatus, to: TaskStatus) -> AppResult<TaskStatus> {
+    use TaskStatus::*;
+    let ok = matches!(
+        (from, to),
+        (Open, Offered | Assigned)
+            | (Offered, Assigned | Open)
+            | (Assigned, Submitted | Open)
+            | (Submitted, Accepted | Rejected)
+            | (Rejected, Assigned | Open)
+            | (Open | Offered | Assigned | Submitted | Rejected, Cancelled)
+    );
+    if ok { Ok(to) } else { Err(conflict("task", task_name(from), task_name(to))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contracts_follow_their_machine_and_name_both_states_when_refused() {
+        use ContractStatus::*;
+        for (from, to) in [
+            (Draft, Open),
+            (Open, Active),
+            (Active, Completed),
+            (Active, Disputed),
+            (Disputed, Active),
+            (Open, Cancelled),
+        ] {
+            assert!(contract(from, to).is_ok(), "{from:?} -> {to:?}");
+        }
+        for (from, to) in
+            [(Draft, Active), (Completed, Cancelled), (Cancelled, Open), (Open, Completed), (Draft, Disputed)]
+        {
+            let message = contract(from, to).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains(contract_name(from)) && message.contains(contract_name(to)), "{message}");
+        }
+    }
+
+    #[test]
+    fn outcomes_allow_rework_but_not_skipping_review() {
+        use OutcomeStatus::*;
+        assert!(outcome(Pending, InProgress).is_ok());
+        assert!(outcome(Submitted, Rejected).is_ok());
+        assert!(outcome(Rejected, InProgress).is_ok());
+        assert!(outcome(InProgress, Accepted).is_err());
+        assert!(outcome(Accepted, Rejected).is_err());
+    }
+
+    #[test]
+    fn tasks_move_through_offers_assignment_and_review() {
+        use TaskStatus::*;
+        assert!(task(Open, Offered).is_ok());
+        assert!(task(Offered, Open).is_ok());
+        assert!(task(Assigned, Submitted).is_ok());
+        assert!(task(Rejected, Assigned).is_ok());
+        assert!(task(Accepted, Cancelled).is_err());
+        assert!(task(Open, Submitted).is_err());
+        assert!(task(Submitted, Assigned).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! Contracts, outcomes and tasks.
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    domain::contract::{self, ContractInput, Criterion, OutcomeInput, TaskInput},
+    graphql::{
+        GqlResult, state,
+        types::{
+            contract::{Contract, Outcome, Task, TaskMode},
+            parse_id,
+        },
+        viewer,
+    },
+};
+
+/// Input of `createContract`.
+#[derive(InputObject)]
+pub struct CreateContractInput {
+    /// Contract for this organization (you must be OWNER or ADMIN).
+    pub organization_id: Option<ID>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    #[graphql(default)]
+    pub description: String,
+    /// ISO currency.
+    pub currency: String,
+    /// Budget in minor units.
+    pub budget_cents: i64,
+}
+
+/// Status changes a client makes.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ContractAction {
+    /// DRAFT → OPEN.
+    Open,
+    /// OPEN → ACTIVE (funding moves money here once the ledger exists).
+    Activate,
+    /// ACTIVE → COMPLETED.
+    Complete,
+    /// → CANCELLED.
+    Cancel,
+    /// ACTIVE → DISPUTED.
+    Dispute,
+    /// DISPUTED → ACTIVE.
+    Resolve,
+}
+
+/// Input of `changeContractStatus`.
+#[derive(InputObject)]
+pub struct ChangeContractStatusInput {
+    /// The contract.
+    pub contract_id: ID,
+    /// What to do.
+    pub action: ContractAction,
+}
+
+/// An acceptance criterion.
+#[derive(InputObject)]
+pub struct CriterionInput {
+    /// What must be true.
+    pub description: String,
+    /// Metric name a submission reports.
+    pub metric: Option<String>,
+    /// >=, <=, >, < or ==.
+    pub comparator: Option<String>,
+    /// Target value.
+    pub target: Option<f64>,
+}
+
+/// Input of `addOutcome`.
+#[derive(InputObject)]
+pub struct AddOutcomeInput {
+    /// The contract.
+    pub contract_id: ID,
+    /// Title.
+    pub title: String,
+    /// Acceptance criteria (1–20).
+    pub criteria: Vec<CriterionInput>,
+    /// Amount in minor units; all outcomes together stay within the budget.
+    pub amount_cents: i64,
+    /// Due date.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// Input of `addTask`.
+#[derive(InputObject)]
+pub struct AddTaskInput {
+    /// The outcome.
+    pub outcome_id: ID,
+    /// Title.
+    pub title: String,
+    /// Description.
+    #[graphql(default)]
+    pub description: String,
+    /// Required skills.
+    #[graphql(default)]
+    pub skills: Vec<String>,
+    /// Who may do it.
+    pub mode: TaskMode,
+    /// Share of the outcome's amount relative to sibling tasks (1–10000).
+    #[graphql(default = 1)]
+    pub weight: i32,
+    /// Due date.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// Contract mutations.
+#[derive(Default)]
+pub struct ContractMutation;
+
+#[Object]
+impl ContractMutation {
+    /// Creates a DRAFT contract.
+    async fn create_contract(&self, ctx: &Context<'_>, input: CreateContractInput) -> GqlResult<Contract> {
+        let fields = ContractInput {
+            organization_id: input.organization_id.map(|o| parse_id(&o, "organizationId")).transpose()?,
+            title: input.title,
+            description: input.description,
+            currency: input.currency,
+            budget_cents: input.budget_cents,
+        };
+        let created = contract::create(state(ctx)?, viewer(ctx), fields).await?;
+        Ok(Contract(created, contract::Access::Client { manages: true }))
+    }
+
+    /// Moves a contract along DRAFT → OPEN → ACTIVE → COMPLETED (or CANCELLED / DISPUTED).
+    async fn change_contract_status(&self, ctx: &Context<'_>, input: ChangeContractStatusInput) -> GqlResult<Contract> {
+        use entity::contract::ContractStatus as S;
+        let to = match input.action {
+            ContractAction::Open => S::Open,
+            ContractAction::Activate | ContractAction::Resolve => S::Active,
+            ContractAction::Complete => S::Completed,
+            ContractAction::Cancel => S::Cancelled,
+            ContractAction::Dispute => S::Disputed,
+        };
+        let id = parse_id(&input.contract_id, "contractId")?;
+        let changed = contract::transition(state(ctx)?, viewer(ctx), id, to).await?;
+        Ok(Contract(changed, contract::Access::Client { manages: true }))
+    }
+
+    /// Adds an outcome to a contract.
+    async fn add_outcome(&self, ctx: &Context<'_>, input: AddOutcomeInput) -> GqlResult<Outcome> {
+        let id = parse_id(&input.contract_id, "contractId")?;
+        let fields = OutcomeInput {
+            title: input.title,
+            criteria: input
+                .criteria
+                .into_iter()
+                .map(|c| Criterion {
+                    description: c.description,
+                    metric: c.metric,
+                    comparator: c.comparator,
+                    target: c.target,
+                })
+                .collect(),
+            amount_cents: input.amount_cents,
+            due_at: input.due_at,
+        };
+        let outcome = contract::add_outcome(state(ctx)?, viewer(ctx), id, fields).await?;
+        Ok(Outcome(outcome, contract::Access::Client { manages: true }))
+    }
+
+    /// Adds a task to an outcome.
+    async fn add_task(&self, ctx: &Context<'_>, input: AddTaskInput) -> GqlResult<Task> {
+        let id = parse_id(&input.outcome_id, "outcomeId")?;
+        let fields = TaskInput {
+            title: input.title,
+            description: input.description,
+            skills: input.skills,
+            mode: input.mode.into(),
+            weight: input.weight,
+            due_at: input.due_at,
+        };
+        Ok(Task(contract::add_task(state(ctx)?, viewer(ctx), id, fields).await?))
+    }
+}
