@@ -11,6 +11,7 @@ pub mod organization;
 pub mod page;
 pub mod profile;
 pub mod proposal;
+pub mod task;
 pub mod validate;
 
 pub use activity::{NewActivity, UnitOfWork};

@@ -207,3 +207,56 @@ async fn accepting_a_proposal_creates_a_contract_assigned_to_its_author() {
         app.gql("{ myContracts { edges { node { viewerIsClient } } } }", json!({}), Some(&bob.access_token)).await;
     assert_eq!(listed["data"]["myContracts"]["edges"], json!([{ "node": { "viewerIsClient": false } }]));
 }
+
+#[tokio::test]
+async fn task_candidates_are_ranked_with_their_reasons_and_respect_the_mode() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let expert = app.register("expert").await;
+    let novice = app.register("novice").await;
+    let skills = "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }";
+    app.gql(skills, json!({ "i": { "skills": [{ "skill": "sql", "level": 5 }] } }), Some(&expert.access_token)).await;
+    app.gql(skills, json!({ "i": { "skills": [{ "skill": "sql", "level": 1 }] } }), Some(&novice.access_token)).await;
+    app.gql(
+        "mutation { registerAgent(input: { handle: \"sql_bot\", displayName: \"SQL bot\", capabilities: [{ skill: \"sql\", level: 4 }] }) { id } }",
+        json!({}),
+        Some(&ada.access_token),
+    )
+    .await;
+    let contract = create_contract(&app, &ada, None, 100_000).await;
+    let outcome =
+        add_outcome(&app, &ada, &contract, 50_000).await["data"]["addOutcome"]["id"].as_str().unwrap().to_owned();
+    let mut task_ids = Vec::new();
+    for mode in ["JUDGMENT", "AUTOMATED", "ANY"] {
+        let body = app
+            .gql(
+                ADD_TASK,
+                json!({ "i": { "outcomeId": outcome, "title": mode, "mode": mode, "skills": ["sql"] } }),
+                Some(&ada.access_token),
+            )
+            .await;
+        task_ids.push(body["data"]["addTask"]["id"].as_str().unwrap().to_owned());
+    }
+    let query = "query($id: ID!) { contract(id: $id) { outcomes { tasks { title candidates { profile { handle kind } score skillMatch rateFit openTasks } } } } }";
+    let body = app.gql(query, json!({ "id": contract }), Some(&ada.access_token)).await;
+    let tasks = &body["data"]["contract"]["outcomes"][0]["tasks"];
+    let handles = |i: usize| -> Vec<String> {
+        tasks[i]["candidates"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|c| c["profile"]["handle"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(handles(0), ["expert", "novice"], "people only, best skill first");
+    assert_eq!(handles(1), ["sql_bot"], "agents only");
+    assert_eq!(handles(2), ["expert", "sql_bot", "novice"], "both, by score");
+    assert_eq!(tasks[0]["candidates"][0]["skillMatch"], 1.0);
+    assert_eq!(tasks[0]["candidates"][1]["skillMatch"], 0.2);
+    assert!(!handles(0).contains(&"ada".to_owned()), "the client is never a candidate");
+
+    // Candidates are for the client only.
+    let bob = app.register("bob").await;
+    let body = app.gql(query, json!({ "id": contract }), Some(&bob.access_token)).await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+}

@@ -7,7 +7,7 @@ use super::{common::Money, organization::Organization, profile::Profile};
 use crate::{
     domain::contract::{Access, criteria_of},
     error::AppError,
-    graphql::{GqlResult, loaders},
+    graphql::{GqlResult, loaders, state, viewer},
 };
 
 /// Where a contract is in its life.
@@ -266,4 +266,40 @@ impl Task {
         let Some(id) = self.0.assignee_profile_id else { return Ok(None) };
         Ok(loaders(ctx)?.profiles.load_one(id).await?.map(Profile))
     }
+    /// Ranked candidates with the parts of their score (the client only): agents for
+    /// AUTOMATED, people for JUDGMENT, both for ANY.
+    async fn candidates(&self, ctx: &Context<'_>) -> GqlResult<Vec<TaskCandidate>> {
+        let ranked = crate::domain::task::candidates(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
+        Ok(ranked
+            .into_iter()
+            .map(|c| TaskCandidate {
+                profile: Profile(c.profile),
+                score: c.score.total,
+                skill_match: c.score.skill_match,
+                reputation: c.score.reputation,
+                availability: c.score.availability,
+                rate_fit: c.score.rate_fit,
+                open_tasks: c.open_tasks,
+            })
+            .collect())
+    }
+}
+
+/// A candidate for a task and why it ranks where it does (every part is between 0 and 1).
+#[derive(SimpleObject)]
+pub struct TaskCandidate {
+    /// The person or agent.
+    pub profile: Profile,
+    /// Weighted total: 0.5 skill match + 0.2 reputation + 0.15 availability + 0.15 rate fit.
+    pub score: f64,
+    /// Average of level / 5 over the required skills.
+    pub skill_match: f64,
+    /// Reputation / 5.
+    pub reputation: f64,
+    /// 1 / (1 + open tasks).
+    pub availability: f64,
+    /// 1 when the rate fits the task's share of the outcome, less when above it, 0.5 unknown.
+    pub rate_fit: f64,
+    /// Tasks currently offered to or held by the candidate.
+    pub open_tasks: u64,
 }
