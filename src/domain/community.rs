@@ -5,6 +5,7 @@ use entity::{
     community_join_request::{self, JoinRequestStatus},
     community_member::{self, CommunityRole},
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork,
-    page::{Cursor, Page, PageRequest},
+    page::{Cursor, Page, PageRequest, after_asc, after_desc},
     validate::{self, Slug},
 };
 use crate::{
@@ -415,13 +416,11 @@ pub async fn members(
     require_read(db, viewer, community_id).await?;
     let mut query = community_member::Entity::find().filter(community_member::Column::CommunityId.eq(community_id));
     if let Some(after) = page.after {
-        query = query.filter(
-            Condition::any().add(community_member::Column::CreatedAt.gt(after.at)).add(
-                Condition::all()
-                    .add(community_member::Column::CreatedAt.eq(after.at))
-                    .add(community_member::Column::ProfileId.gt(after.id)),
-            ),
-        );
+        query = query.filter(after_asc(
+            Expr::col(community_member::Column::CreatedAt),
+            Expr::col(community_member::Column::ProfileId),
+            &after,
+        ));
     }
     let rows = query
         .order_by_asc(community_member::Column::CreatedAt)
@@ -465,8 +464,11 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
     }
     let mut query = community::Entity::find().filter(visible);
     if let Some(after) = page.after {
-        query = query.filter(Condition::any().add(community::Column::CreatedAt.lt(after.at)).add(
-            Condition::all().add(community::Column::CreatedAt.eq(after.at)).add(community::Column::Id.lt(after.id)),
+        query = query.filter(after_desc(
+            None,
+            Expr::col(community::Column::CreatedAt),
+            Expr::col(community::Column::Id),
+            &after,
         ));
     }
     let rows = query

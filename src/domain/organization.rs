@@ -4,9 +4,10 @@ use entity::{
     organization_member::{self, OrgRole},
     profile::ProfileKind,
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork,
     activity::organization_topic,
-    page::{Cursor, Page, PageRequest},
+    page::{Cursor, Page, PageRequest, after_asc},
     profile,
     validate::{self, Slug},
 };
@@ -246,13 +247,11 @@ pub async fn members(
     let mut query =
         organization_member::Entity::find().filter(organization_member::Column::OrganizationId.eq(organization_id));
     if let Some(after) = page.after {
-        query = query.filter(
-            Condition::any().add(organization_member::Column::CreatedAt.gt(after.at)).add(
-                Condition::all()
-                    .add(organization_member::Column::CreatedAt.eq(after.at))
-                    .add(organization_member::Column::ProfileId.gt(after.id)),
-            ),
-        );
+        query = query.filter(after_asc(
+            Expr::col(organization_member::Column::CreatedAt),
+            Expr::col(organization_member::Column::ProfileId),
+            &after,
+        ));
     }
     let rows = query
         .order_by_asc(organization_member::Column::CreatedAt)

@@ -93,6 +93,11 @@ impl<T> Page<T> {
     }
 }
 
+/// The keyset condition "strictly after `cursor`" for a list sorted ascending by (`at`, `id`).
+pub fn after_asc(at: Expr, id: Expr, cursor: &Cursor) -> Condition {
+    Condition::any().add(at.clone().gt(cursor.at)).add(Condition::all().add(at.eq(cursor.at)).add(id.gt(cursor.id)))
+}
+
 /// The keyset condition "strictly after `cursor`" for a list sorted descending by
 /// (`key`, `at`, `id`); `key` is `None` for lists without a leading sort value.
 pub fn after_desc(key: Option<(Expr, sea_orm::Value)>, at: Expr, id: Expr, cursor: &Cursor) -> Condition {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork,
     activity::profile_topic,
-    page::{Cursor, Page, PageRequest},
+    page::{Cursor, Page, PageRequest, after_desc},
     validate::{self, Handle},
 };
 use crate::{
@@ -301,10 +301,12 @@ pub async fn search(
         );
     }
     if let Some(after) = page.after {
-        query =
-            query.filter(Condition::any().add(profile::Column::CreatedAt.lt(after.at)).add(
-                Condition::all().add(profile::Column::CreatedAt.eq(after.at)).add(profile::Column::Id.lt(after.id)),
-            ));
+        query = query.filter(after_desc(
+            None,
+            Expr::col(profile::Column::CreatedAt),
+            Expr::col(profile::Column::Id),
+            &after,
+        ));
     }
     let rows = query
         .order_by_desc(profile::Column::CreatedAt)

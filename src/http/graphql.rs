@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use async_graphql::{
-    BatchRequest, Data, Request, Response, ServerError, Variables,
+    Data, Request, Response, ServerError, Variables,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::{parse_query, types::OperationType},
 };
@@ -93,38 +93,54 @@ pub async fn post(
         }
         let value: Json = serde_json::from_slice(&body)
             .map_err(|e| Refusal::bad_request("body", format!("the request body is not valid JSON: {e}")))?;
-        let batch = match value {
+        let (operations, batched) = match value {
             Json::Array(items) => {
                 let max = state.app.config.limits.max_batch;
                 if items.is_empty() || items.len() > max {
                     return Err(Refusal::bad_request("body", format!("a batch holds 1 to {max} operations")));
                 }
-                BatchRequest::Batch(items.into_iter().map(parse_params).collect::<Result<_, _>>()?)
+                (
+                    items
+                        .into_iter()
+                        .map(|item| parse_params(item).map(Operation::new))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    true,
+                )
             }
-            other => BatchRequest::Single(parse_params(other)?),
+            other => (vec![Operation::new(parse_params(other)?)], false),
         };
         let viewer = viewer_of(&state, &headers).await?;
-        let mutations = batch.iter().filter(|r| operation_type(r) == Some(OperationType::Mutation)).count();
-        for _ in 0..mutations {
+        for _ in operations.iter().filter(|op| op.ty == Some(OperationType::Mutation)) {
             rate_limit_mutation(&state, &viewer, peer).await?;
         }
-        Ok((batch, viewer))
+        Ok((operations, batched, viewer))
     }
     .await;
-    let (batch, viewer) = match result {
+    let (mut operations, batched, viewer) = match result {
         Ok(ok) => ok,
         Err(refusal) => return refusal.into_response(kind),
     };
-    match batch {
-        BatchRequest::Single(request) => execute_one(&state, request, viewer, kind).await,
-        BatchRequest::Batch(requests) => {
-            let mut out = Vec::with_capacity(requests.len());
-            for request in requests {
-                let (_, body) = execute(&state, request, viewer.clone(), kind).await;
-                out.push(body);
-            }
-            json_response(StatusCode::OK, kind, &Json::Array(out))
-        }
+    if !batched && let Some(op) = operations.pop() {
+        return execute_one(&state, op, viewer, kind).await;
+    }
+    let mut out = Vec::new();
+    for op in operations {
+        let (_, body) = execute(&state, op, viewer.clone(), kind).await;
+        out.push(body);
+    }
+    json_response(StatusCode::OK, kind, &Json::Array(out))
+}
+
+/// A parsed request and its operation type, read once from the document.
+struct Operation {
+    request: Request,
+    ty: Option<OperationType>,
+}
+
+impl Operation {
+    fn new(request: Request) -> Self {
+        let ty = operation_type(&request);
+        Self { request, ty }
     }
 }
 
@@ -158,8 +174,8 @@ pub async fn get(
             };
             object.insert(key, parsed);
         }
-        let request = parse_params(Json::Object(object))?;
-        match operation_type(&request) {
+        let op = Operation::new(parse_params(Json::Object(object))?);
+        match op.ty {
             Some(OperationType::Query) | None => {}
             Some(_) => {
                 return Err(Refusal {
@@ -173,11 +189,11 @@ pub async fn get(
             }
         }
         let viewer = viewer_of(&state, &headers).await?;
-        Ok((request, viewer))
+        Ok((op, viewer))
     }
     .await;
     match result {
-        Ok((request, viewer)) => execute_one(&state, request, viewer, kind).await,
+        Ok((op, viewer)) => execute_one(&state, op, viewer, kind).await,
         Err(refusal) => refusal.into_response(kind),
     }
 }
@@ -283,26 +299,26 @@ async fn rate_limit_mutation(state: &HttpState, viewer: &Viewer, peer: SocketAdd
         })
 }
 
-async fn execute_one(state: &HttpState, request: Request, viewer: Viewer, kind: ResponseType) -> HttpResponse {
-    let (status, body) = execute(state, request, viewer, kind).await;
+async fn execute_one(state: &HttpState, op: Operation, viewer: Viewer, kind: ResponseType) -> HttpResponse {
+    let (status, body) = execute(state, op, viewer, kind).await;
     json_response(status, kind, &body)
 }
 
 /// Runs one operation. A response without data whose errors carry no path failed before
 /// execution (parse, validation, variables, limits): a request error.
-async fn execute(state: &HttpState, request: Request, viewer: Viewer, kind: ResponseType) -> (StatusCode, Json) {
-    let op = match operation_type(&request) {
+async fn execute(state: &HttpState, op: Operation, viewer: Viewer, kind: ResponseType) -> (StatusCode, Json) {
+    let label = match op.ty {
         Some(OperationType::Mutation) => "mutation",
         Some(OperationType::Subscription) => "subscription",
         _ => "query",
     };
-    let request = request.data(Loaders::new(&state.app, &viewer)).data(viewer);
+    let request = op.request.data(Loaders::new(&state.app, &viewer)).data(viewer);
     let response: Response = state.schema.execute(request).await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     graphql_operation(
-        op,
+        label,
         if request_error {
             "request_error"
         } else if response.errors.is_empty() {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork, community,
-    page::{Cursor, Page, PageRequest},
+    page::{Cursor, Page, PageRequest, after_asc},
     validate,
 };
 use crate::{
@@ -321,11 +321,7 @@ pub async fn list(
         }
     }
     if let Some(after) = page.after {
-        query = query.filter(
-            Condition::any()
-                .add(event::Column::StartsAt.gt(after.at))
-                .add(Condition::all().add(event::Column::StartsAt.eq(after.at)).add(event::Column::Id.gt(after.id))),
-        );
+        query = query.filter(after_asc(Expr::col(event::Column::StartsAt), Expr::col(event::Column::Id), &after));
     }
     let rows = query
         .order_by_asc(event::Column::StartsAt)

@@ -16,25 +16,7 @@ pub enum AgentTokenScope {
     ProfileWrite,
 }
 
-impl From<AgentTokenScope> for AgentScope {
-    fn from(s: AgentTokenScope) -> Self {
-        match s {
-            AgentTokenScope::TasksRead => Self::TasksRead,
-            AgentTokenScope::TasksWrite => Self::TasksWrite,
-            AgentTokenScope::ProfileWrite => Self::ProfileWrite,
-        }
-    }
-}
-
-impl From<AgentScope> for AgentTokenScope {
-    fn from(s: AgentScope) -> Self {
-        match s {
-            AgentScope::TasksRead => Self::TasksRead,
-            AgentScope::TasksWrite => Self::TasksWrite,
-            AgentScope::ProfileWrite => Self::ProfileWrite,
-        }
-    }
-}
+mirror_enum!(AgentTokenScope, AgentScope, [TasksRead, TasksWrite, ProfileWrite]);
 
 /// An agent API token's metadata (never the token itself).
 pub struct AgentToken(pub db::Model);

@@ -22,24 +22,6 @@ pub enum CommunityVisibility {
     Private,
 }
 
-impl From<db::CommunityVisibility> for CommunityVisibility {
-    fn from(v: db::CommunityVisibility) -> Self {
-        match v {
-            db::CommunityVisibility::Public => Self::Public,
-            db::CommunityVisibility::Private => Self::Private,
-        }
-    }
-}
-
-impl From<CommunityVisibility> for db::CommunityVisibility {
-    fn from(v: CommunityVisibility) -> Self {
-        match v {
-            CommunityVisibility::Public => Self::Public,
-            CommunityVisibility::Private => Self::Private,
-        }
-    }
-}
-
 /// A member's role in a community.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CommunityRole {
@@ -49,26 +31,6 @@ pub enum CommunityRole {
     Moderator,
     /// Takes part.
     Member,
-}
-
-impl From<member_db::CommunityRole> for CommunityRole {
-    fn from(r: member_db::CommunityRole) -> Self {
-        match r {
-            member_db::CommunityRole::Owner => Self::Owner,
-            member_db::CommunityRole::Moderator => Self::Moderator,
-            member_db::CommunityRole::Member => Self::Member,
-        }
-    }
-}
-
-impl From<CommunityRole> for member_db::CommunityRole {
-    fn from(r: CommunityRole) -> Self {
-        match r {
-            CommunityRole::Owner => Self::Owner,
-            CommunityRole::Moderator => Self::Moderator,
-            CommunityRole::Member => Self::Member,
-        }
-    }
 }
 
 /// Where a join request stands.
@@ -82,15 +44,9 @@ pub enum JoinRequestStatus {
     Rejected,
 }
 
-impl From<request_db::JoinRequestStatus> for JoinRequestStatus {
-    fn from(s: request_db::JoinRequestStatus) -> Self {
-        match s {
-            request_db::JoinRequestStatus::Pending => Self::Pending,
-            request_db::JoinRequestStatus::Approved => Self::Approved,
-            request_db::JoinRequestStatus::Rejected => Self::Rejected,
-        }
-    }
-}
+mirror_enum!(CommunityVisibility, db::CommunityVisibility, [Public, Private]);
+mirror_enum!(CommunityRole, member_db::CommunityRole, [Owner, Moderator, Member]);
+mirror_enum!(JoinRequestStatus, request_db::JoinRequestStatus, [Pending, Approved, Rejected]);
 
 /// A community.
 pub struct Community(pub db::Model);

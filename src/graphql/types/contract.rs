@@ -72,25 +72,10 @@ pub enum TaskStatus {
     Cancelled,
 }
 
-macro_rules! mirror {
-    ($api:ident, $db:path, [$($v:ident),*]) => {
-        impl From<$db> for $api {
-            fn from(v: $db) -> Self {
-                match v { $(<$db>::$v => Self::$v),* }
-            }
-        }
-        impl From<$api> for $db {
-            fn from(v: $api) -> Self {
-                match v { $($api::$v => Self::$v),* }
-            }
-        }
-    };
-}
-
-mirror!(ContractStatus, db::ContractStatus, [Draft, Open, Active, Completed, Cancelled, Disputed]);
-mirror!(OutcomeStatus, outcome_db::OutcomeStatus, [Pending, InProgress, Submitted, Accepted, Rejected]);
-mirror!(TaskMode, task_db::TaskMode, [Automated, Judgment, Any]);
-mirror!(TaskStatus, task_db::TaskStatus, [Open, Offered, Assigned, Submitted, Accepted, Rejected, Cancelled]);
+mirror_enum!(ContractStatus, db::ContractStatus, [Draft, Open, Active, Completed, Cancelled, Disputed]);
+mirror_enum!(OutcomeStatus, outcome_db::OutcomeStatus, [Pending, InProgress, Submitted, Accepted, Rejected]);
+mirror_enum!(TaskMode, task_db::TaskMode, [Automated, Judgment, Any]);
+mirror_enum!(TaskStatus, task_db::TaskStatus, [Open, Offered, Assigned, Submitted, Accepted, Rejected, Cancelled]);
 
 /// An acceptance criterion.
 #[derive(SimpleObject)]

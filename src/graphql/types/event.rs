@@ -32,25 +32,8 @@ pub enum RsvpStatus {
     Cancelled,
 }
 
-impl From<db::EventStatus> for EventStatus {
-    fn from(s: db::EventStatus) -> Self {
-        match s {
-            db::EventStatus::Scheduled => Self::Scheduled,
-            db::EventStatus::Cancelled => Self::Cancelled,
-            db::EventStatus::Completed => Self::Completed,
-        }
-    }
-}
-
-impl From<rsvp_db::RsvpStatus> for RsvpStatus {
-    fn from(s: rsvp_db::RsvpStatus) -> Self {
-        match s {
-            rsvp_db::RsvpStatus::Going => Self::Going,
-            rsvp_db::RsvpStatus::Waitlisted => Self::Waitlisted,
-            rsvp_db::RsvpStatus::Cancelled => Self::Cancelled,
-        }
-    }
-}
+mirror_enum!(EventStatus, db::EventStatus, [Scheduled, Cancelled, Completed]);
+mirror_enum!(RsvpStatus, rsvp_db::RsvpStatus, [Going, Waitlisted, Cancelled]);
 
 /// An event.
 pub struct Event(pub db::Model);

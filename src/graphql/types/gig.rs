@@ -61,21 +61,6 @@ pub enum ProposalStatus {
     Accepted,
 }
 
-macro_rules! mirror_enum {
-    ($api:ident, $db:path, [$($v:ident),*]) => {
-        impl From<$db> for $api {
-            fn from(v: $db) -> Self {
-                match v { $(<$db>::$v => Self::$v),* }
-            }
-        }
-        impl From<$api> for $db {
-            fn from(v: $api) -> Self {
-                match v { $($api::$v => Self::$v),* }
-            }
-        }
-    };
-}
-
 mirror_enum!(GigVisibility, db::GigVisibility, [Public, Community]);
 mirror_enum!(GigStatus, db::GigStatus, [Draft, Open, Filled, Closed, Cancelled]);
 mirror_enum!(ProposalStatus, proposal_db::ProposalStatus, [Submitted, Shortlisted, Declined, Withdrawn, Accepted]);

@@ -1,4 +1,21 @@
 //! What clients see: GraphQL types, separate from database entities.
+/// Two-way `From` between an API enum and the entity (or auth) enum it mirrors, variant by
+/// variant; a variant added on one side only fails to compile.
+macro_rules! mirror_enum {
+    ($api:ident, $other:path, [$($v:ident),* $(,)?]) => {
+        impl From<$other> for $api {
+            fn from(v: $other) -> Self {
+                match v { $(<$other>::$v => Self::$v),* }
+            }
+        }
+        impl From<$api> for $other {
+            fn from(v: $api) -> Self {
+                match v { $($api::$v => Self::$v),* }
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod agent;
 pub mod common;

@@ -21,25 +21,7 @@ pub enum OrgRole {
     Member,
 }
 
-impl From<member_db::OrgRole> for OrgRole {
-    fn from(r: member_db::OrgRole) -> Self {
-        match r {
-            member_db::OrgRole::Owner => Self::Owner,
-            member_db::OrgRole::Admin => Self::Admin,
-            member_db::OrgRole::Member => Self::Member,
-        }
-    }
-}
-
-impl From<OrgRole> for member_db::OrgRole {
-    fn from(r: OrgRole) -> Self {
-        match r {
-            OrgRole::Owner => Self::Owner,
-            OrgRole::Admin => Self::Admin,
-            OrgRole::Member => Self::Member,
-        }
-    }
-}
+mirror_enum!(OrgRole, member_db::OrgRole, [Owner, Admin, Member]);
 
 /// A company or team.
 pub struct Organization(pub db::Model);

@@ -30,43 +30,8 @@ pub enum Availability {
     Unavailable,
 }
 
-impl From<db::ProfileKind> for ProfileKind {
-    fn from(k: db::ProfileKind) -> Self {
-        match k {
-            db::ProfileKind::Human => Self::Human,
-            db::ProfileKind::Agent => Self::Agent,
-        }
-    }
-}
-
-impl From<ProfileKind> for db::ProfileKind {
-    fn from(k: ProfileKind) -> Self {
-        match k {
-            ProfileKind::Human => Self::Human,
-            ProfileKind::Agent => Self::Agent,
-        }
-    }
-}
-
-impl From<db::Availability> for Availability {
-    fn from(a: db::Availability) -> Self {
-        match a {
-            db::Availability::Available => Self::Available,
-            db::Availability::Limited => Self::Limited,
-            db::Availability::Unavailable => Self::Unavailable,
-        }
-    }
-}
-
-impl From<Availability> for db::Availability {
-    fn from(a: Availability) -> Self {
-        match a {
-            Availability::Available => Self::Available,
-            Availability::Limited => Self::Limited,
-            Availability::Unavailable => Self::Unavailable,
-        }
-    }
-}
+mirror_enum!(ProfileKind, db::ProfileKind, [Human, Agent]);
+mirror_enum!(Availability, db::Availability, [Available, Limited, Unavailable]);
 
 /// A skill with its level from 1 (beginner) to 5 (expert).
 #[derive(SimpleObject, Clone, Debug)]
