@@ -75,6 +75,29 @@ pub struct ConfigArgs {
     /// Mutations allowed per caller and minute.
     #[arg(long, env = "MUTATION_RATE_LIMIT", default_value_t = 120)]
     pub mutation_rate_limit: u32,
+    /// Seconds a person has to answer a task offer before it lapses.
+    #[arg(long, env = "OFFER_TTL_SECS", default_value_t = 24 * 3600)]
+    pub offer_ttl_secs: u64,
+    /// Seconds between sweeps for lapsed offers and overdue tasks; 0 turns the sweep off.
+    #[arg(long, env = "SWEEP_INTERVAL_SECS", default_value_t = 30)]
+    pub sweep_interval_secs: u64,
+}
+
+/// How task work is orchestrated.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkConfig {
+    /// Time a person has to accept or decline an offer.
+    pub offer_ttl: Duration,
+    /// Interval of the background sweep; `None` runs no sweep in this process.
+    pub sweep_interval: Option<Duration>,
+    /// Tasks one sweep pass handles at most per kind (lapsed offers, overdue work).
+    pub sweep_batch: u64,
+}
+
+impl Default for WorkConfig {
+    fn default() -> Self {
+        Self { offer_ttl: Duration::from_secs(24 * 3600), sweep_interval: Some(Duration::from_secs(30)), sweep_batch: 100 }
+    }
 }
 
 /// argon2id cost parameters.
@@ -136,6 +159,8 @@ pub struct Config {
     pub limits: Limits,
     /// JSON logs.
     pub log_json: bool,
+    /// Offers and the sweep.
+    pub work: WorkConfig,
 }
 
 impl Default for Limits {
@@ -170,6 +195,7 @@ impl Config {
             hashing: HashingConfig { memory_kib: 19_456, iterations: 2 },
             limits: Limits::default(),
             log_json: false,
+            work: WorkConfig::default(),
         }
     }
 
@@ -201,6 +227,11 @@ impl Config {
         config.hashing = HashingConfig { memory_kib: args.argon2_memory_kib, iterations: args.argon2_iterations };
         config.limits.login_attempts = args.login_rate_limit;
         config.limits.mutations_per_minute = args.mutation_rate_limit;
+        if args.offer_ttl_secs == 0 {
+            bail!("OFFER_TTL_SECS must be positive");
+        }
+        config.work.offer_ttl = Duration::from_secs(args.offer_ttl_secs);
+        config.work.sweep_interval = (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
         Ok(config)
     }
 

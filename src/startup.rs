@@ -61,12 +61,23 @@ impl Application {
         self.run_with_shutdown(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes.
+    /// Serves until `signal` completes. The background sweep (lapsed offers, overdue tasks)
+    /// runs alongside when `work.sweep_interval` is set, and stops with the server.
     pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        let sweeper = self
+            .state
+            .config
+            .work
+            .sweep_interval
+            .map(|every| tokio::spawn(crate::domain::task::sweep::run_forever(self.state.clone(), every)));
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(signal)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        served
     }
 }
 

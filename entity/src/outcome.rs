@@ -36,6 +36,10 @@ pub struct Model {
     pub status: OutcomeStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The client's feedback on the latest rejection.
+    pub feedback: Option<String>,
+    /// When the client accepted it.
+    pub accepted_at: Option<DateTimeUtc>,
 }
 
 /// Relations of an outcome.

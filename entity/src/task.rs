@@ -59,9 +59,20 @@ pub struct Model {
     pub weight: i32,
     pub due_at: Option<DateTimeUtc>,
     pub status: TaskStatus,
+    /// The profile offered the task or holding it.
     pub assignee_profile_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When an OFFERED task's offer lapses.
+    pub offer_expires_at: Option<DateTimeUtc>,
+    /// When the current assignee took it on.
+    pub assigned_at: Option<DateTimeUtc>,
+    /// Rejections of the current assignee's submissions; the second one re-routes the task.
+    pub rejection_count: i32,
+    /// When the latest submission arrived.
+    pub submitted_at: Option<DateTimeUtc>,
+    /// When the client accepted it.
+    pub accepted_at: Option<DateTimeUtc>,
 }
 
 /// Relations of a task.

@@ -9,12 +9,16 @@ pub struct Model {
     pub id: Uuid,
     pub task_id: Uuid,
     pub profile_id: Uuid,
-    /// How it began, e.g. `proposal_accepted`, `claimed`, `offer_accepted`.
+    /// How it began: `proposal_accepted`, `routed`, `claimed`, `reassigned`, `outcome_rework`.
     pub reason: String,
     pub started_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
-    /// Why it ended, e.g. `declined`, `overdue`, `rejected_twice`, `reassigned`.
+    /// Why it ended: `declined`, `lapsed`, `overdue`, `rejected_twice`, `reassigned`,
+    /// `completed`, `cancelled`.
     pub end_reason: Option<String>,
+    /// When the offer was accepted (at once for agents and claims); `None` for an offer that
+    /// was never taken.
+    pub accepted_at: Option<DateTimeUtc>,
 }
 
 /// Relations of an assignment.

@@ -215,3 +215,14 @@ mod tests {
         assert!(timezone("Europe/Berlin", "tz").is_ok() && timezone("not a zone", "tz").is_err());
     }
 }
+
+/// An optional http(s) URL of at most `max` characters.
+pub fn optional_url(raw: Option<&str>, field: &str, max: usize) -> AppResult<Option<String>> {
+    let url = optional_text(raw, field, max, false)?;
+    if let Some(u) = &url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(AppError::bad_input(field, "must be an http or https URL"));
+    }
+    Ok(url)
+}

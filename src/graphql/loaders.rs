@@ -4,7 +4,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     community, community_member::CommunityRole, contract, event_rsvp, gig, organization, outcome, profile,
-    profile_skill, task,
+    profile_skill, task, task_assignment, task_submission,
 };
 use uuid::Uuid;
 
@@ -38,6 +38,10 @@ pub struct ContractLoader(AppState);
 pub struct OutcomesLoader(AppState);
 /// Tasks by outcome id.
 pub struct TasksLoader(AppState);
+/// Submissions by task id, newest first.
+pub struct SubmissionsLoader(AppState);
+/// Assignment history by task id, oldest first.
+pub struct HistoryLoader(AppState);
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -69,6 +73,10 @@ pub struct Loaders {
     pub outcomes: Cached<OutcomesLoader>,
     /// Tasks by outcome id.
     pub tasks: Cached<TasksLoader>,
+    /// Submissions by task id.
+    pub submissions: Cached<SubmissionsLoader>,
+    /// Assignment history by task id.
+    pub history: Cached<HistoryLoader>,
 }
 
 /// A loader that also caches within its request, so lists can prime it (`feed_many`).
@@ -99,6 +107,8 @@ impl Loaders {
             contracts: loader(ContractLoader(state.clone()), window),
             outcomes: loader(OutcomesLoader(state.clone()), window),
             tasks: loader(TasksLoader(state.clone()), window),
+            submissions: loader(SubmissionsLoader(state.clone()), window),
+            history: loader(HistoryLoader(state.clone()), window),
         }
     }
 }
@@ -228,5 +238,23 @@ impl Loader<Uuid> for TasksLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         domain::contract::tasks_of(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for SubmissionsLoader {
+    type Value = Vec<task_submission::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::task::review::submissions_of(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for HistoryLoader {
+    type Value = Vec<task_assignment::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::task::review::history_of(&self.0.db, keys).await.map_err(Arc::new)
     }
 }

@@ -34,6 +34,7 @@ pub struct MutationRoot(
     mutation::GigMutation,
     mutation::EventMutation,
     mutation::ContractMutation,
+    mutation::TaskMutation,
 );
 
 /// Root subscription object.

@@ -44,6 +44,20 @@ impl From<DomainEvent> for ActivityEvent {
     }
 }
 
+impl From<entity::activity::Model> for ActivityEvent {
+    fn from(a: entity::activity::Model) -> Self {
+        Self {
+            id: ID(a.id.to_string()),
+            action: a.action,
+            subject_type: a.subject_type,
+            subject_id: ID(a.subject_id.to_string()),
+            actor_profile_id: a.actor_profile_id.map(|p| ID(p.to_string())),
+            after: a.after.map(Json),
+            occurred_at: a.created_at,
+        }
+    }
+}
+
 /// Subscriptions about organizations.
 #[derive(Default)]
 pub struct OrganizationSubscription;

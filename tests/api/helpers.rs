@@ -61,6 +61,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).map(semasocial::config::Secret::new);
     // Each test is its own deployment: its own channel and rate-limit counters.
     config.redis_namespace = format!("semasocial-test-{}", Uuid::new_v4().simple());
+    // Tests run the sweep themselves, at the time they set (`TestApp::sweep`).
+    config.work.sweep_interval = None;
     customize(&mut config);
     let clock = ManualClock::new(Utc::now());
     let app = Application::build_with_clock(config, Arc::new(clock.clone())).await.expect("app builds");
@@ -113,6 +115,11 @@ impl TestApp {
             refresh_token: payload["refreshToken"].as_str().expect("refresh token").to_owned(),
             profile_id: payload["me"]["profile"]["id"].as_str().expect("profile id").to_owned(),
         }
+    }
+
+    /// Runs one sweep pass (lapsed offers, overdue tasks) at the test clock's time.
+    pub async fn sweep(&self) -> semasocial::domain::task::sweep::SweepReport {
+        semasocial::domain::task::sweep::run_once(&self.state).await.expect("sweep runs")
     }
 
     /// Counts rows of a table.

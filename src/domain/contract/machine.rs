@@ -1,5 +1,9 @@
 //! The state machines of contracts, outcomes and tasks: pure functions, tested on their own.
-use entity::{contract::ContractStatus, outcome::OutcomeStatus, task::TaskStatus};
+use entity::{
+    contract::ContractStatus,
+    outcome::OutcomeStatus,
+    task::{TaskMode, TaskStatus},
+};
 
 use crate::error::{AppError, AppResult};
 
@@ -70,9 +74,20 @@ pub fn task_name(s: TaskStatus) -> &'static str {
     }
 }
 
+/// Wire name of a task mode.
+pub fn mode_name(m: TaskMode) -> &'static str {
+    match m {
+        TaskMode::Automated => "AUTOMATED",
+        TaskMode::Judgment => "JUDGMENT",
+        TaskMode::Any => "ANY",
+    }
+}
+
 /// Checks a task transition: OPEN → OFFERED → ASSIGNED → SUBMITTED → ACCEPTED / REJECTED;
-/// OPEN → ASSIGNED (claim or direct assignment); OFFERED → OPEN (declined or lapsed);
-/// REJECTED → ASSIGNED (rework) or OPEN (re-routed); any unfinished state → CANCELLED.
+/// OPEN → ASSIGNED (claim, agent, direct assignment); OFFERED → OPEN (declined or lapsed);
+/// ASSIGNED → OPEN (overdue or reassigned); REJECTED → SUBMITTED (rework) or OPEN
+/// (re-routed); ACCEPTED → REJECTED only when the client rejects the whole outcome; any
+/// unfinished state → CANCELLED.
 pub fn task(from: TaskStatus, to: TaskStatus) -> AppResult<TaskStatus> {
     use TaskStatus::*;
     let ok = matches!(
@@ -81,7 +96,8 @@ pub fn task(from: TaskStatus, to: TaskStatus) -> AppResult<TaskStatus> {
             | (Offered, Assigned | Open)
             | (Assigned, Submitted | Open)
             | (Submitted, Accepted | Rejected)
-            | (Rejected, Assigned | Open)
+            | (Rejected, Submitted | Open)
+            | (Accepted, Rejected)
             | (Open | Offered | Assigned | Submitted | Rejected, Cancelled)
     );
     if ok { Ok(to) } else { Err(conflict("task", task_name(from), task_name(to))) }
@@ -128,8 +144,12 @@ mod tests {
         assert!(task(Open, Offered).is_ok());
         assert!(task(Offered, Open).is_ok());
         assert!(task(Assigned, Submitted).is_ok());
-        assert!(task(Rejected, Assigned).is_ok());
+        assert!(task(Rejected, Submitted).is_ok(), "rework is resubmitted");
+        assert!(task(Rejected, Open).is_ok(), "rejected twice: re-routed");
+        assert!(task(Accepted, Rejected).is_ok(), "outcome rejected: accepted work goes back");
         assert!(task(Accepted, Cancelled).is_err());
+        assert!(task(Offered, Submitted).is_err(), "an offer must be accepted before work is submitted");
+        assert!(task(Cancelled, Open).is_err());
         assert!(task(Open, Submitted).is_err());
         assert!(task(Submitted, Assigned).is_err());
     }

@@ -1,5 +1,6 @@
 //! Outcome contracts: a client (a person or an organization) pays for outcomes; each outcome
 //! is split into tasks. Routing, review and money come on top of this model.
+pub mod dashboard;
 pub mod machine;
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use entity::{
     outcome::{self, OutcomeStatus},
     proposal,
     task::{self, TaskMode, TaskStatus},
-    task_assignment,
+    task_assignment, task_skill,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -25,6 +26,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork, organization,
     page::{Cursor, Page, PageRequest, after_desc},
+    task::work as task_work,
     validate,
 };
 use crate::{
@@ -130,6 +132,14 @@ pub async fn transition(state: &AppState, viewer: &Viewer, id: Uuid, to: Contrac
     active.updated_at = Set(state.clock.now());
     let after = active.update(work.txn()).await?;
     work.record(contract_activity("contract.status_changed", &after, Some(before.status))).await?;
+    match to {
+        // Funded: every OPEN task is routed now.
+        ContractStatus::Active if before.status == ContractStatus::Open => {
+            task_work::route_open_tasks(&mut work, state, &after).await?;
+        }
+        ContractStatus::Cancelled => task_work::cancel_unfinished(work.txn(), after.id, state.clock.now()).await?,
+        _ => {}
+    }
     work.commit().await?;
     Ok(after)
 }
@@ -222,26 +232,109 @@ pub async fn add_task(state: &AppState, viewer: &Viewer, outcome_id: Uuid, input
         return Err(AppError::conflict("an ACCEPTED outcome takes no new tasks"));
     }
     let now = state.clock.now();
+    let mut task = insert_task(work.txn(), &contract, &outcome, NewTask {
+        title,
+        description,
+        skills,
+        mode: input.mode,
+        weight: input.weight,
+        due_at: input.due_at,
+        now,
+    })
+    .await?;
+    work.record(task_work::activity("task.added", &task, json!({}))).await?;
+    if contract.status == ContractStatus::Active {
+        // Work already runs: the new task is routed at once.
+        task = task_work::route_locked(&mut work, state, task, &contract).await?;
+    }
+    work.commit().await?;
+    Ok(task)
+}
+
+struct NewTask {
+    title: String,
+    description: String,
+    skills: Vec<String>,
+    mode: TaskMode,
+    weight: i32,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Inserts an OPEN task and its matching skill rows.
+async fn insert_task(
+    db: &impl ConnectionTrait,
+    contract: &contract::Model,
+    outcome: &outcome::Model,
+    t: NewTask,
+) -> AppResult<task::Model> {
     let task = task::ActiveModel {
         id: Set(Uuid::new_v4()),
         contract_id: Set(contract.id),
         outcome_id: Set(outcome.id),
-        title: Set(title),
-        description: Set(description),
-        skills: Set(json!(skills)),
-        mode: Set(input.mode),
-        weight: Set(input.weight),
-        due_at: Set(input.due_at),
+        title: Set(t.title),
+        description: Set(t.description),
+        skills: Set(json!(t.skills)),
+        mode: Set(t.mode),
+        weight: Set(t.weight),
+        due_at: Set(t.due_at),
         status: Set(TaskStatus::Open),
         assignee_profile_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+        created_at: Set(t.now),
+        updated_at: Set(t.now),
+        offer_expires_at: Set(None),
+        assigned_at: Set(None),
+        rejection_count: Set(0),
+        submitted_at: Set(None),
+        accepted_at: Set(None),
     }
-    .insert(work.txn())
+    .insert(db)
     .await?;
-    work.record(task_activity("task.added", &task)).await?;
-    work.commit().await?;
+    if !t.skills.is_empty() {
+        task_skill::Entity::insert_many(
+            t.skills.iter().map(|skill| task_skill::ActiveModel { task_id: Set(task.id), skill: Set(skill.clone()) }),
+        )
+        .exec(db)
+        .await?;
+    }
     Ok(task)
+}
+
+/// Locks an outcome row for the rest of the transaction.
+pub(crate) async fn lock_outcome(db: &impl ConnectionTrait, id: Uuid) -> AppResult<outcome::Model> {
+    outcome::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("outcome"))
+}
+
+/// Moves a locked outcome along its machine, keeping feedback of a rejection and the time of
+/// acceptance, and records the change.
+pub(crate) async fn move_outcome(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    outcome: outcome::Model,
+    to: OutcomeStatus,
+    feedback: Option<String>,
+) -> AppResult<outcome::Model> {
+    machine::outcome(outcome.status, to)?;
+    let now = state.clock.now();
+    let mut active = outcome.into_active_model();
+    active.status = Set(to);
+    active.updated_at = Set(now);
+    if to == OutcomeStatus::Accepted {
+        active.accepted_at = Set(Some(now));
+    }
+    if feedback.is_some() {
+        active.feedback = Set(feedback);
+    }
+    let outcome = active.update(work.txn()).await?;
+    let action = match to {
+        OutcomeStatus::Pending => "outcome.status_changed",
+        OutcomeStatus::InProgress => "outcome.started",
+        OutcomeStatus::Submitted => "outcome.submitted",
+        OutcomeStatus::Accepted => "outcome.accepted",
+        OutcomeStatus::Rejected => "outcome.rejected",
+    };
+    work.record(outcome_activity(action, &outcome)).await?;
+    Ok(outcome)
 }
 
 /// Called when a proposal is accepted, inside that transaction: an OPEN contract for the
@@ -290,6 +383,11 @@ pub async fn create_from_proposal(
         assignee_profile_id: Set(Some(proposal.author_profile_id)),
         created_at: Set(now),
         updated_at: Set(now),
+        offer_expires_at: Set(None),
+        assigned_at: Set(Some(now)),
+        rejection_count: Set(0),
+        submitted_at: Set(None),
+        accepted_at: Set(None),
     }
     .insert(work.txn())
     .await?;
@@ -301,11 +399,12 @@ pub async fn create_from_proposal(
         started_at: Set(now),
         ended_at: Set(None),
         end_reason: Set(None),
+        accepted_at: Set(Some(now)),
     }
     .insert(work.txn())
     .await?;
     work.record(contract_activity("contract.created", &contract, None)).await?;
-    work.record(task_activity("task.assigned", &task)).await?;
+    work.record(task_work::activity("task.assigned", &task, json!({ "reason": "proposal_accepted" }))).await?;
     Ok(Some(contract.id))
 }
 
@@ -532,6 +631,8 @@ async fn insert_outcome(
         status: Set(OutcomeStatus::Pending),
         created_at: Set(now),
         updated_at: Set(now),
+        feedback: Set(None),
+        accepted_at: Set(None),
     }
     .insert(db)
     .await?)
@@ -558,16 +659,5 @@ fn outcome_activity(action: &'static str, o: &outcome::Model) -> NewActivity {
         after: Some(
             json!({ "title": o.title, "amountCents": o.amount_cents, "status": machine::outcome_name(o.status) }),
         ),
-    }
-}
-
-fn task_activity(action: &'static str, t: &task::Model) -> NewActivity {
-    NewActivity {
-        topic: topic(t.contract_id),
-        action,
-        subject_type: "task",
-        subject_id: t.id,
-        before: None,
-        after: Some(json!({ "status": machine::task_name(t.status), "assigneeProfileId": t.assignee_profile_id })),
     }
 }

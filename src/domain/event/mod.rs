@@ -68,12 +68,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: EventInput) -> App
     let description = validate::optional_text(input.description.as_deref(), "description", 10_000, true)?;
     let timezone = validate::timezone(&input.timezone, "timezone")?;
     let venue = validate::optional_text(input.venue.as_deref(), "venue", 200, false)?;
-    let online_url = validate::optional_text(input.online_url.as_deref(), "onlineUrl", 500, false)?;
-    if let Some(url) = &online_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(AppError::bad_input("onlineUrl", "must be an http(s) URL"));
-    }
+    let online_url = validate::optional_url(input.online_url.as_deref(), "onlineUrl", 500)?;
     if venue.is_none() && online_url.is_none() {
         return Err(AppError::bad_input("venue", "give a venue or an online link"));
     }

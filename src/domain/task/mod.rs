@@ -1,24 +1,35 @@
-//! Tasks: routing candidates (the scoring itself is in `routing`).
+//! Tasks: routing candidates (the scoring itself is in `routing`), offers and claims
+//! (`work`), submissions and review (`review`), metric checks (`checks`) and the background
+//! sweep of lapsed offers and overdue work (`sweep`).
+pub mod checks;
+pub mod review;
 pub mod routing;
+pub mod sweep;
+pub mod work;
 
 use std::collections::HashMap;
 
 use entity::{
-    outcome,
+    contract as contract_db, organization_member, outcome,
     profile::{self, Availability, ProfileKind},
     profile_skill,
     task::{self, TaskMode, TaskStatus},
+    task_assignment, task_skill,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, Func, Query},
+    sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
 
 use self::routing::{CandidateFacts, Score};
-use super::{contract, profile as profiles};
+use super::{
+    contract,
+    page::{Cursor, Page, PageRequest, after_desc},
+    profile as profiles,
+};
 use crate::{
-    auth::Viewer,
+    auth::{AgentScope, Viewer},
     error::{AppError, AppResult},
 };
 
@@ -38,13 +49,37 @@ pub struct Candidate {
     pub open_tasks: u64,
 }
 
-/// Ranks candidates for a task (the contract's client managers only), best first.
+/// Ranks candidates for a task (the contract's client side only), best first.
 pub async fn candidates(db: &impl ConnectionTrait, viewer: &Viewer, task_id: Uuid) -> AppResult<Vec<Candidate>> {
     let task = task::Entity::find_by_id(task_id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let (contract, access) = contract::visible(db, viewer, task.contract_id).await?;
     if !matches!(access, contract::Access::Client { .. }) {
         return Err(AppError::forbidden("only the client sees a task's candidates"));
     }
+    let tried = tried(db, task.id).await?;
+    rank(db, &task, &contract, &tried).await
+}
+
+/// Profiles that held or were offered a task before (routing offers it to someone new).
+pub(crate) async fn tried(db: &impl ConnectionTrait, task_id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(task_assignment::Entity::find()
+        .select_only()
+        .column(task_assignment::Column::ProfileId)
+        .filter(task_assignment::Column::TaskId.eq(task_id))
+        .filter(task_assignment::Column::EndedAt.is_not_null())
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Ranks eligible profiles for a task, best first, leaving out the client and `exclude`.
+pub(crate) async fn rank(
+    db: &impl ConnectionTrait,
+    task: &task::Model,
+    contract: &contract_db::Model,
+    exclude: &[Uuid],
+) -> AppResult<Vec<Candidate>> {
     let outcome = outcome::Entity::find_by_id(task.outcome_id).one(db).await?.ok_or(AppError::NotFound("outcome"))?;
     let weights: Vec<i32> = task::Entity::find()
         .select_only()
@@ -60,6 +95,9 @@ pub async fn candidates(db: &impl ConnectionTrait, viewer: &Viewer, task_id: Uui
     let mut pool = profile::Entity::find()
         .filter(profile::Column::Availability.ne(Availability::Unavailable))
         .filter(profile::Column::Id.ne(contract.client_profile_id));
+    if !exclude.is_empty() {
+        pool = pool.filter(profile::Column::Id.is_not_in(exclude.iter().copied()));
+    }
     pool = match task.mode {
         TaskMode::Automated => pool.filter(profile::Column::Kind.eq(ProfileKind::Agent)),
         TaskMode::Judgment => pool.filter(profile::Column::Kind.eq(ProfileKind::Human)),
@@ -103,17 +141,122 @@ pub async fn candidates(db: &impl ConnectionTrait, viewer: &Viewer, task_id: Uui
     Ok(ranked)
 }
 
-/// Offered and assigned tasks per profile, in one statement.
+/// Statuses that count as a profile's open load.
+pub const OPEN_LOAD: [TaskStatus; 3] = [TaskStatus::Offered, TaskStatus::Assigned, TaskStatus::Rejected];
+
+/// Offered, assigned and in-rework tasks per profile, in one statement.
 async fn open_loads(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, u64>> {
     let rows: Vec<(Option<Uuid>, i64)> = task::Entity::find()
         .select_only()
         .column(task::Column::AssigneeProfileId)
         .column_as(Expr::expr(Func::count(Expr::col(task::Column::Id))), "n")
         .filter(task::Column::AssigneeProfileId.is_in(ids.iter().copied()))
-        .filter(task::Column::Status.is_in([TaskStatus::Offered, TaskStatus::Assigned]))
+        .filter(task::Column::Status.is_in(OPEN_LOAD))
         .group_by(task::Column::AssigneeProfileId)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, n.max(0) as u64))).collect())
+    Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, u64::try_from(n).unwrap_or(0)))).collect())
+}
+
+/// Tasks offered to or held by the viewer, newest first; `statuses` narrows them (default:
+/// OFFERED, ASSIGNED, REJECTED and SUBMITTED). Agents need the `tasks:read` scope.
+pub async fn mine(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    statuses: Option<Vec<TaskStatus>>,
+    page: PageRequest,
+) -> AppResult<Page<task::Model>> {
+    let me = viewer.require_profile(AgentScope::TasksRead)?;
+    let statuses = statuses.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        vec![TaskStatus::Offered, TaskStatus::Assigned, TaskStatus::Rejected, TaskStatus::Submitted]
+    });
+    let query = task::Entity::find()
+        .filter(task::Column::AssigneeProfileId.eq(me))
+        .filter(task::Column::Status.is_in(statuses));
+    newest_first(db, query, page).await
+}
+
+/// OPEN tasks of ACTIVE contracts the viewer may claim: the mode fits its kind, it holds every
+/// required skill, it is not on the client side and never held or declined the task.
+pub async fn claimable(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest) -> AppResult<Page<task::Model>> {
+    let me = viewer.require_profile(AgentScope::TasksRead)?;
+    let kind = profile::Entity::find_by_id(me).one(db).await?.ok_or(AppError::NotFound("profile"))?.kind;
+    let modes = match kind {
+        ProfileKind::Agent => [TaskMode::Automated, TaskMode::Any],
+        ProfileKind::Human => [TaskMode::Judgment, TaskMode::Any],
+    };
+    let mut contracts = Query::select()
+        .column(contract_db::Column::Id)
+        .from(contract_db::Entity)
+        .and_where(contract_db::Column::Status.eq(contract_db::ContractStatus::Active))
+        .and_where(contract_db::Column::ClientProfileId.ne(me))
+        .to_owned();
+    if matches!(viewer, Viewer::User { .. }) {
+        contracts.and_where(
+            Expr::col(contract_db::Column::OrganizationId).is_null().or(contract_db::Column::OrganizationId
+                .not_in_subquery(
+                    Query::select()
+                        .column(organization_member::Column::OrganizationId)
+                        .from(organization_member::Entity)
+                        .and_where(organization_member::Column::ProfileId.eq(me))
+                        .to_owned(),
+                )),
+        );
+    }
+    // A task is out of reach when it requires a skill the viewer lacks.
+    let lacking = Query::select()
+        .column(task_skill::Column::TaskId)
+        .from(task_skill::Entity)
+        .and_where(
+            task_skill::Column::Skill.not_in_subquery(
+                Query::select()
+                    .column(profile_skill::Column::Skill)
+                    .from(profile_skill::Entity)
+                    .and_where(profile_skill::Column::ProfileId.eq(me))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    let held_before = Query::select()
+        .column(task_assignment::Column::TaskId)
+        .from(task_assignment::Entity)
+        .and_where(task_assignment::Column::ProfileId.eq(me))
+        .to_owned();
+    let query = task::Entity::find()
+        .filter(task::Column::Status.eq(TaskStatus::Open))
+        .filter(task::Column::Mode.is_in(modes))
+        .filter(task::Column::ContractId.in_subquery(contracts))
+        .filter(task::Column::Id.not_in_subquery(lacking))
+        .filter(task::Column::Id.not_in_subquery(held_before));
+    newest_first(db, query, page).await
+}
+
+/// A task the viewer may see: the client side sees every task, others only tasks offered to
+/// or held by them; NOT_FOUND otherwise.
+pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<(task::Model, contract::Access)> {
+    viewer.require_profile(AgentScope::TasksRead)?;
+    let task = task::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("task"))?;
+    let (_, access) = contract::visible(db, viewer, task.contract_id).await.map_err(|_| AppError::NotFound("task"))?;
+    match access {
+        contract::Access::Assignee(me) if task.assignee_profile_id != Some(me) => Err(AppError::NotFound("task")),
+        _ => Ok((task, access)),
+    }
+}
+
+async fn newest_first(
+    db: &impl ConnectionTrait,
+    mut query: sea_orm::Select<task::Entity>,
+    page: PageRequest,
+) -> AppResult<Page<task::Model>> {
+    if let Some(after) = page.after {
+        query = query.filter(after_desc(None, Expr::col(task::Column::CreatedAt), Expr::col(task::Column::Id), &after));
+    }
+    let rows = query
+        .order_by_desc(task::Column::CreatedAt)
+        .order_by_desc(task::Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, &page, |t| Cursor { key: 0, at: t.created_at, id: t.id }))
 }

@@ -7,6 +7,7 @@ mod event;
 mod gig;
 mod organization;
 mod profile;
+mod task;
 
 pub use account::AccountMutation;
 pub use agent::AgentMutation;
@@ -16,3 +17,4 @@ pub use event::EventMutation;
 pub use gig::GigMutation;
 pub use organization::OrganizationMutation;
 pub use profile::ProfileMutation;
+pub use task::TaskMutation;

@@ -5,7 +5,11 @@ use crate::{
     domain::{self, page::PageRequest},
     graphql::{
         GqlResult, state,
-        types::{common::connection, contract::Contract, parse_id},
+        types::{
+            common::connection,
+            contract::{Contract, Task, TaskStatus},
+            parse_id,
+        },
         viewer,
     },
 };
@@ -38,5 +42,44 @@ impl ContractQuery {
             let a = access.get(&c.id).copied().unwrap_or(domain::contract::Access::Assignee(uuid::Uuid::nil()));
             Contract(c, a)
         }))
+    }
+
+    /// A task: the client side sees any of its contract's tasks; a person or agent the tasks
+    /// offered to or held by it. NOT_FOUND otherwise.
+    async fn task(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Task> {
+        let (task, access) = domain::task::visible(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?;
+        Ok(Task(task, access))
+    }
+
+    /// Tasks offered to or held by you, newest first (default: OFFERED, ASSIGNED, REJECTED,
+    /// SUBMITTED). Agents need the `tasks:read` scope.
+    async fn my_tasks(
+        &self,
+        ctx: &Context<'_>,
+        statuses: Option<Vec<TaskStatus>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Task>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let statuses = statuses.map(|s| s.into_iter().map(Into::into).collect());
+        let page = domain::task::mine(&state.db, viewer(ctx), statuses, page).await?;
+        let me = viewer(ctx).profile_id().unwrap_or_default();
+        Ok(connection(page, |t| Task(t, domain::contract::Access::Assignee(me))))
+    }
+
+    /// OPEN tasks of ACTIVE contracts you may claim, newest first: the mode fits you (agents:
+    /// AUTOMATED/ANY, people: JUDGMENT/ANY) and you hold every required skill.
+    async fn claimable_tasks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Task>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::task::claimable(&state.db, viewer(ctx), page).await?;
+        let me = viewer(ctx).profile_id().unwrap_or_default();
+        Ok(connection(page, |t| Task(t, domain::contract::Access::Assignee(me))))
     }
 }

@@ -26,6 +26,13 @@ impl Me {
         let Viewer::User { user_id, .. } = &self.0 else { return Ok(None) };
         Ok(domain::account::find_user(&state(ctx)?.db, *user_id).await?.map(|u| u.email))
     }
+    /// My work: offers awaiting me, active tasks, acceptance rate, earnings (agents need
+    /// `tasks:read`).
+    async fn work_dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::contract::WorkDashboard> {
+        let me = self.0.require_any()?;
+        let desk = domain::contract::dashboard::work_desk(&state(ctx)?.db, &self.0).await?;
+        Ok(super::contract::WorkDashboard(desk, me))
+    }
     /// True when the caller is an agent using an API token.
     async fn is_agent(&self) -> bool {
         matches!(self.0, Viewer::Agent { .. })

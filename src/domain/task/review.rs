@@ -1,0 +1,370 @@
+//! Submission and review: the assignee submits a deliverable (its metrics are checked against
+//! the outcome's criteria), the client accepts or rejects it; the second rejection re-routes
+//! the task. When every task of an outcome is accepted the outcome awaits the client, who
+//! accepts it (the seam where money will be released) or sends it back for rework.
+//! Reviews of accepted work feed the reviewed profile's reputation.
+use entity::{
+    contract::ContractStatus,
+    outcome::OutcomeStatus,
+    profile, review,
+    task::{self, TaskStatus},
+    task_assignment,
+    task_submission::{self, SubmissionStatus},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    checks::{self, Metric},
+    work::{self, activity, locked_for, require_manages},
+};
+use crate::{
+    auth::{AgentScope, Viewer},
+    domain::{
+        UnitOfWork,
+        contract::{self, Access, criteria_of, machine},
+        validate,
+    },
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// What an assignee delivers.
+pub struct Deliverable {
+    /// Free text (a summary, the result itself).
+    pub text: Option<String>,
+    /// Where the result lives.
+    pub url: Option<String>,
+    /// Reported metric values, checked against the outcome's criteria.
+    pub metrics: Vec<Metric>,
+}
+
+/// `submitTask`: the assignee delivers an ASSIGNED task (or reworks a REJECTED one).
+pub async fn submit(
+    state: &AppState,
+    viewer: &Viewer,
+    task_id: Uuid,
+    deliverable: Deliverable,
+) -> AppResult<(task::Model, task_submission::Model)> {
+    let me = viewer.require_profile(AgentScope::TasksWrite)?;
+    let text = validate::optional_text(deliverable.text.as_deref(), "deliverable.text", 20_000, true)?;
+    let url = validate::optional_url(deliverable.url.as_deref(), "deliverable.url", 2048)?;
+    if text.is_none() && url.is_none() {
+        return Err(AppError::bad_input("deliverable", "give a text, a URL or both"));
+    }
+    let metrics = checks::validate_metrics(deliverable.metrics)?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let (task, _, _) = locked_for(work.txn(), viewer, task_id).await?;
+    if task.assignee_profile_id != Some(me) || task.status == TaskStatus::Offered {
+        return Err(AppError::forbidden("only the task's assignee submits work"));
+    }
+    machine::task(task.status, TaskStatus::Submitted)?;
+    let outcome = contract::lock_outcome(work.txn(), task.outcome_id).await?;
+    let results = checks::check(&criteria_of(&outcome), &metrics);
+    let now = state.clock.now();
+    let submission = task_submission::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        task_id: Set(task.id),
+        profile_id: Set(me),
+        text: Set(text),
+        url: Set(url),
+        metrics: Set(json!(metrics)),
+        checks: Set(json!(results)),
+        checks_passed: Set(checks::all_passed(&results)),
+        status: Set(SubmissionStatus::Pending),
+        feedback: Set(None),
+        created_at: Set(now),
+        reviewed_at: Set(None),
+    }
+    .insert(work.txn())
+    .await?;
+    let mut active = task.into_active_model();
+    active.status = Set(TaskStatus::Submitted);
+    active.submitted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let task = active.update(work.txn()).await?;
+    work.record(activity("task.submitted", &task, json!({ "checksPassed": submission.checks_passed }))).await?;
+    if outcome.status == OutcomeStatus::Rejected {
+        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::InProgress, None).await?;
+    }
+    work.commit().await?;
+    Ok((task, submission))
+}
+
+/// `acceptTask`: the client accepts the latest submission. When every task of the outcome is
+/// accepted, the outcome is SUBMITTED for the client's acceptance.
+pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+    viewer.require_user()?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
+    require_manages(access)?;
+    machine::task(task.status, TaskStatus::Accepted)?;
+    let now = state.clock.now();
+    review_latest(work.txn(), task.id, SubmissionStatus::Accepted, None, now).await?;
+    work::end_assignment(work.txn(), task.id, now, "completed").await?;
+    let mut active = task.into_active_model();
+    active.status = Set(TaskStatus::Accepted);
+    active.accepted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let task = active.update(work.txn()).await?;
+    work.record(activity("task.accepted", &task, json!({}))).await?;
+
+    let outcome = contract::lock_outcome(work.txn(), task.outcome_id).await?;
+    let unfinished = task::Entity::find()
+        .filter(task::Column::OutcomeId.eq(outcome.id))
+        .filter(task::Column::Status.is_not_in([TaskStatus::Accepted, TaskStatus::Cancelled]))
+        .count(work.txn())
+        .await?;
+    if unfinished == 0 && outcome.status == OutcomeStatus::InProgress {
+        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Submitted, None).await?;
+    }
+    work.commit().await?;
+    Ok(task)
+}
+
+/// `rejectTask`: the client sends the latest submission back with feedback. The assignee
+/// reworks it; a second rejection ends the assignment and re-routes the task.
+pub async fn reject(state: &AppState, viewer: &Viewer, task_id: Uuid, feedback: &str) -> AppResult<task::Model> {
+    viewer.require_user()?;
+    let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
+    require_manages(access)?;
+    machine::task(task.status, TaskStatus::Rejected)?;
+    let now = state.clock.now();
+    review_latest(work.txn(), task.id, SubmissionStatus::Rejected, Some(feedback.clone()), now).await?;
+    let rejections = task.rejection_count + 1;
+    let mut active = task.into_active_model();
+    active.status = Set(TaskStatus::Rejected);
+    active.rejection_count = Set(rejections);
+    active.updated_at = Set(now);
+    let mut task = active.update(work.txn()).await?;
+    work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "rejections": rejections }))).await?;
+    if rejections >= 2 {
+        task = work::release(&mut work, state, task, "rejected_twice").await?;
+        if contract.status == ContractStatus::Active {
+            task = work::route_locked(&mut work, state, task, &contract).await?;
+        }
+    }
+    work.commit().await?;
+    Ok(task)
+}
+
+async fn review_latest(
+    db: &impl ConnectionTrait,
+    task_id: Uuid,
+    status: SubmissionStatus,
+    feedback: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let latest = task_submission::Entity::find()
+        .filter(task_submission::Column::TaskId.eq(task_id))
+        .filter(task_submission::Column::Status.eq(SubmissionStatus::Pending))
+        .order_by_desc(task_submission::Column::CreatedAt)
+        .one(db)
+        .await?;
+    if let Some(latest) = latest {
+        let mut active = latest.into_active_model();
+        active.status = Set(status);
+        active.feedback = Set(feedback);
+        active.reviewed_at = Set(Some(now));
+        active.update(db).await?;
+    }
+    Ok(())
+}
+
+/// `acceptOutcome`: the client accepts a SUBMITTED outcome (money is released here once the
+/// ledger exists).
+pub async fn accept_outcome(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+) -> AppResult<entity::outcome::Model> {
+    viewer.require_user()?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let outcome = managed_outcome(&work, viewer, outcome_id).await?;
+    let outcome = contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
+    work.commit().await?;
+    Ok(outcome)
+}
+
+/// `rejectOutcome`: the client sends a SUBMITTED outcome back with feedback; its accepted
+/// tasks return to their assignees as REJECTED for rework.
+pub async fn reject_outcome(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+    feedback: &str,
+) -> AppResult<entity::outcome::Model> {
+    viewer.require_user()?;
+    let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let outcome = managed_outcome(&work, viewer, outcome_id).await?;
+    let outcome =
+        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
+    let now = state.clock.now();
+    let accepted = task::Entity::find()
+        .filter(task::Column::OutcomeId.eq(outcome.id))
+        .filter(task::Column::Status.eq(TaskStatus::Accepted))
+        .lock_exclusive()
+        .all(work.txn())
+        .await?;
+    for task in accepted {
+        machine::task(task.status, TaskStatus::Rejected)?;
+        let Some(assignee) = task.assignee_profile_id else { continue };
+        task_assignment::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            task_id: Set(task.id),
+            profile_id: Set(assignee),
+            reason: Set("outcome_rework".into()),
+            started_at: Set(now),
+            ended_at: Set(None),
+            end_reason: Set(None),
+            accepted_at: Set(Some(now)),
+        }
+        .insert(work.txn())
+        .await?;
+        let mut active = task.into_active_model();
+        active.status = Set(TaskStatus::Rejected);
+        active.accepted_at = Set(None);
+        active.assigned_at = Set(Some(now));
+        active.updated_at = Set(now);
+        let task = active.update(work.txn()).await?;
+        work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "outcomeRejected": true })))
+            .await?;
+    }
+    work.commit().await?;
+    Ok(outcome)
+}
+
+async fn managed_outcome(
+    work: &UnitOfWork<'_>,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+) -> AppResult<entity::outcome::Model> {
+    let outcome = contract::lock_outcome(work.txn(), outcome_id).await?;
+    let (_, access) =
+        contract::visible(work.txn(), viewer, outcome.contract_id).await.map_err(|_| AppError::NotFound("outcome"))?;
+    require_manages(access)?;
+    Ok(outcome)
+}
+
+/// `reviewTask`: the client rates accepted work 1–5 once; the assignee's reputation becomes
+/// the average of the ratings it has received.
+pub async fn review_task(
+    state: &AppState,
+    viewer: &Viewer,
+    task_id: Uuid,
+    rating: i32,
+    text: &str,
+) -> AppResult<review::Model> {
+    let (_, me) = viewer.require_user()?;
+    if !(1..=5).contains(&rating) {
+        return Err(AppError::bad_input("rating", "must be between 1 and 5"));
+    }
+    let text = validate::text(text, "text", 0, 5_000, true)?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
+    require_manages(access)?;
+    if task.status != TaskStatus::Accepted {
+        return Err(AppError::conflict(format!(
+            "the task is {}; only ACCEPTED work is reviewed",
+            machine::task_name(task.status)
+        )));
+    }
+    let subject = task.assignee_profile_id.ok_or(AppError::NotFound("assignee"))?;
+    let existing = review::Entity::find()
+        .filter(review::Column::TaskId.eq(task.id))
+        .filter(review::Column::ReviewerProfileId.eq(me))
+        .one(work.txn())
+        .await?;
+    if existing.is_some() {
+        return Err(AppError::conflict("you have reviewed this task already"));
+    }
+    let review = review::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        task_id: Set(task.id),
+        contract_id: Set(task.contract_id),
+        reviewer_profile_id: Set(me),
+        subject_profile_id: Set(subject),
+        rating: Set(rating as i16),
+        text: Set(text),
+        created_at: Set(state.clock.now()),
+    }
+    .insert(work.txn())
+    .await?;
+    let reputation = reputation_of(work.txn(), subject).await?;
+    profile::Entity::update_many()
+        .col_expr(profile::Column::Reputation, Expr::value(reputation))
+        .filter(profile::Column::Id.eq(subject))
+        .exec(work.txn())
+        .await?;
+    work.record(activity("task.reviewed", &task, json!({ "rating": rating, "subjectReputation": reputation })))
+        .await?;
+    work.commit().await?;
+    Ok(review)
+}
+
+/// Average rating received, rounded to two decimals; 0 without reviews.
+async fn reputation_of(db: &impl ConnectionTrait, subject: Uuid) -> AppResult<f64> {
+    let ratings: Vec<i16> = review::Entity::find()
+        .select_only()
+        .column(review::Column::Rating)
+        .filter(review::Column::SubjectProfileId.eq(subject))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ratings.is_empty() {
+        return Ok(0.0);
+    }
+    let mean = ratings.iter().map(|r| f64::from(*r)).sum::<f64>() / ratings.len() as f64;
+    Ok((mean * 100.0).round() / 100.0)
+}
+
+/// Whether the viewer may see a task's submissions: the client side, or the task's assignee.
+pub fn may_see_work(access: Access, task: &task::Model) -> bool {
+    match access {
+        Access::Client { .. } => true,
+        Access::Assignee(me) => task.assignee_profile_id == Some(me),
+    }
+}
+
+/// Submissions of many tasks in one statement, newest first (for loaders).
+pub async fn submissions_of(
+    db: &impl ConnectionTrait,
+    task_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<task_submission::Model>>> {
+    let rows = task_submission::Entity::find()
+        .filter(task_submission::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_desc(task_submission::Column::CreatedAt)
+        .order_by_desc(task_submission::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: std::collections::HashMap<Uuid, Vec<task_submission::Model>> = Default::default();
+    for row in rows {
+        map.entry(row.task_id).or_default().push(row);
+    }
+    Ok(map)
+}
+
+/// Assignment history of many tasks in one statement, oldest first (for loaders).
+pub async fn history_of(
+    db: &impl ConnectionTrait,
+    task_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<task_assignment::Model>>> {
+    let rows = task_assignment::Entity::find()
+        .filter(task_assignment::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_asc(task_assignment::Column::StartedAt)
+        .order_by_asc(task_assignment::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: std::collections::HashMap<Uuid, Vec<task_assignment::Model>> = Default::default();
+    for row in rows {
+        map.entry(row.task_id).or_default().push(row);
+    }
+    Ok(map)
+}

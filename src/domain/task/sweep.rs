@@ -1,0 +1,133 @@
+//! The background sweep: offers nobody answered in time lapse and go to the next candidate;
+//! assignees who let the due date pass lose the task, which is re-routed.
+//!
+//! Safe with several server instances: each task is handled in its own transaction that
+//! locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL (an instance skips what another
+//! is handling) and re-checks the condition under the lock, so a task is never handled twice.
+//! SQLite has one writer and a single connection per process, so the re-check suffices there.
+use entity::{
+    contract::{self as contract_db, ContractStatus},
+    task::{self, TaskStatus},
+};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
+};
+use uuid::Uuid;
+
+use super::work;
+use crate::{
+    auth::Viewer,
+    domain::UnitOfWork,
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Offers that lapsed (and were offered to the next candidate).
+    pub lapsed: usize,
+    /// Assignments ended because the due date passed.
+    pub overdue: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Lapsed,
+    Overdue,
+}
+
+/// Runs one pass at the state's clock time.
+pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
+    let mut report = SweepReport::default();
+    for kind in [Kind::Lapsed, Kind::Overdue] {
+        for id in due_ids(state, kind).await? {
+            match handle(state, id, kind).await {
+                Ok(true) if kind == Kind::Lapsed => report.lapsed += 1,
+                Ok(true) => report.overdue += 1,
+                Ok(false) => {}
+                // One task failing never stops the others; the next pass retries it.
+                Err(error) => tracing::warn!(task = %id, error = %error, "sweep could not handle a task"),
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs the sweep every `sweep_interval` until the task is aborted.
+pub async fn run_forever(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match run_once(&state).await {
+            Ok(report) if report != SweepReport::default() => {
+                tracing::info!(lapsed = report.lapsed, overdue = report.overdue, "sweep re-routed tasks");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "sweep pass failed"),
+        }
+    }
+}
+
+fn active_contracts() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(contract_db::Column::Id)
+        .from(contract_db::Entity)
+        .and_where(contract_db::Column::Status.eq(ContractStatus::Active))
+        .to_owned()
+}
+
+async fn due_ids(state: &AppState, kind: Kind) -> AppResult<Vec<Uuid>> {
+    let now = state.clock.now();
+    let query = task::Entity::find()
+        .select_only()
+        .column(task::Column::Id)
+        .filter(task::Column::ContractId.in_subquery(active_contracts()));
+    let query = match kind {
+        Kind::Lapsed => query
+            .filter(task::Column::Status.eq(TaskStatus::Offered))
+            .filter(task::Column::OfferExpiresAt.lte(now))
+            .order_by_asc(task::Column::OfferExpiresAt),
+        Kind::Overdue => query
+            .filter(task::Column::Status.is_in([TaskStatus::Assigned, TaskStatus::Rejected]))
+            .filter(task::Column::DueAt.lte(now))
+            // Someone given the task after its due date is not overdue at once.
+            .filter(Expr::col(task::Column::AssignedAt).lt(Expr::col(task::Column::DueAt)))
+            .order_by_asc(task::Column::DueAt),
+    };
+    Ok(query.limit(state.config.work.sweep_batch).into_tuple().all(&state.db).await?)
+}
+
+/// Handles one task in its own transaction; `false` when another instance holds it or it no
+/// longer qualifies.
+async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<bool> {
+    let system = Viewer::Anonymous;
+    let mut work = UnitOfWork::begin(state, &system).await?;
+    let Some(task) = task::Entity::find_by_id(id)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .one(work.txn())
+        .await?
+    else {
+        return Ok(false);
+    };
+    let now = state.clock.now();
+    let still = match kind {
+        Kind::Lapsed => task.status == TaskStatus::Offered && task.offer_expires_at.is_some_and(|at| at <= now),
+        Kind::Overdue => {
+            matches!(task.status, TaskStatus::Assigned | TaskStatus::Rejected)
+                && matches!((task.due_at, task.assigned_at), (Some(due), Some(at)) if due <= now && at < due)
+        }
+    };
+    let contract =
+        contract_db::Entity::find_by_id(task.contract_id).one(work.txn()).await?.ok_or(AppError::NotFound("contract"))?;
+    if !still || contract.status != ContractStatus::Active {
+        return Ok(false);
+    }
+    let reason = if kind == Kind::Lapsed { "lapsed" } else { "overdue" };
+    let task = work::release(&mut work, state, task, reason).await?;
+    work::route_locked(&mut work, state, task, &contract).await?;
+    work.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,197 @@
+//! Task work: routing, offers, claims, reassignment, submission and review.
+use async_graphql::{Context, ID, InputObject, Object};
+
+use crate::{
+    domain::{
+        contract::Access,
+        task::{
+            checks::Metric,
+            review::{self, Deliverable},
+            work,
+        },
+    },
+    graphql::{
+        GqlResult, state,
+        types::{
+            contract::{Outcome, Review, Task},
+            parse_id,
+        },
+        viewer,
+    },
+};
+
+/// A task to act on.
+#[derive(InputObject)]
+pub struct TaskIdInput {
+    /// The task.
+    pub task_id: ID,
+}
+
+/// Input of `reassignTask`.
+#[derive(InputObject)]
+pub struct ReassignTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// Give it to this person or agent; without it the next best candidate gets an offer.
+    pub profile_id: Option<ID>,
+}
+
+/// A reported metric.
+#[derive(InputObject)]
+pub struct MetricInput {
+    /// Name, matching a criterion's metric.
+    pub name: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// What is delivered: a text, a URL or both, and metric values.
+#[derive(InputObject)]
+pub struct DeliverableInput {
+    /// Free text.
+    pub text: Option<String>,
+    /// Where the result lives (http or https).
+    pub url: Option<String>,
+    /// Metric values, checked against the outcome's criteria.
+    #[graphql(default)]
+    pub metrics: Vec<MetricInput>,
+}
+
+/// Input of `submitTask`.
+#[derive(InputObject)]
+pub struct SubmitTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// The deliverable.
+    pub deliverable: DeliverableInput,
+}
+
+/// Input of `rejectTask`.
+#[derive(InputObject)]
+pub struct RejectTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// What to change (required).
+    pub feedback: String,
+}
+
+/// An outcome to act on.
+#[derive(InputObject)]
+pub struct OutcomeIdInput {
+    /// The outcome.
+    pub outcome_id: ID,
+}
+
+/// Input of `rejectOutcome`.
+#[derive(InputObject)]
+pub struct RejectOutcomeInput {
+    /// The outcome.
+    pub outcome_id: ID,
+    /// What to change (required).
+    pub feedback: String,
+}
+
+/// Input of `reviewTask`.
+#[derive(InputObject)]
+pub struct ReviewTaskInput {
+    /// An ACCEPTED task.
+    pub task_id: ID,
+    /// 1–5.
+    pub rating: i32,
+    /// Words.
+    #[graphql(default)]
+    pub text: String,
+}
+
+const CLIENT: Access = Access::Client { manages: true };
+
+/// Task mutations.
+#[derive(Default)]
+pub struct TaskMutation;
+
+#[Object]
+impl TaskMutation {
+    /// Offers an OPEN task to its best candidate: agents accept at once, people get an offer
+    /// with a time limit (the client's owners and admins; ACTIVE contracts).
+    async fn route_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
+        let task = work::route(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, CLIENT))
+    }
+
+    /// Accepts an offer made to you.
+    async fn accept_task_offer(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
+        let task = work::accept_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, worker(ctx)))
+    }
+
+    /// Declines an offer made to you; the next candidate gets it.
+    async fn decline_task_offer(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
+        let task = work::decline_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, worker(ctx)))
+    }
+
+    /// Claims an OPEN task you qualify for (agents: AUTOMATED or ANY tasks matching their
+    /// capabilities; people: JUDGMENT or ANY tasks matching their skills).
+    async fn claim_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
+        let task = work::claim(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, worker(ctx)))
+    }
+
+    /// Ends the current assignment or offer and gives the task to a chosen profile or the
+    /// next best candidate (the client's owners and admins).
+    async fn reassign_task(&self, ctx: &Context<'_>, input: ReassignTaskInput) -> GqlResult<Task> {
+        let to = input.profile_id.map(|p| parse_id(&p, "profileId")).transpose()?;
+        let task = work::reassign(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, to).await?;
+        Ok(Task(task, CLIENT))
+    }
+
+    /// Delivers your task; metrics are checked against the outcome's criteria.
+    async fn submit_task(&self, ctx: &Context<'_>, input: SubmitTaskInput) -> GqlResult<Task> {
+        let deliverable = Deliverable {
+            text: input.deliverable.text,
+            url: input.deliverable.url,
+            metrics: input.deliverable.metrics.into_iter().map(|m| Metric { name: m.name, value: m.value }).collect(),
+        };
+        let (task, _) =
+            review::submit(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, deliverable).await?;
+        Ok(Task(task, worker(ctx)))
+    }
+
+    /// Accepts a submitted task (the client's owners and admins).
+    async fn accept_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
+        let task = review::accept(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, CLIENT))
+    }
+
+    /// Sends a submitted task back with feedback; the second rejection re-routes it.
+    async fn reject_task(&self, ctx: &Context<'_>, input: RejectTaskInput) -> GqlResult<Task> {
+        let id = parse_id(&input.task_id, "taskId")?;
+        let task = review::reject(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
+        Ok(Task(task, CLIENT))
+    }
+
+    /// Accepts a SUBMITTED outcome (all its tasks accepted).
+    async fn accept_outcome(&self, ctx: &Context<'_>, input: OutcomeIdInput) -> GqlResult<Outcome> {
+        let outcome =
+            review::accept_outcome(state(ctx)?, viewer(ctx), parse_id(&input.outcome_id, "outcomeId")?).await?;
+        Ok(Outcome(outcome, CLIENT))
+    }
+
+    /// Sends a SUBMITTED outcome back with feedback; its tasks return to their assignees.
+    async fn reject_outcome(&self, ctx: &Context<'_>, input: RejectOutcomeInput) -> GqlResult<Outcome> {
+        let id = parse_id(&input.outcome_id, "outcomeId")?;
+        let outcome = review::reject_outcome(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
+        Ok(Outcome(outcome, CLIENT))
+    }
+
+    /// Rates accepted work 1–5 (once per task); feeds the worker's reputation.
+    async fn review_task(&self, ctx: &Context<'_>, input: ReviewTaskInput) -> GqlResult<Review> {
+        let id = parse_id(&input.task_id, "taskId")?;
+        let review = review::review_task(state(ctx)?, viewer(ctx), id, input.rating, &input.text).await?;
+        Ok(Review(review))
+    }
+}
+
+fn worker(ctx: &Context<'_>) -> Access {
+    Access::Assignee(viewer(ctx).profile_id().unwrap_or_default())
+}
