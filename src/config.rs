@@ -96,7 +96,11 @@ pub struct WorkConfig {
 
 impl Default for WorkConfig {
     fn default() -> Self {
-        Self { offer_ttl: Duration::from_secs(24 * 3600), sweep_interval: Some(Duration::from_secs(30)), sweep_batch: 100 }
+        Self {
+            offer_ttl: Duration::from_secs(24 * 3600),
+            sweep_interval: Some(Duration::from_secs(30)),
+            sweep_batch: 100,
+        }
     }
 }
 
@@ -231,7 +235,8 @@ impl Config {
             bail!("OFFER_TTL_SECS must be positive");
         }
         config.work.offer_ttl = Duration::from_secs(args.offer_ttl_secs);
-        config.work.sweep_interval = (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
+        config.work.sweep_interval =
+            (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
         Ok(config)
     }
 

@@ -70,10 +70,11 @@ impl Application {
             .work
             .sweep_interval
             .map(|every| tokio::spawn(crate::domain::task::sweep::run_forever(self.state.clone(), every)));
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(signal)
-            .await
-            .context("serving HTTP");
+        let served =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(signal)
+                .await
+                .context("serving HTTP");
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }

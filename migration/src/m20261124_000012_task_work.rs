@@ -139,7 +139,8 @@ impl MigrationTrait for Migration {
         for name in ["ix_tasks_status_offer", "ix_tasks_status_due"] {
             m.drop_index(Index::drop().name(name).table(Tasks::Table).to_owned()).await?;
         }
-        for col in [Tasks::OfferExpiresAt, Tasks::AssignedAt, Tasks::RejectionCount, Tasks::SubmittedAt, Tasks::AcceptedAt]
+        for col in
+            [Tasks::OfferExpiresAt, Tasks::AssignedAt, Tasks::RejectionCount, Tasks::SubmittedAt, Tasks::AcceptedAt]
         {
             m.alter_table(Table::alter().table(Tasks::Table).drop_column(col).to_owned()).await?;
         }

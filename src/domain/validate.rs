@@ -171,6 +171,17 @@ pub fn skill_level(level: i32, field: &str) -> AppResult<i16> {
     if (1..=5).contains(&level) { Ok(level as i16) } else { Err(AppError::bad_input(field, "must be between 1 and 5")) }
 }
 
+/// An optional http(s) URL of at most `max` characters.
+pub fn optional_url(raw: Option<&str>, field: &str, max: usize) -> AppResult<Option<String>> {
+    let url = optional_text(raw, field, max, false)?;
+    if let Some(u) = &url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(AppError::bad_input(field, "must be an http or https URL"));
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,15 +225,4 @@ mod tests {
         assert!(currency("EURO", "c").is_err());
         assert!(timezone("Europe/Berlin", "tz").is_ok() && timezone("not a zone", "tz").is_err());
     }
-}
-
-/// An optional http(s) URL of at most `max` characters.
-pub fn optional_url(raw: Option<&str>, field: &str, max: usize) -> AppResult<Option<String>> {
-    let url = optional_text(raw, field, max, false)?;
-    if let Some(u) = &url
-        && !(u.starts_with("https://") || u.starts_with("http://"))
-    {
-        return Err(AppError::bad_input(field, "must be an http or https URL"));
-    }
-    Ok(url)
 }

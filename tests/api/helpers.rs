@@ -117,6 +117,29 @@ impl TestApp {
         }
     }
 
+    /// Signs `user` in again (after the test clock outran the access token) with fresh tokens.
+    pub async fn login(&self, user: &TestUser) -> TestUser {
+        let body = self
+            .gql(
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }",
+                json!({ "i": { "email": user.email, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        let session = &body["data"]["login"];
+        TestUser {
+            access_token: session["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {body}")).to_owned(),
+            refresh_token: session["refreshToken"].as_str().unwrap_or_default().to_owned(),
+            ..user.clone()
+        }
+    }
+
+    /// The state of a second server instance on the same database and Redis namespace.
+    pub async fn another_instance(&self) -> AppState {
+        let config = (*self.state.config).clone();
+        semasocial::startup::build_state(config, Arc::new(self.clock.clone())).await.expect("second instance")
+    }
+
     /// Runs one sweep pass (lapsed offers, overdue tasks) at the test clock's time.
     pub async fn sweep(&self) -> semasocial::domain::task::sweep::SweepReport {
         semasocial::domain::task::sweep::run_once(&self.state).await.expect("sweep runs")

@@ -17,3 +17,4 @@ mod profiles;
 mod rsvps;
 mod schema;
 mod seed;
+mod work;

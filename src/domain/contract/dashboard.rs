@@ -11,8 +11,8 @@ use entity::{
     task::{self, TaskStatus},
     task_submission::{self, SubmissionStatus},
 };
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{Access, topic};
@@ -96,9 +96,8 @@ pub async fn for_organization(db: &impl ConnectionTrait, viewer: &Viewer, org: U
 /// Four statements: contracts, outcomes, tasks, assignee kinds.
 async fn summarize(db: &impl ConnectionTrait, scope: Condition) -> AppResult<WorkSummary> {
     let contracts = contract::Entity::find().filter(scope.clone()).all(db).await?;
-    let in_scope = || {
-        Query::select().column(contract::Column::Id).from(contract::Entity).cond_where(scope.clone()).to_owned()
-    };
+    let in_scope =
+        || Query::select().column(contract::Column::Id).from(contract::Entity).cond_where(scope.clone()).to_owned();
     let outcomes = outcome::Entity::find().filter(outcome::Column::ContractId.in_subquery(in_scope())).all(db).await?;
     let tasks = task::Entity::find().filter(task::Column::ContractId.in_subquery(in_scope())).all(db).await?;
     let assignees: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_profile_id).collect();
@@ -132,7 +131,9 @@ fn compute(
     let currency_of: HashMap<Uuid, &str> = contracts.iter().map(|c| (c.id, c.currency.as_str())).collect();
     for c in contracts {
         by_contract_status.entry(super::machine::contract_name(c.status)).or_insert((c.status, 0)).1 += 1;
-        let line = budget.entry(c.currency.clone()).or_insert_with(|| BudgetLine { currency: c.currency.clone(), ..Default::default() });
+        let line = budget
+            .entry(c.currency.clone())
+            .or_insert_with(|| BudgetLine { currency: c.currency.clone(), ..Default::default() });
         line.budget_cents += c.budget_cents;
     }
     summary.contracts_by_status = by_contract_status.into_values().collect();
@@ -249,9 +250,8 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
         .into_tuple()
         .all(db)
         .await?;
-    let acceptance_rate = (!reviewed.is_empty()).then(|| {
-        reviewed.iter().filter(|s| **s == SubmissionStatus::Accepted).count() as f64 / reviewed.len() as f64
-    });
+    let acceptance_rate = (!reviewed.is_empty())
+        .then(|| reviewed.iter().filter(|s| **s == SubmissionStatus::Accepted).count() as f64 / reviewed.len() as f64);
     // Earnings: my accepted tasks' share of their accepted outcomes.
     let accepted_outcomes: Vec<Uuid> =
         mine.iter().filter(|t| t.status == TaskStatus::Accepted).map(|t| t.outcome_id).collect();
@@ -335,7 +335,13 @@ mod tests {
         }
     }
 
-    fn task_row(outcome: &outcome::Model, weight: i32, status: TaskStatus, who: Option<Uuid>, late: bool) -> task::Model {
+    fn task_row(
+        outcome: &outcome::Model,
+        weight: i32,
+        status: TaskStatus,
+        who: Option<Uuid>,
+        late: bool,
+    ) -> task::Model {
         let now = Utc::now();
         task::Model {
             id: Uuid::new_v4(),
@@ -378,7 +384,10 @@ mod tests {
         assert_eq!(s.on_time_rate, Some(0.5));
         assert_eq!((s.accepted_by_agents, s.accepted_by_people), (1, 1));
         let line = &s.budget[0];
-        assert_eq!((line.budget_cents, line.committed_cents, line.accepted_cents, line.remaining_cents), (100_000, 90_000, 60_000, 10_000));
+        assert_eq!(
+            (line.budget_cents, line.committed_cents, line.accepted_cents, line.remaining_cents),
+            (100_000, 90_000, 60_000, 10_000)
+        );
         assert!(s.tasks_by_status.contains(&(TaskStatus::Offered, 1)));
         assert!(s.tasks_by_status.contains(&(TaskStatus::Open, 0)));
     }

@@ -232,15 +232,12 @@ pub async fn add_task(state: &AppState, viewer: &Viewer, outcome_id: Uuid, input
         return Err(AppError::conflict("an ACCEPTED outcome takes no new tasks"));
     }
     let now = state.clock.now();
-    let mut task = insert_task(work.txn(), &contract, &outcome, NewTask {
-        title,
-        description,
-        skills,
-        mode: input.mode,
-        weight: input.weight,
-        due_at: input.due_at,
-        now,
-    })
+    let mut task = insert_task(
+        work.txn(),
+        &contract,
+        &outcome,
+        NewTask { title, description, skills, mode: input.mode, weight: input.weight, due_at: input.due_at, now },
+    )
     .await?;
     work.record(task_work::activity("task.added", &task, json!({}))).await?;
     if contract.status == ContractStatus::Active {

@@ -234,7 +234,11 @@ pub async fn claimable(db: &impl ConnectionTrait, viewer: &Viewer, page: PageReq
 
 /// A task the viewer may see: the client side sees every task, others only tasks offered to
 /// or held by them; NOT_FOUND otherwise.
-pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<(task::Model, contract::Access)> {
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(task::Model, contract::Access)> {
     viewer.require_profile(AgentScope::TasksRead)?;
     let task = task::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let (_, access) = contract::visible(db, viewer, task.contract_id).await.map_err(|_| AppError::NotFound("task"))?;

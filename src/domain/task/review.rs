@@ -179,11 +179,7 @@ async fn review_latest(
 
 /// `acceptOutcome`: the client accepts a SUBMITTED outcome (money is released here once the
 /// ledger exists).
-pub async fn accept_outcome(
-    state: &AppState,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-) -> AppResult<entity::outcome::Model> {
+pub async fn accept_outcome(state: &AppState, viewer: &Viewer, outcome_id: Uuid) -> AppResult<entity::outcome::Model> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let outcome = managed_outcome(&work, viewer, outcome_id).await?;
@@ -234,8 +230,7 @@ pub async fn reject_outcome(
         active.assigned_at = Set(Some(now));
         active.updated_at = Set(now);
         let task = active.update(work.txn()).await?;
-        work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "outcomeRejected": true })))
-            .await?;
+        work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "outcomeRejected": true }))).await?;
     }
     work.commit().await?;
     Ok(outcome)
@@ -303,8 +298,7 @@ pub async fn review_task(
         .filter(profile::Column::Id.eq(subject))
         .exec(work.txn())
         .await?;
-    work.record(activity("task.reviewed", &task, json!({ "rating": rating, "subjectReputation": reputation })))
-        .await?;
+    work.record(activity("task.reviewed", &task, json!({ "rating": rating, "subjectReputation": reputation }))).await?;
     work.commit().await?;
     Ok(review)
 }

@@ -120,8 +120,10 @@ async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<bool> {
                 && matches!((task.due_at, task.assigned_at), (Some(due), Some(at)) if due <= now && at < due)
         }
     };
-    let contract =
-        contract_db::Entity::find_by_id(task.contract_id).one(work.txn()).await?.ok_or(AppError::NotFound("contract"))?;
+    let contract = contract_db::Entity::find_by_id(task.contract_id)
+        .one(work.txn())
+        .await?
+        .ok_or(AppError::NotFound("contract"))?;
     if !still || contract.status != ContractStatus::Active {
         return Ok(false);
     }

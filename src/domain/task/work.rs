@@ -11,8 +11,8 @@ use entity::{
     task_assignment,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -161,8 +161,7 @@ async fn give(
     .insert(work.txn())
     .await?;
     let action = if immediate { "task.assigned" } else { "task.offered" };
-    work.record(activity(action, &task, json!({ "reason": reason, "offerExpiresAt": task.offer_expires_at })))
-        .await?;
+    work.record(activity(action, &task, json!({ "reason": reason, "offerExpiresAt": task.offer_expires_at }))).await?;
     if immediate {
         start_outcome(work, state, task.outcome_id).await?;
     }
@@ -188,8 +187,12 @@ pub(crate) async fn release(
     active.rejection_count = Set(0);
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    work.record(activity("task.released", &task, json!({ "reason": end_reason, "previousAssigneeProfileId": previous })))
-        .await?;
+    work.record(activity(
+        "task.released",
+        &task,
+        json!({ "reason": end_reason, "previousAssigneeProfileId": previous }),
+    ))
+    .await?;
     Ok(task)
 }
 
@@ -292,10 +295,7 @@ pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     let profile = profile::Entity::find_by_id(me).one(work.txn()).await?.ok_or(AppError::NotFound("profile"))?;
     if !routing::eligible(task.mode, profile.kind) {
         let kind = if profile.kind == ProfileKind::Agent { "an agent" } else { "a person" };
-        return Err(AppError::forbidden(format!(
-            "{kind} cannot claim a {} task",
-            machine::mode_name(task.mode)
-        )));
+        return Err(AppError::forbidden(format!("{kind} cannot claim a {} task", machine::mode_name(task.mode))));
     }
     let required: Vec<String> = serde_json::from_value(task.skills.clone()).unwrap_or_default();
     let held = profiles::skills_of(work.txn(), &[me]).await?.remove(&me).unwrap_or_default();

@@ -173,6 +173,9 @@ impl ContractMutation {
             weight: input.weight,
             due_at: input.due_at,
         };
-        Ok(Task(contract::add_task(state(ctx)?, viewer(ctx), id, fields).await?, contract::Access::Client { manages: true }))
+        Ok(Task(
+            contract::add_task(state(ctx)?, viewer(ctx), id, fields).await?,
+            contract::Access::Client { manages: true },
+        ))
     }
 }

@@ -667,7 +667,11 @@ impl WorkDashboard {
     /// Placeholder until payments exist: the value of my accepted tasks in accepted outcomes,
     /// by currency. No money has moved.
     async fn earnings(&self) -> Vec<Money> {
-        self.0.earnings.iter().map(|(currency, cents)| Money { amount_cents: *cents, currency: currency.clone() }).collect()
+        self.0
+            .earnings
+            .iter()
+            .map(|(currency, cents)| Money { amount_cents: *cents, currency: currency.clone() })
+            .collect()
     }
     /// My reputation (average review rating, 0–5).
     async fn reputation(&self) -> f64 {

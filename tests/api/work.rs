@@ -1,0 +1,599 @@
+//! Task work end to end: routing, offers, claims, the sweep, submissions, review, reputation
+//! and dashboards, with the refusals along the way.
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{TestApp, TestUser, error_code, spawn_app},
+    organizations::create_org,
+};
+
+const SKILLS: &str = "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }";
+const TASK: &str = "query($id: ID!) { task(id: $id) { title status rejectionCount offerExpiresAt assignee { handle kind } submission { status checksPassed feedback checks { metric passed value } } history { profile { handle } reason acceptedAt endReason } } }";
+const ACT: &str = "mutation($i: TaskIdInput!) { TASK_ACTION(input: $i) { status assignee { handle } } }";
+
+/// A user with skills.
+async fn worker(app: &TestApp, handle: &str, skills: Value) -> TestUser {
+    let user = app.register(handle).await;
+    let body = app.gql(SKILLS, json!({ "i": { "skills": skills } }), Some(&user.access_token)).await;
+    assert!(body["data"]["setMySkills"].is_object(), "{body}");
+    user
+}
+
+/// Registers an agent for `operator` and returns (profile id, token with task scopes).
+async fn agent(app: &TestApp, operator: &TestUser, handle: &str, skills: Value, scopes: Value) -> (String, String) {
+    let body = app
+        .gql(
+            "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
+            json!({ "i": { "handle": handle, "displayName": handle, "capabilities": skills } }),
+            Some(&operator.access_token),
+        )
+        .await;
+    let id = body["data"]["registerAgent"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    let body = app
+        .gql(
+            "mutation($i: IssueAgentTokenInput!) { issueAgentToken(input: $i) { token } }",
+            json!({ "i": { "agentId": id, "name": "worker", "scopes": scopes } }),
+            Some(&operator.access_token),
+        )
+        .await;
+    (id, body["data"]["issueAgentToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned())
+}
+
+async fn contract(app: &TestApp, client: &TestUser, org: Option<&str>, budget: i64) -> String {
+    let body = app
+        .gql(
+            "mutation($i: CreateContractInput!) { createContract(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "title": "Analytics", "currency": "EUR", "budgetCents": budget } }),
+            Some(&client.access_token),
+        )
+        .await;
+    body["data"]["createContract"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+async fn outcome(
+    app: &TestApp,
+    client: &TestUser,
+    contract: &str,
+    title: &str,
+    amount: i64,
+    criteria: Value,
+) -> String {
+    let body = app
+        .gql(
+            "mutation($i: AddOutcomeInput!) { addOutcome(input: $i) { id } }",
+            json!({ "i": { "contractId": contract, "title": title, "amountCents": amount, "criteria": criteria } }),
+            Some(&client.access_token),
+        )
+        .await;
+    body["data"]["addOutcome"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields: Value) -> Value {
+    let mut input = json!({ "outcomeId": outcome });
+    input.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    let body = app
+        .gql(
+            "mutation($i: AddTaskInput!) { addTask(input: $i) { id status assignee { handle } } }",
+            json!({ "i": input }),
+            Some(&client.access_token),
+        )
+        .await;
+    assert!(body["data"]["addTask"].is_object(), "{body}");
+    body["data"]["addTask"].clone()
+}
+
+async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
+    for action in ["OPEN", "ACTIVATE"] {
+        let body = app
+            .gql(
+                "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
+                json!({ "i": { "contractId": contract, "action": action } }),
+                Some(&client.access_token),
+            )
+            .await;
+        assert!(body["data"]["changeContractStatus"].is_object(), "{body}");
+    }
+}
+
+async fn act(app: &TestApp, action: &str, task: &str, token: &str) -> Value {
+    app.gql(&ACT.replace("TASK_ACTION", action), json!({ "i": { "taskId": task } }), Some(token)).await
+}
+
+async fn view(app: &TestApp, task: &str, token: &str) -> Value {
+    let body = app.gql(TASK, json!({ "id": task }), Some(token)).await;
+    body["data"]["task"].clone()
+}
+
+async fn submit(app: &TestApp, task: &str, deliverable: Value, token: &str) -> Value {
+    app.gql(
+        "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { status submission { checksPassed checks { metric value passed } } } }",
+        json!({ "i": { "taskId": task, "deliverable": deliverable } }),
+        Some(token),
+    )
+    .await
+}
+
+async fn reject(app: &TestApp, task: &str, feedback: &str, token: &str) -> Value {
+    app.gql(
+        "mutation($i: RejectTaskInput!) { rejectTask(input: $i) { status rejectionCount assignee { handle } } }",
+        json!({ "i": { "taskId": task, "feedback": feedback } }),
+        Some(token),
+    )
+    .await
+}
+
+fn id(task: &Value) -> String {
+    task["id"].as_str().unwrap().to_owned()
+}
+
+fn history(task: &Value) -> Vec<(String, Option<String>)> {
+    task["history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{task}"))
+        .iter()
+        .map(|h| (h["profile"]["handle"].as_str().unwrap().to_owned(), h["endReason"].as_str().map(str::to_owned)))
+        .collect()
+}
+
+fn end(handle: &str, reason: Option<&str>) -> (String, Option<String>) {
+    (handle.to_owned(), reason.map(str::to_owned))
+}
+
+#[tokio::test]
+async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_adds_up() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let op = app.register("oper").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    let cat = worker(&app, "cat", json!([{ "skill": "design", "level": 3 }])).await;
+    let eve = app.register("eve").await;
+    let (_, bot) =
+        agent(&app, &op, "sql_bot", json!([{ "skill": "sql", "level": 4 }]), json!(["TASKS_READ", "TASKS_WRITE"]))
+            .await;
+
+    // The organization posts a contract with two outcomes and mixed tasks.
+    let org = create_org(&app, &ada, "acme").await;
+    let c = contract(&app, &ada, Some(&org), 100_000).await;
+    let due = (app.clock_now() + chrono::Duration::days(10)).to_rfc3339();
+    let dashboard_outcome = outcome(
+        &app,
+        &ada,
+        &c,
+        "Dashboard live",
+        60_000,
+        json!([
+            { "description": "Loads fast", "metric": "p95_seconds", "comparator": "<=", "target": 2.0 },
+            { "description": "Finance signs off" }
+        ]),
+    )
+    .await;
+    let docs = outcome(&app, &ada, &c, "Docs", 30_000, json!([{ "description": "Written" }])).await;
+    let extract = id(&task(
+        &app,
+        &ada,
+        &dashboard_outcome,
+        json!({ "title": "Extract data", "mode": "AUTOMATED", "skills": ["sql"], "dueAt": due }),
+    )
+    .await);
+    let review = id(&task(
+        &app,
+        &ada,
+        &dashboard_outcome,
+        json!({ "title": "Design review", "mode": "JUDGMENT", "skills": ["design"], "dueAt": due }),
+    )
+    .await);
+    let write =
+        id(&task(&app, &ada, &docs, json!({ "title": "Write docs", "mode": "JUDGMENT", "skills": ["writing"] })).await);
+
+    // Activation routes: the AUTOMATED task lands on the agent, the JUDGMENT task is offered
+    // to the best person, the task nobody qualifies for stays OPEN.
+    activate(&app, &ada, &c).await;
+    let t = view(&app, &extract, &ada.access_token).await;
+    assert_eq!((t["status"].as_str(), t["assignee"]["handle"].as_str()), (Some("ASSIGNED"), Some("sql_bot")), "{t}");
+    let t = view(&app, &review, &ada.access_token).await;
+    assert_eq!((t["status"].as_str(), t["assignee"]["handle"].as_str()), (Some("OFFERED"), Some("bob")), "{t}");
+    let expires = chrono::DateTime::parse_from_rfc3339(t["offerExpiresAt"].as_str().unwrap()).unwrap();
+    assert_eq!((expires.with_timezone(&chrono::Utc) - app.clock_now()).num_hours(), 23, "a 24 h offer");
+    assert_eq!(view(&app, &write, &ada.access_token).await["status"], "OPEN");
+
+    // The agent finds its work with its token.
+    let mine = app.gql("{ myTasks { edges { node { title status } } } }", json!({}), Some(&bot)).await;
+    assert_eq!(
+        mine["data"]["myTasks"]["edges"],
+        json!([{ "node": { "title": "Extract data", "status": "ASSIGNED" } }])
+    );
+    let offers = app.gql("{ me { workDashboard { offers { title } } } }", json!({}), Some(&bob.access_token)).await;
+    assert_eq!(offers["data"]["me"]["workDashboard"]["offers"], json!([{ "title": "Design review" }]));
+
+    // Only the offered person answers an offer; an agent never claims JUDGMENT work.
+    assert_eq!(error_code(&act(&app, "acceptTaskOffer", &review, &ada.access_token).await), "FORBIDDEN");
+    assert_eq!(error_code(&act(&app, "acceptTaskOffer", &review, &cat.access_token).await), "NOT_FOUND");
+    assert_eq!(error_code(&act(&app, "claimTask", &write, &bot).await), "FORBIDDEN");
+
+    // Bob declines; Cat is next and accepts.
+    let body = act(&app, "declineTaskOffer", &review, &bob.access_token).await;
+    assert_eq!(
+        body["data"]["declineTaskOffer"],
+        json!({ "status": "OFFERED", "assignee": { "handle": "cat" } }),
+        "{body}"
+    );
+    assert_eq!(error_code(&act(&app, "acceptTaskOffer", &review, &bob.access_token).await), "NOT_FOUND");
+    let body = act(&app, "acceptTaskOffer", &review, &cat.access_token).await;
+    assert_eq!(body["data"]["acceptTaskOffer"]["status"], "ASSIGNED", "{body}");
+
+    // Submissions: metrics are checked against the outcome's criteria.
+    let body = submit(
+        &app,
+        &extract,
+        json!({ "text": "rows loaded", "metrics": [{ "name": "p95_seconds", "value": 1.5 }] }),
+        &bot,
+    )
+    .await;
+    assert_eq!(
+        body["data"]["submitTask"]["submission"],
+        json!({ "checksPassed": true, "checks": [{ "metric": "p95_seconds", "value": 1.5, "passed": true }] }),
+        "{body}"
+    );
+    assert_eq!(error_code(&submit(&app, &review, json!({ "text": "mine" }), &bob.access_token).await), "NOT_FOUND");
+    let body = submit(&app, &review, json!({ "url": "https://figma.example/1" }), &cat.access_token).await;
+    assert_eq!(body["data"]["submitTask"]["submission"]["checksPassed"], false, "a missing metric fails: {body}");
+
+    // One rejection and rework; the worker cannot review its own work.
+    assert_eq!(error_code(&act(&app, "acceptTask", &review, &cat.access_token).await), "FORBIDDEN");
+    let body = reject(&app, &review, "Add the mobile layout", &ada.access_token).await;
+    assert_eq!(
+        body["data"]["rejectTask"],
+        json!({ "status": "REJECTED", "rejectionCount": 1, "assignee": { "handle": "cat" } })
+    );
+    let t = view(&app, &review, &cat.access_token).await;
+    assert_eq!(t["submission"]["feedback"], "Add the mobile layout", "{t}");
+    let body = submit(
+        &app,
+        &review,
+        json!({ "url": "https://figma.example/2", "metrics": [{ "name": "p95_seconds", "value": 1.9 }] }),
+        &cat.access_token,
+    )
+    .await;
+    assert_eq!(body["data"]["submitTask"]["status"], "SUBMITTED", "{body}");
+
+    // Acceptance of both tasks puts the outcome before the client.
+    for t in [&extract, &review] {
+        assert_eq!(act(&app, "acceptTask", t, &ada.access_token).await["data"]["acceptTask"]["status"], "ACCEPTED");
+    }
+    let outcome_status = "query($id: ID!) { contract(id: $id) { outcomes { title status } } }";
+    let body = app.gql(outcome_status, json!({ "id": c }), Some(&ada.access_token)).await;
+    assert_eq!(body["data"]["contract"]["outcomes"][0], json!({ "title": "Dashboard live", "status": "SUBMITTED" }));
+    let accept_outcome = "mutation($i: OutcomeIdInput!) { acceptOutcome(input: $i) { status acceptedAt } }";
+    let body = app.gql(accept_outcome, json!({ "i": { "outcomeId": docs } }), Some(&ada.access_token)).await;
+    assert_eq!(error_code(&body), "CONFLICT", "an outcome without accepted work cannot be accepted");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("PENDING") && message.contains("ACCEPTED"), "{message}");
+    let body =
+        app.gql(accept_outcome, json!({ "i": { "outcomeId": dashboard_outcome } }), Some(&cat.access_token)).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "a worker does not accept the outcome");
+    let body =
+        app.gql(accept_outcome, json!({ "i": { "outcomeId": dashboard_outcome } }), Some(&ada.access_token)).await;
+    assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
+
+    // Reviews feed reputation, once per task.
+    let review_q = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { rating subject { handle reputation } } }";
+    let body = app
+        .gql(review_q, json!({ "i": { "taskId": review, "rating": 4, "text": "Good eye" } }), Some(&ada.access_token))
+        .await;
+    assert_eq!(body["data"]["reviewTask"]["subject"], json!({ "handle": "cat", "reputation": 4.0 }), "{body}");
+    let again = app.gql(review_q, json!({ "i": { "taskId": review, "rating": 5 } }), Some(&ada.access_token)).await;
+    assert_eq!(error_code(&again), "CONFLICT");
+    let bad = app.gql(review_q, json!({ "i": { "taskId": extract, "rating": 6 } }), Some(&ada.access_token)).await;
+    assert_eq!(
+        (error_code(&bad), bad["errors"][0]["extensions"]["field"].as_str()),
+        ("BAD_USER_INPUT", Some("rating"))
+    );
+
+    // The assignment history keeps who, when and why it ended.
+    let t = view(&app, &review, &ada.access_token).await;
+    assert_eq!(history(&t), [end("bob", Some("declined")), end("cat", Some("completed"))]);
+    assert!(t["history"][0]["acceptedAt"].is_null() && t["history"][1]["acceptedAt"].is_string(), "{t}");
+    assert_eq!(
+        history(&view(&app, &review, &cat.access_token).await),
+        [end("cat", Some("completed"))],
+        "workers see their own rows"
+    );
+
+    // Outsiders, and Bob who declined, see nothing.
+    for who in [&eve, &bob] {
+        let body = app
+            .gql("query($id: ID!) { contract(id: $id) { title } }", json!({ "id": c }), Some(&who.access_token))
+            .await;
+        assert_eq!(error_code(&body), "NOT_FOUND");
+        assert_eq!(error_code(&app.gql(TASK, json!({ "id": review }), Some(&who.access_token)).await), "NOT_FOUND");
+    }
+
+    // Dashboard numbers match the story.
+    let dash = "query($id: ID!) { contract(id: $id) { dashboard { summary { outcomesAccepted outcomesTotal agentShare onTimeRate acceptedByAgents acceptedByPeople tasksByStatus { status count } } budget { committed { amountCents } accepted { amountCents } remaining { amountCents } } activity(first: 3) { edges { node { action } } pageInfo { hasNextPage } } } } }";
+    let body = app.gql(dash, json!({ "id": c }), Some(&ada.access_token)).await;
+    let d = &body["data"]["contract"]["dashboard"];
+    let s = &d["summary"];
+    assert_eq!((s["outcomesAccepted"].as_u64(), s["outcomesTotal"].as_u64()), (Some(1), Some(2)), "{body}");
+    assert_eq!((s["agentShare"].as_f64(), s["onTimeRate"].as_f64()), (Some(0.5), Some(1.0)));
+    assert_eq!((s["acceptedByAgents"].as_u64(), s["acceptedByPeople"].as_u64()), (Some(1), Some(1)));
+    let count = |status: &str| {
+        s["tasksByStatus"].as_array().unwrap().iter().find(|c| c["status"] == status).unwrap()["count"].as_u64()
+    };
+    assert_eq!((count("ACCEPTED"), count("OPEN"), count("OFFERED")), (Some(2), Some(1), Some(0)));
+    assert_eq!(
+        d["budget"],
+        json!({ "committed": { "amountCents": 90_000 }, "accepted": { "amountCents": 60_000 }, "remaining": { "amountCents": 10_000 } })
+    );
+    assert_eq!(d["activity"]["edges"][0]["node"]["action"], "task.reviewed", "newest first");
+    assert_eq!(d["activity"]["pageInfo"]["hasNextPage"], true);
+    let org_dash = app
+        .gql("query($s: String!) { organization(slug: $s) { dashboard { outcomesAccepted agentShare budget { accepted { amountCents currency } } } } }", json!({ "s": "acme" }), Some(&ada.access_token))
+        .await;
+    assert_eq!(
+        org_dash["data"]["organization"]["dashboard"],
+        json!({ "outcomesAccepted": 1, "agentShare": 0.5, "budget": [{ "accepted": { "amountCents": 60_000, "currency": "EUR" } }] }),
+        "{org_dash}"
+    );
+    assert_eq!(
+        error_code(&app.gql(dash, json!({ "id": c }), Some(&cat.access_token)).await),
+        "FORBIDDEN",
+        "workers see no dashboard"
+    );
+    let eves = app
+        .gql(
+            "query($s: String!) { organization(slug: $s) { dashboard { outcomesTotal } } }",
+            json!({ "s": "acme" }),
+            Some(&eve.access_token),
+        )
+        .await;
+    assert_eq!(error_code(&eves), "NOT_FOUND");
+
+    // Each worker's desk.
+    let desk = "{ me { workDashboard { acceptanceRate reputation earnings { amountCents currency } activeTasks { title } } } }";
+    let cats = app.gql(desk, json!({}), Some(&cat.access_token)).await;
+    assert_eq!(
+        cats["data"]["me"]["workDashboard"],
+        json!({ "acceptanceRate": 0.5, "reputation": 4.0, "earnings": [{ "amountCents": 30_000, "currency": "EUR" }], "activeTasks": [] }),
+        "{cats}"
+    );
+    let bots = app.gql(desk, json!({}), Some(&bot)).await;
+    assert_eq!(bots["data"]["me"]["workDashboard"]["acceptanceRate"], 1.0, "{bots}");
+    assert_eq!(bots["data"]["me"]["workDashboard"]["earnings"], json!([{ "amountCents": 30_000, "currency": "EUR" }]));
+}
+
+#[tokio::test]
+async fn lapsed_offers_and_overdue_work_are_swept_and_history_keeps_why() {
+    let app = spawn_app().await;
+    let mut ada = app.register("ada").await;
+    worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    let mut cat = worker(&app, "cat", json!([{ "skill": "design", "level": 3 }])).await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Brand", 10_000, json!([{ "description": "Approved" }])).await;
+    let due = app.clock_now() + chrono::Duration::days(3);
+    let t = id(&task(
+        &app,
+        &ada,
+        &o,
+        json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"], "dueAt": due.to_rfc3339() }),
+    )
+    .await);
+    activate(&app, &ada, &c).await;
+    assert_eq!(view(&app, &t, &ada.access_token).await["assignee"]["handle"], "bob");
+
+    // Nothing is due yet.
+    assert_eq!(app.sweep().await, Default::default());
+    // Bob lets the offer lapse: Cat is offered the task.
+    app.clock.advance(chrono::Duration::hours(25));
+    let report = app.sweep().await;
+    assert_eq!((report.lapsed, report.overdue), (1, 0));
+    (ada, cat) = (app.login(&ada).await, app.login(&cat).await);
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!((v["status"].as_str(), v["assignee"]["handle"].as_str()), (Some("OFFERED"), Some("cat")), "{v}");
+    assert_eq!(app.sweep().await, Default::default(), "a second pass finds nothing");
+    assert_eq!(
+        act(&app, "acceptTaskOffer", &t, &cat.access_token).await["data"]["acceptTaskOffer"]["status"],
+        "ASSIGNED"
+    );
+
+    // Cat lets the due date pass: the task is taken back; nobody new is left, so it stays OPEN.
+    app.clock.advance(chrono::Duration::days(3));
+    let report = app.sweep().await;
+    assert_eq!((report.lapsed, report.overdue), (0, 1));
+    (ada, cat) = (app.login(&ada).await, app.login(&cat).await);
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!((v["status"].as_str(), v["assignee"].is_null()), (Some("OPEN"), true), "{v}");
+    assert_eq!(history(&v), [end("bob", Some("lapsed")), end("cat", Some("overdue"))]);
+    assert_eq!(error_code(&view_err(&app, &t, &cat).await), "NOT_FOUND", "Cat lost sight of it");
+
+    // The client reassigns by hand; someone given the task after its due date is not swept.
+    let body = app
+        .gql(
+            "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status assignee { handle } } }",
+            json!({ "i": { "taskId": t, "profileId": cat.profile_id } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["reassignTask"], json!({ "status": "OFFERED", "assignee": { "handle": "cat" } }), "{body}");
+    act(&app, "acceptTaskOffer", &t, &cat.access_token).await;
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(app.sweep().await, Default::default());
+    let ada = app.login(&ada).await;
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!(history(&v).last(), Some(&end("cat", None)));
+    assert_eq!(v["history"].as_array().map(|h| h[2]["reason"].clone()), Some(json!("reassigned")));
+}
+
+async fn view_err(app: &TestApp, task: &str, who: &TestUser) -> Value {
+    app.gql(TASK, json!({ "id": task }), Some(&who.access_token)).await
+}
+
+#[tokio::test]
+async fn a_second_rejection_reroutes_the_task_to_the_next_candidate() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let op = app.register("oper").await;
+    let scopes = json!(["TASKS_READ", "TASKS_WRITE"]);
+    let (_, first) = agent(&app, &op, "bot_one", json!([{ "skill": "sql", "level": 5 }]), scopes.clone()).await;
+    let (_, second) = agent(&app, &op, "bot_two", json!([{ "skill": "sql", "level": 2 }]), scopes).await;
+    let (_, reader) =
+        agent(&app, &op, "bot_read", json!([{ "skill": "cobol", "level": 2 }]), json!(["TASKS_READ"])).await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Report", 10_000, json!([{ "description": "Correct" }])).await;
+    activate(&app, &ada, &c).await;
+    // A task added to an ACTIVE contract is routed at once.
+    let added = task(&app, &ada, &o, json!({ "title": "Query", "mode": "AUTOMATED", "skills": ["sql"] })).await;
+    assert_eq!(added["assignee"]["handle"], "bot_one", "{added}");
+    let t = id(&added);
+
+    let body = submit(&app, &t, json!({ "text": "v1" }), &reader).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "a token without tasks:write cannot submit: {body}");
+    for round in 1..=2 {
+        let body = submit(&app, &t, json!({ "text": format!("v{round}") }), &first).await;
+        assert_eq!(body["data"]["submitTask"]["status"], "SUBMITTED", "{body}");
+        let body = reject(&app, &t, "Wrong totals", &ada.access_token).await;
+        let expected = if round == 1 {
+            json!({ "status": "REJECTED", "rejectionCount": 1, "assignee": { "handle": "bot_one" } })
+        } else {
+            json!({ "status": "ASSIGNED", "rejectionCount": 0, "assignee": { "handle": "bot_two" } })
+        };
+        assert_eq!(body["data"]["rejectTask"], expected, "{body}");
+    }
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!(history(&v), [end("bot_one", Some("rejected_twice")), end("bot_two", None)]);
+    let gone = app.gql("{ myTasks { edges { node { title } } } }", json!({}), Some(&first)).await;
+    assert_eq!(gone["data"]["myTasks"]["edges"], json!([]));
+    let next = app.gql("{ myTasks { edges { node { title status } } } }", json!({}), Some(&second)).await;
+    assert_eq!(next["data"]["myTasks"]["edges"], json!([{ "node": { "title": "Query", "status": "ASSIGNED" } }]));
+    let body = reject(&app, &t, "x", &ada.access_token).await;
+    assert_eq!(error_code(&body), "CONFLICT", "nothing is submitted: {body}");
+    assert_eq!(app.count("task_submissions").await, 2);
+}
+
+#[tokio::test]
+async fn agents_and_people_claim_only_tasks_they_qualify_for() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let op = app.register("oper").await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Pipeline", 10_000, json!([{ "description": "Runs" }])).await;
+    let any = id(&task(&app, &ada, &o, json!({ "title": "ETL", "mode": "ANY", "skills": ["sql", "python"] })).await);
+    let judged =
+        id(&task(&app, &ada, &o, json!({ "title": "Sign-off", "mode": "JUDGMENT", "skills": ["legal"] })).await);
+    // Nobody holds any required skill at activation: both tasks stay OPEN for claiming.
+    activate(&app, &ada, &c).await;
+    let scopes = json!(["TASKS_READ", "TASKS_WRITE"]);
+    let (_, half) = agent(&app, &op, "half_bot", json!([{ "skill": "sql", "level": 5 }]), scopes.clone()).await;
+    let (_, full) = agent(
+        &app,
+        &op,
+        "full_bot",
+        json!([{ "skill": "sql", "level": 3 }, { "skill": "python", "level": 3 }]),
+        scopes,
+    )
+    .await;
+
+    let claimable = "{ claimableTasks { edges { node { title mode } } } }";
+    let list = |token: String| {
+        let app = &app;
+        async move { app.gql(claimable, json!({}), Some(&token)).await["data"]["claimableTasks"]["edges"].clone() }
+    };
+    assert_eq!(list(half.clone()).await, json!([]), "missing python");
+    assert_eq!(list(full.clone()).await, json!([{ "node": { "title": "ETL", "mode": "ANY" } }]));
+    assert_eq!(list(ada.access_token.clone()).await, json!([]), "the client claims nothing of its own");
+
+    assert_eq!(error_code(&act(&app, "claimTask", &any, &half).await), "FORBIDDEN");
+    assert_eq!(error_code(&act(&app, "claimTask", &judged, &full).await), "FORBIDDEN", "agents never claim JUDGMENT");
+    assert_eq!(error_code(&act(&app, "claimTask", &any, &ada.access_token).await), "FORBIDDEN");
+    let body = act(&app, "claimTask", &any, &full).await;
+    assert_eq!(
+        body["data"]["claimTask"],
+        json!({ "status": "ASSIGNED", "assignee": { "handle": "full_bot" } }),
+        "{body}"
+    );
+    let dan = worker(
+        &app,
+        "dan",
+        json!([{ "skill": "sql", "level": 5 }, { "skill": "python", "level": 5 }, { "skill": "legal", "level": 2 }]),
+    )
+    .await;
+    assert_eq!(error_code(&act(&app, "claimTask", &any, &dan.access_token).await), "CONFLICT", "already taken");
+    assert_eq!(list(dan.access_token.clone()).await, json!([{ "node": { "title": "Sign-off", "mode": "JUDGMENT" } }]));
+    let body = act(&app, "claimTask", &judged, &dan.access_token).await;
+    assert_eq!(body["data"]["claimTask"]["status"], "ASSIGNED", "{body}");
+    let v = view(&app, &any, &ada.access_token).await;
+    assert_eq!(v["history"][0]["reason"], "claimed");
+    let outcome_status = app
+        .gql(
+            "query($id: ID!) { contract(id: $id) { outcomes { status } } }",
+            json!({ "id": c }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(outcome_status["data"]["contract"]["outcomes"][0]["status"], "IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn routing_waits_for_an_active_contract_and_only_managers_route() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Brand", 10_000, json!([{ "description": "Approved" }])).await;
+    let t = id(&task(&app, &ada, &o, json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"] })).await);
+    let body = act(&app, "routeTask", &t, &ada.access_token).await;
+    assert_eq!(error_code(&body), "CONFLICT", "a DRAFT contract routes nothing: {body}");
+    assert_eq!(app.count("task_assignments").await, 0);
+    activate(&app, &ada, &c).await;
+    assert_eq!(error_code(&act(&app, "routeTask", &t, &bob.access_token).await), "FORBIDDEN");
+    assert_eq!(error_code(&act(&app, "routeTask", &t, &ada.access_token).await), "CONFLICT", "already OFFERED");
+    let body = submit(&app, &t, json!({ "text": "early" }), &bob.access_token).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "an offer must be accepted before work is submitted");
+    let body = submit(&app, &t, json!({ "url": "ftp://x" }), &bob.access_token).await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "deliverable.url");
+
+    // Cancelling the contract cancels unfinished work and ends the offer.
+    let body = app
+        .gql(
+            "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
+            json!({ "i": { "contractId": c, "action": "CANCEL" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["changeContractStatus"]["status"], "CANCELLED", "{body}");
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!(v["status"], "CANCELLED");
+    assert_eq!(history(&v), [end("bob", Some("cancelled"))]);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: two instances sweeping one database"]
+async fn two_instances_sweeping_at_once_handle_each_lapsed_offer_once() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    for (i, handle) in ["p_one", "p_two", "p_three"].iter().enumerate() {
+        worker(&app, handle, json!([{ "skill": "design", "level": 5 - i }])).await;
+    }
+    let c = contract(&app, &ada, None, 100_000).await;
+    let o = outcome(&app, &ada, &c, "Many", 100_000, json!([{ "description": "Done" }])).await;
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        tasks.push(id(&task(
+            &app,
+            &ada,
+            &o,
+            json!({ "title": format!("t{n}"), "mode": "JUDGMENT", "skills": ["design"] }),
+        )
+        .await));
+    }
+    activate(&app, &ada, &c).await;
+    app.clock.advance(chrono::Duration::hours(25));
+    let other = app.another_instance().await;
+    let (a, b) = tokio::join!(
+        semasocial::domain::task::sweep::run_once(&app.state),
+        semasocial::domain::task::sweep::run_once(&other)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.lapsed + b.lapsed, 12, "every lapsed offer handled exactly once: {a:?} {b:?}");
+    assert_eq!(app.count("task_assignments WHERE end_reason = 'lapsed'").await, 12);
+    assert_eq!(app.count("task_assignments WHERE ended_at IS NULL").await, 12, "one open offer per task");
+}
