@@ -597,3 +597,49 @@ async fn two_instances_sweeping_at_once_handle_each_lapsed_offer_once() {
     assert_eq!(app.count("task_assignments WHERE end_reason = 'lapsed'").await, 12);
     assert_eq!(app.count("task_assignments WHERE ended_at IS NULL").await, 12, "one open offer per task");
 }
+
+#[tokio::test]
+async fn a_rejected_outcome_sends_its_accepted_work_back_for_rework() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Brand", 10_000, json!([{ "description": "Approved" }])).await;
+    let t = id(&task(&app, &ada, &o, json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"] })).await);
+    activate(&app, &ada, &c).await;
+    act(&app, "acceptTaskOffer", &t, &bob.access_token).await;
+    submit(&app, &t, json!({ "text": "v1" }), &bob.access_token).await;
+    act(&app, "acceptTask", &t, &ada.access_token).await;
+
+    let reject_outcome = "mutation($i: RejectOutcomeInput!) { rejectOutcome(input: $i) { status feedback tasks { status assignee { handle } } } }";
+    let body =
+        app.gql(reject_outcome, json!({ "i": { "outcomeId": o, "feedback": "" } }), Some(&ada.access_token)).await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "feedback", "{body}");
+    let body = app
+        .gql(reject_outcome, json!({ "i": { "outcomeId": o, "feedback": "Warmer colours" } }), Some(&bob.access_token))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "the worker does not judge the outcome");
+    let body = app
+        .gql(reject_outcome, json!({ "i": { "outcomeId": o, "feedback": "Warmer colours" } }), Some(&ada.access_token))
+        .await;
+    assert_eq!(
+        body["data"]["rejectOutcome"],
+        json!({ "status": "REJECTED", "feedback": "Warmer colours", "tasks": [{ "status": "REJECTED", "assignee": { "handle": "bob" } }] }),
+        "{body}"
+    );
+    // Bob reworks it; the outcome is in progress again, then back before the client.
+    let body = submit(&app, &t, json!({ "text": "v2" }), &bob.access_token).await;
+    assert_eq!(body["data"]["submitTask"]["status"], "SUBMITTED", "{body}");
+    act(&app, "acceptTask", &t, &ada.access_token).await;
+    let status = app
+        .gql(
+            "query($id: ID!) { contract(id: $id) { outcomes { status } } }",
+            json!({ "id": c }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(status["data"]["contract"]["outcomes"][0]["status"], "SUBMITTED");
+    let v = view(&app, &t, &ada.access_token).await;
+    assert_eq!(history(&v), [end("bob", Some("completed")), end("bob", Some("completed"))]);
+    assert_eq!(v["history"][1]["reason"], "outcome_rework");
+}
