@@ -39,7 +39,11 @@ pub struct MutationRoot(
 
 /// Root subscription object.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(subscription::OrganizationSubscription, subscription::CommunitySubscription);
+pub struct SubscriptionRoot(
+    subscription::OrganizationSubscription,
+    subscription::CommunitySubscription,
+    subscription::ContractSubscription,
+);
 
 /// The served schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

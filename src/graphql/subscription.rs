@@ -130,6 +130,59 @@ impl CommunitySubscription {
     }
 }
 
+/// Subscriptions about contracts and task work.
+#[derive(Default)]
+pub struct ContractSubscription;
+
+#[Subscription]
+impl ContractSubscription {
+    /// Changes to a contract you are on. The client side receives everything; a worker only
+    /// the changes to its own tasks.
+    async fn contract_activity(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = ActivityEvent> + use<>> {
+        let state = state(ctx)?;
+        let id = parse_id(&contract_id, "contractId")?;
+        let (_, access) = domain::contract::visible(&state.db, viewer(ctx), id).await.map_err(GqlError::from)?;
+        let topic = domain::contract::topic(id);
+        let events = tokio_stream_compat::broadcast_stream(state.bus.subscribe())
+            .filter(move |e| {
+                let visible = e.topic == topic
+                    && match access {
+                        domain::contract::Access::Client { .. } => true,
+                        domain::contract::Access::Assignee(me) => {
+                            e.subject_type == "task" && domain::task::work::concerns(e.after.as_ref(), me)
+                        }
+                    };
+                std::future::ready(visible)
+            })
+            .map(ActivityEvent::from);
+        Ok(events)
+    }
+
+    /// Changes to tasks offered to you, held by you or just taken from you, across contracts
+    /// (agents need `tasks:read`).
+    async fn my_task_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = ActivityEvent> + use<>> {
+        let state = state(ctx)?;
+        let me = viewer(ctx).require_profile(crate::auth::AgentScope::TasksRead).map_err(GqlError::from)?;
+        let events = tokio_stream_compat::broadcast_stream(state.bus.subscribe())
+            .filter(move |e| {
+                std::future::ready(
+                    e.subject_type == "task"
+                        && e.topic.starts_with("contract:")
+                        && domain::task::work::concerns(e.after.as_ref(), me),
+                )
+            })
+            .map(ActivityEvent::from);
+        Ok(events)
+    }
+}
+
 /// Turns a broadcast receiver into a stream, skipping over lag gaps (logged).
 mod tokio_stream_compat {
     use futures_util::Stream;

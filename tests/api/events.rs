@@ -80,7 +80,7 @@ async fn a_refused_change_publishes_nothing_and_records_nothing() {
     assert_eq!(app.count("activities").await, activities + 3, "bob's registration, token and membership only");
 }
 
-async fn ws_connect(
+pub async fn ws_connect(
     app: &TestApp,
     token: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
@@ -100,7 +100,7 @@ async fn ws_connect(
 
 /// Reads messages for up to two seconds until one carries `action`; earlier events (which
 /// Redis may deliver after the subscription started) are skipped.
-async fn wait_for_action(
+pub async fn wait_for_action(
     ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     field: &str,
     action: &str,
@@ -117,7 +117,7 @@ async fn wait_for_action(
     None
 }
 
-async fn next_json(
+pub async fn next_json(
     ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 ) -> Value {
     loop {

@@ -643,3 +643,103 @@ async fn a_rejected_outcome_sends_its_accepted_work_back_for_rework() {
     assert_eq!(history(&v), [end("bob", Some("completed")), end("bob", Some("completed"))]);
     assert_eq!(v["history"][1]["reason"], "outcome_rework");
 }
+
+#[tokio::test]
+async fn workers_follow_their_own_task_updates_live_and_outsiders_cannot_follow_a_contract() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::events::{next_json, wait_for_action, ws_connect};
+
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    worker(&app, "cat", json!([{ "skill": "copy", "level": 5 }])).await;
+    let eve = app.register("eve").await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Brand", 10_000, json!([{ "description": "Approved" }])).await;
+    let logo = id(&task(&app, &ada, &o, json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"] })).await);
+    activate(&app, &ada, &c).await;
+
+    let mut ws = ws_connect(&app, &bob.access_token).await;
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription { myTaskUpdates { action subjectId after } }"
+    }});
+    ws.send(Message::text(subscribe.to_string())).await.unwrap();
+    // The subscription starts asynchronously: re-offer until an offer arrives.
+    let reassign = "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status } }";
+    let mut received = None;
+    for _ in 0..10 {
+        app.gql(reassign, json!({ "i": { "taskId": logo, "profileId": bob.profile_id } }), Some(&ada.access_token))
+            .await;
+        received = wait_for_action(&mut ws, "myTaskUpdates", "task.offered").await;
+        if received.is_some() {
+            break;
+        }
+    }
+    let event = received.expect("bob hears of his offer");
+    assert_eq!(event["payload"]["data"]["myTaskUpdates"]["subjectId"], logo.as_str(), "{event}");
+
+    // Cat's offer is not Bob's business: the next thing Bob hears is about his own task.
+    let copy = id(&task(&app, &ada, &o, json!({ "title": "Tagline", "mode": "JUDGMENT", "skills": ["copy"] })).await);
+    assert_eq!(view(&app, &copy, &ada.access_token).await["assignee"]["handle"], "cat");
+    act(&app, "acceptTaskOffer", &logo, &bob.access_token).await;
+    let next = next_json(&mut ws).await;
+    assert_eq!(next["payload"]["data"]["myTaskUpdates"]["subjectId"], logo.as_str(), "{next}");
+    assert_eq!(next["payload"]["data"]["myTaskUpdates"]["action"], "task.assigned");
+
+    // A contract's activity is for the people on it.
+    let mut ws = ws_connect(&app, &eve.access_token).await;
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($c: ID!) { contractActivity(contractId: $c) { action } }", "variables": { "c": c }
+    }});
+    ws.send(Message::text(subscribe.to_string())).await.unwrap();
+    let message = next_json(&mut ws).await;
+    let code = if message["payload"].is_array() {
+        message["payload"][0]["extensions"]["code"].clone()
+    } else {
+        message["payload"]["errors"][0]["extensions"]["code"].clone()
+    };
+    assert_eq!(code, "NOT_FOUND", "{message}");
+}
+
+#[tokio::test]
+async fn a_page_of_my_tasks_costs_the_same_statements_whatever_its_size() {
+    use std::sync::atomic::Ordering;
+    // A wide batch window: the test proves the loaders' wiring, not how fast a debug build polls.
+    let app =
+        crate::helpers::spawn_app_with(|c| c.limits.loader_batch_window = std::time::Duration::from_millis(50)).await;
+    let ada = app.register("ada").await;
+    let oper = app.register("oper").await;
+    let (_, bot) =
+        agent(&app, &oper, "sql_bot", json!([{ "skill": "sql", "level": 4 }]), json!(["TASKS_READ", "TASKS_WRITE"]))
+            .await;
+    let c = contract(&app, &ada, None, 100_000).await;
+    let o = outcome(
+        &app,
+        &ada,
+        &c,
+        "Many",
+        100_000,
+        json!([{ "description": "Done", "metric": "rows", "comparator": ">", "target": 0.0 }]),
+    )
+    .await;
+    for n in 0..20 {
+        task(&app, &ada, &o, json!({ "title": format!("t{n}"), "mode": "AUTOMATED", "skills": ["sql"] })).await;
+    }
+    activate(&app, &ada, &c).await;
+    let page = app.gql("{ myTasks(first: 20) { edges { node { id } } } }", json!({}), Some(&bot)).await;
+    for edge in page["data"]["myTasks"]["edges"].as_array().unwrap().iter().step_by(2) {
+        let t = edge["node"]["id"].as_str().unwrap();
+        submit(&app, t, json!({ "text": "done", "metrics": [{ "name": "rows", "value": 3.0 }] }), &bot).await;
+    }
+    let query = "query($n: Int!) { myTasks(first: $n, statuses: [ASSIGNED, SUBMITTED]) { edges { node { title status assignee { handle skills { skill } } submission { checksPassed submittedBy { handle } } history { reason profile { handle } } } } } }";
+    let mut costs = Vec::new();
+    for n in [4, 20] {
+        let before = app.state.db_statements.load(Ordering::SeqCst);
+        let body = app.gql(query, json!({ "n": n }), Some(&bot)).await;
+        costs.push(app.state.db_statements.load(Ordering::SeqCst) - before);
+        assert_eq!(body["data"]["myTasks"]["edges"].as_array().map(Vec::len), Some(n as usize), "{body}");
+    }
+    assert_eq!(costs[0], costs[1], "statements for 4 vs 20 tasks: {costs:?}");
+}

@@ -39,6 +39,40 @@ pub fn contract(from: ContractStatus, to: ContractStatus) -> AppResult<ContractS
     if ok { Ok(to) } else { Err(conflict("contract", contract_name(from), contract_name(to))) }
 }
 
+/// What a client does to a contract; each action starts from one state (or several, for
+/// CANCEL) and ends in one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContractAction {
+    /// DRAFT → OPEN.
+    Open,
+    /// OPEN → ACTIVE (funded; routing starts).
+    Activate,
+    /// ACTIVE → COMPLETED.
+    Complete,
+    /// DRAFT / OPEN / ACTIVE / DISPUTED → CANCELLED.
+    Cancel,
+    /// ACTIVE → DISPUTED.
+    Dispute,
+    /// DISPUTED → ACTIVE.
+    Resolve,
+}
+
+impl ContractAction {
+    /// The state an action leads to from `from`; CONFLICT naming both states when it does not apply.
+    pub fn apply(self, from: ContractStatus) -> AppResult<ContractStatus> {
+        use ContractStatus::*;
+        let (to, applies) = match self {
+            Self::Open => (Open, true),
+            Self::Activate => (Active, from != Disputed),
+            Self::Complete => (Completed, true),
+            Self::Cancel => (Cancelled, true),
+            Self::Dispute => (Disputed, true),
+            Self::Resolve => (Active, from == Disputed),
+        };
+        if applies { contract(from, to) } else { Err(conflict("contract", contract_name(from), contract_name(to))) }
+    }
+}
+
 /// Wire name of an outcome status.
 pub fn outcome_name(s: OutcomeStatus) -> &'static str {
     match s {
@@ -126,6 +160,17 @@ mod tests {
             let message = contract(from, to).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(message.contains(contract_name(from)) && message.contains(contract_name(to)), "{message}");
         }
+    }
+
+    #[test]
+    fn actions_start_from_their_own_states() {
+        use ContractStatus::*;
+        assert_eq!(ContractAction::Activate.apply(Open).ok(), Some(Active));
+        assert_eq!(ContractAction::Resolve.apply(Disputed).ok(), Some(Active));
+        assert!(ContractAction::Activate.apply(Disputed).is_err(), "resolving a dispute is RESOLVE");
+        assert!(ContractAction::Resolve.apply(Open).is_err(), "nothing to resolve");
+        assert_eq!(ContractAction::Cancel.apply(Disputed).ok(), Some(Cancelled));
+        assert!(ContractAction::Complete.apply(Open).is_err());
     }
 
     #[test]

@@ -121,12 +121,18 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: ContractInput) -> 
     Ok(contract)
 }
 
-/// Moves a contract to `to` along its machine (client managers only).
-pub async fn transition(state: &AppState, viewer: &Viewer, id: Uuid, to: ContractStatus) -> AppResult<contract::Model> {
+/// Applies a client's action to a contract along its machine (client managers only).
+/// Activation routes every OPEN task; cancellation cancels unfinished work.
+pub async fn transition(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    action: machine::ContractAction,
+) -> AppResult<contract::Model> {
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let before = lock(work.txn(), id).await?;
     require_manager(work.txn(), viewer, &before).await?;
-    machine::contract(before.status, to)?;
+    let to = action.apply(before.status)?;
     let mut active = before.clone().into_active_model();
     active.status = Set(to);
     active.updated_at = Set(state.clock.now());

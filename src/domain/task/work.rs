@@ -412,3 +412,11 @@ pub(crate) fn activity(action: &'static str, t: &task::Model, extra: Value) -> N
         after: Some(after),
     }
 }
+
+/// Whether a task activity (its `after` snapshot) concerns `profile`: the task is offered to or
+/// held by it, or was just taken from it.
+pub fn concerns(after: Option<&Value>, profile: Uuid) -> bool {
+    let Some(after) = after else { return false };
+    let me = profile.to_string();
+    ["assigneeProfileId", "previousAssigneeProfileId"].iter().any(|key| after[key].as_str() == Some(me.as_str()))
+}

@@ -1,5 +1,5 @@
 //! Contracts, outcomes and tasks.
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -7,7 +7,7 @@ use crate::{
     graphql::{
         GqlResult, state,
         types::{
-            contract::{Contract, Outcome, Task, TaskMode},
+            contract::{Contract, ContractAction, Outcome, Task, TaskMode},
             parse_id,
         },
         viewer,
@@ -28,23 +28,6 @@ pub struct CreateContractInput {
     pub currency: String,
     /// Budget in minor units.
     pub budget_cents: i64,
-}
-
-/// Status changes a client makes.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ContractAction {
-    /// DRAFT → OPEN.
-    Open,
-    /// OPEN → ACTIVE (funding moves money here once the ledger exists).
-    Activate,
-    /// ACTIVE → COMPLETED.
-    Complete,
-    /// → CANCELLED.
-    Cancel,
-    /// ACTIVE → DISPUTED.
-    Dispute,
-    /// DISPUTED → ACTIVE.
-    Resolve,
 }
 
 /// Input of `changeContractStatus`.
@@ -127,16 +110,8 @@ impl ContractMutation {
 
     /// Moves a contract along DRAFT → OPEN → ACTIVE → COMPLETED (or CANCELLED / DISPUTED).
     async fn change_contract_status(&self, ctx: &Context<'_>, input: ChangeContractStatusInput) -> GqlResult<Contract> {
-        use entity::contract::ContractStatus as S;
-        let to = match input.action {
-            ContractAction::Open => S::Open,
-            ContractAction::Activate | ContractAction::Resolve => S::Active,
-            ContractAction::Complete => S::Completed,
-            ContractAction::Cancel => S::Cancelled,
-            ContractAction::Dispute => S::Disputed,
-        };
         let id = parse_id(&input.contract_id, "contractId")?;
-        let changed = contract::transition(state(ctx)?, viewer(ctx), id, to).await?;
+        let changed = contract::transition(state(ctx)?, viewer(ctx), id, input.action.into()).await?;
         Ok(Contract(changed, contract::Access::Client { manages: true }))
     }
 

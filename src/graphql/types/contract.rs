@@ -104,6 +104,29 @@ pub enum SubmissionStatus {
     Rejected,
 }
 
+/// Status changes a client makes.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ContractAction {
+    /// DRAFT → OPEN.
+    Open,
+    /// OPEN → ACTIVE: every OPEN task is routed (funding moves money here once the ledger exists).
+    Activate,
+    /// ACTIVE → COMPLETED.
+    Complete,
+    /// → CANCELLED.
+    Cancel,
+    /// ACTIVE → DISPUTED.
+    Dispute,
+    /// DISPUTED → ACTIVE.
+    Resolve,
+}
+
+mirror_enum!(
+    ContractAction,
+    crate::domain::contract::machine::ContractAction,
+    [Open, Activate, Complete, Cancel, Dispute, Resolve]
+);
+
 /// An acceptance criterion.
 #[derive(SimpleObject)]
 pub struct Criterion {
