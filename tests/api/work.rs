@@ -743,3 +743,44 @@ async fn a_page_of_my_tasks_costs_the_same_statements_whatever_its_size() {
     }
     assert_eq!(costs[0], costs[1], "statements for 4 vs 20 tasks: {costs:?}");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: concurrent claims on one row"]
+async fn concurrent_claims_give_a_task_to_exactly_one_agent() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let oper = app.register("oper").await;
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Race", 10_000, json!([{ "description": "Done" }])).await;
+    let t = id(&task(&app, &ada, &o, json!({ "title": "Crawl", "mode": "AUTOMATED", "skills": ["crawl"] })).await);
+    activate(&app, &ada, &c).await;
+    let mut tokens = Vec::new();
+    for n in 0..8 {
+        let skills = json!([{ "skill": "crawl", "level": 3 }]);
+        tokens.push(agent(&app, &oper, &format!("crawler_{n}"), skills, json!(["TASKS_READ", "TASKS_WRITE"])).await.1);
+    }
+    let claims = tokens.iter().map(|token| act(&app, "claimTask", &t, token));
+    let results = futures_util::future::join_all(claims).await;
+    let won = results.iter().filter(|r| r["data"]["claimTask"]["status"] == "ASSIGNED").count();
+    let conflicts = results.iter().filter(|r| error_code(r) == "CONFLICT").count();
+    assert_eq!((won, conflicts), (1, 7), "{results:?}");
+    assert_eq!(app.count("task_assignments").await, 1);
+}
+
+#[tokio::test]
+async fn agent_tokens_need_task_scopes_to_see_or_do_work() {
+    let app = spawn_app().await;
+    let oper = app.register("oper").await;
+    let (_, profile_only) =
+        agent(&app, &oper, "prof_bot", json!([{ "skill": "sql", "level": 3 }]), json!(["PROFILE_WRITE"])).await;
+    for query in [
+        "{ myTasks { edges { node { id } } } }",
+        "{ claimableTasks { edges { node { id } } } }",
+        "{ me { workDashboard { reputation } } }",
+    ] {
+        let body = app.gql(query, json!({}), Some(&profile_only)).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
+    }
+    let body = app.gql("{ myTasks { edges { node { id } } } }", json!({}), None).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
