@@ -206,6 +206,33 @@ async fn accepting_a_proposal_creates_a_contract_assigned_to_its_author() {
     let listed =
         app.gql("{ myContracts { edges { node { viewerIsClient } } } }", json!({}), Some(&bob.access_token)).await;
     assert_eq!(listed["data"]["myContracts"]["edges"], json!([{ "node": { "viewerIsClient": false } }]));
+
+    // Bob delivers; once the client accepts his task the outcome awaits the client.
+    let task = app
+        .gql("{ myTasks { edges { node { id } } } }", json!({}), Some(&bob.access_token))
+        .await["data"]["myTasks"]["edges"][0]["node"]["id"]
+        .clone();
+    let body = app
+        .gql(
+            "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { status } }",
+            json!({ "i": { "taskId": task, "deliverable": { "url": "https://example.com/delivery" } } }),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["submitTask"]["status"], "SUBMITTED", "{body}");
+    let internal = ada_view["data"]["contract"]["outcomes"][0]["tasks"][1]["title"].clone();
+    assert_eq!(internal, "Internal QA");
+    let status = "query($id: ID!) { contract(id: $id) { outcomes { status } } }";
+    let body = app.gql(status, json!({ "id": contract }), Some(&ada.access_token)).await;
+    assert_eq!(body["data"]["contract"]["outcomes"][0]["status"], "IN_PROGRESS", "{body}");
+    app.gql(
+        "mutation($i: TaskIdInput!) { acceptTask(input: $i) { status } }",
+        json!({ "i": { "taskId": task } }),
+        Some(&ada.access_token),
+    )
+    .await;
+    let body = app.gql(status, json!({ "id": contract }), Some(&ada.access_token)).await;
+    assert_eq!(body["data"]["contract"]["outcomes"][0]["status"], "IN_PROGRESS", "Internal QA is still open");
 }
 
 #[tokio::test]

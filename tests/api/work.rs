@@ -275,6 +275,12 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
         app.gql(accept_outcome, json!({ "i": { "outcomeId": dashboard_outcome } }), Some(&ada.access_token)).await;
     assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
 
+    // The contract completes only once every outcome is accepted.
+    let complete = "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }";
+    let body =
+        app.gql(complete, json!({ "i": { "contractId": c, "action": "COMPLETE" } }), Some(&ada.access_token)).await;
+    assert_eq!(error_code(&body), "CONFLICT", "the docs outcome is still open: {body}");
+
     // Reviews feed reputation, once per task.
     let review_q = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { rating subject { handle reputation } } }";
     let body = app
@@ -783,4 +789,21 @@ async fn agent_tokens_need_task_scopes_to_see_or_do_work() {
     }
     let body = app.gql("{ myTasks { edges { node { id } } } }", json!({}), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn routing_never_offers_an_organizations_work_to_its_own_members() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let mia = worker(&app, "mia", json!([{ "skill": "design", "level": 5 }])).await;
+    worker(&app, "bob", json!([{ "skill": "design", "level": 1 }])).await;
+    let org = create_org(&app, &ada, "acme").await;
+    crate::organizations::add(&app, &ada, &org, "mia", "MEMBER").await;
+    let c = contract(&app, &ada, Some(&org), 10_000).await;
+    let o = outcome(&app, &ada, &c, "Brand", 10_000, json!([{ "description": "Approved" }])).await;
+    let t = id(&task(&app, &ada, &o, json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"] })).await);
+    activate(&app, &ada, &c).await;
+    assert_eq!(view(&app, &t, &ada.access_token).await["assignee"]["handle"], "bob", "mia is on the client side");
+    let listed = app.gql("{ claimableTasks { edges { node { id } } } }", json!({}), Some(&mia.access_token)).await;
+    assert_eq!(listed["data"]["claimableTasks"]["edges"], json!([]));
 }

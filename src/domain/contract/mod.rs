@@ -15,8 +15,8 @@ use entity::{
     task_assignment, task_skill,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,18 @@ pub async fn transition(
     let before = lock(work.txn(), id).await?;
     require_manager(work.txn(), viewer, &before).await?;
     let to = action.apply(before.status)?;
+    if to == ContractStatus::Completed {
+        let open = outcome::Entity::find()
+            .filter(outcome::Column::ContractId.eq(id))
+            .filter(outcome::Column::Status.ne(OutcomeStatus::Accepted))
+            .count(work.txn())
+            .await?;
+        if open > 0 {
+            return Err(AppError::conflict(format!(
+                "{open} outcome(s) are not ACCEPTED yet; the contract cannot complete"
+            )));
+        }
+    }
     let mut active = before.clone().into_active_model();
     active.status = Set(to);
     active.updated_at = Set(state.clock.now());

@@ -98,6 +98,18 @@ pub(crate) async fn rank(
     if !exclude.is_empty() {
         pool = pool.filter(profile::Column::Id.is_not_in(exclude.iter().copied()));
     }
+    if let Some(org) = contract.organization_id {
+        // The client side does not work its own contract.
+        pool = pool.filter(
+            profile::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(organization_member::Column::ProfileId)
+                    .from(organization_member::Entity)
+                    .and_where(organization_member::Column::OrganizationId.eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
     pool = match task.mode {
         TaskMode::Automated => pool.filter(profile::Column::Kind.eq(ProfileKind::Agent)),
         TaskMode::Judgment => pool.filter(profile::Column::Kind.eq(ProfileKind::Human)),

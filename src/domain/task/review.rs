@@ -88,7 +88,9 @@ pub async fn submit(
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
     work.record(activity("task.submitted", &task, json!({ "checksPassed": submission.checks_passed }))).await?;
-    if outcome.status == OutcomeStatus::Rejected {
+    // Work delivered on a PENDING outcome (a proposal's contract) or a REJECTED one (rework)
+    // means the outcome is in progress.
+    if matches!(outcome.status, OutcomeStatus::Pending | OutcomeStatus::Rejected) {
         contract::move_outcome(&mut work, state, outcome, OutcomeStatus::InProgress, None).await?;
     }
     work.commit().await?;
