@@ -11,7 +11,7 @@ use entity::{
     task::{self, TaskStatus},
     task_submission::{self, SubmissionStatus},
 };
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -236,22 +236,48 @@ pub struct WorkDesk {
 pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<WorkDesk> {
     let me = viewer.require_profile(AgentScope::TasksRead)?;
     let reputation = profile::Entity::find_by_id(me).one(db).await?.map(|p| p.reputation).unwrap_or(0.0);
-    let mine = task::Entity::find()
+    // Open work only (bounded); history is counted, not loaded.
+    let open = task::Entity::find()
         .filter(task::Column::AssigneeProfileId.eq(me))
+        .filter(task::Column::Status.is_in([
+            TaskStatus::Offered,
+            TaskStatus::Assigned,
+            TaskStatus::Rejected,
+            TaskStatus::Submitted,
+        ]))
         .order_by_asc(task::Column::DueAt)
         .order_by_desc(task::Column::CreatedAt)
+        .limit(200)
         .all(db)
         .await?;
-    let reviewed: Vec<SubmissionStatus> = task_submission::Entity::find()
+    let verdicts: Vec<(SubmissionStatus, i64)> = task_submission::Entity::find()
         .select_only()
         .column(task_submission::Column::Status)
+        .column_as(Expr::expr(Func::count(Expr::col(task_submission::Column::Id))), "n")
         .filter(task_submission::Column::ProfileId.eq(me))
         .filter(task_submission::Column::Status.ne(SubmissionStatus::Pending))
+        .group_by(task_submission::Column::Status)
         .into_tuple()
         .all(db)
         .await?;
-    let acceptance_rate = (!reviewed.is_empty())
-        .then(|| reviewed.iter().filter(|s| **s == SubmissionStatus::Accepted).count() as f64 / reviewed.len() as f64);
+    let reviewed: i64 = verdicts.iter().map(|(_, n)| n).sum();
+    let accepted = verdicts.iter().find(|(s, _)| *s == SubmissionStatus::Accepted).map_or(0, |(_, n)| *n);
+    let acceptance_rate = (reviewed > 0).then(|| accepted as f64 / reviewed as f64);
+    // Placeholder earnings: my accepted tasks in accepted outcomes (the ledger replaces this).
+    let mine = task::Entity::find()
+        .filter(task::Column::AssigneeProfileId.eq(me))
+        .filter(task::Column::Status.eq(TaskStatus::Accepted))
+        .filter(
+            task::Column::OutcomeId.in_subquery(
+                Query::select()
+                    .column(outcome::Column::Id)
+                    .from(outcome::Entity)
+                    .and_where(outcome::Column::Status.eq(OutcomeStatus::Accepted))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
     // Earnings: my accepted tasks' share of their accepted outcomes.
     let accepted_outcomes: Vec<Uuid> =
         mine.iter().filter(|t| t.status == TaskStatus::Accepted).map(|t| t.outcome_id).collect();
@@ -283,7 +309,7 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
         }
     }
     let (mut active_tasks, mut offers) = (Vec::new(), Vec::new());
-    for t in mine {
+    for t in open {
         match t.status {
             TaskStatus::Offered if offers.len() < 50 => offers.push(t),
             TaskStatus::Assigned | TaskStatus::Rejected | TaskStatus::Submitted if active_tasks.len() < 50 => {
