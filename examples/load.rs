@@ -6,6 +6,8 @@
 //! cargo run --release --example load -- http://127.0.0.1:8000/graphql 16 2000
 //! ```
 //! Arguments: GraphQL URL, concurrent clients (default 8), requests per client (default 500).
+//! With `LOAD_TOKEN` set (e.g. the agent token `seed-demo` prints) the authenticated task
+//! pages run too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -28,14 +30,30 @@ const QUERIES: &[(&str, &str)] = &[
     ("events page", "{ events(first: 20) { edges { node { title goingCount waitlistCount spotsLeft } } } }"),
 ];
 
+/// Queries that need `LOAD_TOKEN`.
+const AUTHENTICATED: &[(&str, &str)] = &[
+    (
+        "my tasks",
+        "{ myTasks(first: 20) { edges { node { title status assignee { handle } submission { checksPassed } history { reason } } } } }",
+    ),
+    ("work dashboard", "{ me { workDashboard { acceptanceRate offers { title } activeTasks { title dueAt } } } }"),
+    ("claimable", "{ claimableTasks(first: 20) { edges { node { title mode skills } } } }"),
+];
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let url = args.next().unwrap_or_else(|| "http://127.0.0.1:8000/graphql".into());
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(8);
     let per_client: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(500);
-    let http = reqwest::Client::new();
-    for (name, query) in QUERIES {
+    let token = std::env::var("LOAD_TOKEN").ok().filter(|t| !t.is_empty());
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = &token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("token header"));
+    }
+    let http = reqwest::Client::builder().default_headers(headers).build().expect("client");
+    let extra = if token.is_some() { AUTHENTICATED } else { &[] };
+    for (name, query) in QUERIES.iter().chain(extra) {
         let started = Instant::now();
         let tasks: Vec<_> = (0..clients)
             .map(|_| {

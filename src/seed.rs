@@ -12,6 +12,7 @@ use crate::{
         account::{self, RegisterInput},
         agent::{self, RegisterAgentInput},
         community::{self, CommunityInput},
+        contract::{self, ContractInput, Criterion, OutcomeInput, TaskInput, machine::ContractAction},
         conversation,
         event::{self, EventInput},
         gig::{self, GigAction, GigInput},
@@ -203,9 +204,67 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     for viewer in [&grace, &linus, &ada] {
         event::rsvp(&state, viewer, meetup.id).await.map_err(err)?;
     }
+    // An active outcome contract: the agent holds the automated task, Linus has an offer.
+    let c = contract::create(
+        &state,
+        &ada,
+        ContractInput {
+            organization_id: Some(org.id),
+            title: "Quarterly operations report".into(),
+            description: "Summaries of every ops review, and a human read of the risks.".into(),
+            currency: "EUR".into(),
+            budget_cents: 200_000,
+        },
+    )
+    .await
+    .map_err(err)?;
+    let report = contract::add_outcome(
+        &state,
+        &ada,
+        c.id,
+        OutcomeInput {
+            title: "Report delivered".into(),
+            criteria: vec![
+                Criterion {
+                    description: "At most five pages".into(),
+                    metric: Some("pages".into()),
+                    comparator: Some("<=".into()),
+                    target: Some(5.0),
+                },
+                Criterion {
+                    description: "Risks reviewed by a person".into(),
+                    metric: None,
+                    comparator: None,
+                    target: None,
+                },
+            ],
+            amount_cents: 80_000,
+            due_at: Some(now + chrono::Duration::days(21)),
+        },
+    )
+    .await
+    .map_err(err)?;
+    for (title, mode, skill) in [
+        ("Summarise the review transcripts", entity::task::TaskMode::Automated, "summarization"),
+        ("Review operational risks", entity::task::TaskMode::Judgment, "devops"),
+    ] {
+        let input = TaskInput {
+            title: title.into(),
+            description: String::new(),
+            skills: vec![skill.into()],
+            mode,
+            weight: 1,
+            due_at: Some(now + chrono::Duration::days(14)),
+        };
+        contract::add_task(&state, &ada, report.id, input).await.map_err(err)?;
+    }
+    for action in [ContractAction::Open, ContractAction::Activate] {
+        contract::transition(&state, &ada, c.id, action).await.map_err(err)?;
+    }
     Ok(format!(
         "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme, \
-         communities rustaceans and founders-circle with posts, 3 open gigs with a proposal, and a full meetup with a waitlist"
+         communities rustaceans and founders-circle with posts, 3 open gigs with a proposal, a full meetup with a waitlist, \
+         and an active contract (the agent holds one task, linus has an offer)"
     ))
 }
 
