@@ -301,11 +301,7 @@ pub async fn skills_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Has
         .order_by_asc(gig_skill::Column::Skill)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for row in rows {
-        map.entry(row.gig_id).or_default().push(row.skill);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.gig_id, |r| r.skill))
 }
 
 /// Sort orders of the gig search.

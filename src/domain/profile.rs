@@ -110,11 +110,7 @@ pub async fn skills_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Has
         .order_by_asc(profile_skill::Column::Skill)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<profile_skill::Model>> = HashMap::new();
-    for row in rows {
-        map.entry(row.profile_id).or_default().push(row);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.profile_id, |r| r))
 }
 
 /// Public fields of a profile, as recorded in activities.

@@ -542,11 +542,7 @@ pub async fn outcomes_of(
         .order_by_asc(outcome::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<outcome::Model>> = HashMap::new();
-    for row in rows {
-        map.entry(row.contract_id).or_default().push(row);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.contract_id, |r| r))
 }
 
 /// Tasks of many outcomes in one statement, oldest first (for loaders).
@@ -557,11 +553,7 @@ pub async fn tasks_of(db: &impl ConnectionTrait, outcome_ids: &[Uuid]) -> AppRes
         .order_by_asc(task::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<task::Model>> = HashMap::new();
-    for row in rows {
-        map.entry(row.outcome_id).or_default().push(row);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.outcome_id, |r| r))
 }
 
 /// Sum of the outcome amounts of a contract.

@@ -340,11 +340,7 @@ pub async fn submissions_of(
         .order_by_desc(task_submission::Column::Id)
         .all(db)
         .await?;
-    let mut map: std::collections::HashMap<Uuid, Vec<task_submission::Model>> = Default::default();
-    for row in rows {
-        map.entry(row.task_id).or_default().push(row);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.task_id, |r| r))
 }
 
 /// Assignment history of many tasks in one statement, oldest first (for loaders).
@@ -358,9 +354,5 @@ pub async fn history_of(
         .order_by_asc(task_assignment::Column::Id)
         .all(db)
         .await?;
-    let mut map: std::collections::HashMap<Uuid, Vec<task_assignment::Model>> = Default::default();
-    for row in rows {
-        map.entry(row.task_id).or_default().push(row);
-    }
-    Ok(map)
+    Ok(crate::domain::group(rows, |r| r.task_id, |r| r))
 }
