@@ -36,6 +36,8 @@ pub struct WaitlistCountLoader(AppState);
 pub struct ContractLoader(AppState);
 /// Outcomes by contract id.
 pub struct OutcomesLoader(AppState);
+/// Outcomes by id.
+pub struct OutcomeLoader(AppState);
 /// Tasks by outcome id.
 pub struct TasksLoader(AppState);
 /// Submissions by task id, newest first.
@@ -71,6 +73,8 @@ pub struct Loaders {
     pub contracts: Cached<ContractLoader>,
     /// Outcomes by contract id.
     pub outcomes: Cached<OutcomesLoader>,
+    /// Outcomes by id.
+    pub outcome: Cached<OutcomeLoader>,
     /// Tasks by outcome id.
     pub tasks: Cached<TasksLoader>,
     /// Submissions by task id.
@@ -106,6 +110,7 @@ impl Loaders {
             waitlist_counts: loader(WaitlistCountLoader(state.clone()), window),
             contracts: loader(ContractLoader(state.clone()), window),
             outcomes: loader(OutcomesLoader(state.clone()), window),
+            outcome: loader(OutcomeLoader(state.clone()), window),
             tasks: loader(TasksLoader(state.clone()), window),
             submissions: loader(SubmissionsLoader(state.clone()), window),
             history: loader(HistoryLoader(state.clone()), window),
@@ -256,5 +261,14 @@ impl Loader<Uuid> for HistoryLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         domain::task::review::history_of(&self.0.db, keys).await.map_err(Arc::new)
+    }
+}
+
+impl Loader<Uuid> for OutcomeLoader {
+    type Value = outcome::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        domain::contract::outcomes_by_ids(&self.0.db, keys).await.map_err(Arc::new)
     }
 }

@@ -202,6 +202,15 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
         mine["data"]["myTasks"]["edges"],
         json!([{ "node": { "title": "Extract data", "status": "ASSIGNED" } }])
     );
+    // It sees what the work is worth and which metrics the outcome checks.
+    let worth =
+        "{ myTasks { edges { node { share { amountCents currency } outcome { title criteria { metric } } } } } }";
+    let body = app.gql(worth, json!({}), Some(&bot)).await;
+    assert_eq!(
+        body["data"]["myTasks"]["edges"][0]["node"],
+        json!({ "share": { "amountCents": 30_000, "currency": "EUR" }, "outcome": { "title": "Dashboard live", "criteria": [{ "metric": "p95_seconds" }, { "metric": null }] } }),
+        "{body}"
+    );
     let offers = app.gql("{ me { workDashboard { offers { title } } } }", json!({}), Some(&bob.access_token)).await;
     assert_eq!(offers["data"]["me"]["workDashboard"]["offers"], json!([{ "title": "Design review" }]));
 
@@ -739,7 +748,7 @@ async fn a_page_of_my_tasks_costs_the_same_statements_whatever_its_size() {
         let t = edge["node"]["id"].as_str().unwrap();
         submit(&app, t, json!({ "text": "done", "metrics": [{ "name": "rows", "value": 3.0 }] }), &bot).await;
     }
-    let query = "query($n: Int!) { myTasks(first: $n, statuses: [ASSIGNED, SUBMITTED]) { edges { node { title status assignee { handle skills { skill } } submission { checksPassed submittedBy { handle } } history { reason profile { handle } } } } } }";
+    let query = "query($n: Int!) { myTasks(first: $n, statuses: [ASSIGNED, SUBMITTED]) { edges { node { title status assignee { handle skills { skill } } submission { checksPassed submittedBy { handle } } history { reason profile { handle } } outcome { title } share { amountCents } } } } }";
     let mut costs = Vec::new();
     for n in [4, 20] {
         let before = app.state.db_statements.load(Ordering::SeqCst);

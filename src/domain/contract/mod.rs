@@ -531,6 +531,12 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMa
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
 }
 
+/// Outcomes by id in one statement (for loaders; callers check access).
+pub async fn outcomes_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, outcome::Model>> {
+    let rows = outcome::Entity::find().filter(outcome::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+}
+
 /// Outcomes of many contracts in one statement, oldest first (for loaders).
 pub async fn outcomes_of(
     db: &impl ConnectionTrait,

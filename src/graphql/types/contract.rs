@@ -19,6 +19,7 @@ use crate::{
         task::{
             checks::{Check, Metric},
             review::may_see_work,
+            routing::share_cents,
         },
     },
     error::AppError,
@@ -435,6 +436,22 @@ impl Task {
     /// The outcome it is part of.
     async fn outcome_id(&self) -> ID {
         ID(self.0.outcome_id.to_string())
+    }
+    /// The outcome it is part of: its criteria say which metrics to report.
+    async fn outcome(&self, ctx: &Context<'_>) -> GqlResult<Outcome> {
+        let outcome = loaders(ctx)?.outcome.load_one(self.0.outcome_id).await?.ok_or(AppError::NotFound("outcome"))?;
+        Ok(Outcome(outcome, self.1))
+    }
+    /// The task's share of its outcome's amount (weight over the weights of the outcome's
+    /// tasks that are not cancelled): what the work is worth.
+    async fn share(&self, ctx: &Context<'_>) -> GqlResult<Money> {
+        let loaders = loaders(ctx)?;
+        let outcome = loaders.outcome.load_one(self.0.outcome_id).await?.ok_or(AppError::NotFound("outcome"))?;
+        let siblings = loaders.tasks.load_one(self.0.outcome_id).await?.unwrap_or_default();
+        let total: i64 =
+            siblings.iter().filter(|t| t.status != task_db::TaskStatus::Cancelled).map(|t| i64::from(t.weight)).sum();
+        let currency = loaders.contracts.load_one(self.0.contract_id).await?.map(|c| c.currency).unwrap_or_default();
+        Ok(Money { amount_cents: share_cents(outcome.amount_cents, self.0.weight, total), currency })
     }
     /// When an open offer lapses.
     async fn offer_expires_at(&self) -> Option<DateTime<Utc>> {
