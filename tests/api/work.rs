@@ -749,14 +749,22 @@ async fn a_page_of_my_tasks_costs_the_same_statements_whatever_its_size() {
         submit(&app, t, json!({ "text": "done", "metrics": [{ "name": "rows", "value": 3.0 }] }), &bot).await;
     }
     let query = "query($n: Int!) { myTasks(first: $n, statuses: [ASSIGNED, SUBMITTED]) { edges { node { title status assignee { handle skills { skill } } submission { checksPassed submittedBy { handle } } history { reason profile { handle } } outcome { title } share { amountCents } } } } }";
+    // On a machine busy with the rest of the suite a loader batch can occasionally miss its
+    // window and split in two (one statement more, never fewer): the fewest statements of
+    // three runs measures the batching itself.
     let mut costs = Vec::new();
     for n in [4, 20] {
-        let before = app.state.db_statements.load(Ordering::SeqCst);
-        let body = app.gql(query, json!({ "n": n }), Some(&bot)).await;
-        costs.push(app.state.db_statements.load(Ordering::SeqCst) - before);
-        assert_eq!(body["data"]["myTasks"]["edges"].as_array().map(Vec::len), Some(n as usize), "{body}");
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.db_statements.load(Ordering::SeqCst);
+            let body = app.gql(query, json!({ "n": n }), Some(&bot)).await;
+            fewest = fewest.min(app.state.db_statements.load(Ordering::SeqCst) - before);
+            assert_eq!(body["data"]["myTasks"]["edges"].as_array().map(Vec::len), Some(n as usize), "{body}");
+        }
+        costs.push(fewest);
     }
     assert_eq!(costs[0], costs[1], "statements for 4 vs 20 tasks: {costs:?}");
+    assert!(costs[0] <= 12, "a handful of statements per page, not one per task: {costs:?}");
 }
 
 #[tokio::test]

@@ -446,11 +446,20 @@ impl Task {
     /// tasks that are not cancelled): what the work is worth.
     async fn share(&self, ctx: &Context<'_>) -> GqlResult<Money> {
         let loaders = loaders(ctx)?;
-        let outcome = loaders.outcome.load_one(self.0.outcome_id).await?.ok_or(AppError::NotFound("outcome"))?;
-        let siblings = loaders.tasks.load_one(self.0.outcome_id).await?.unwrap_or_default();
-        let total: i64 =
-            siblings.iter().filter(|t| t.status != task_db::TaskStatus::Cancelled).map(|t| i64::from(t.weight)).sum();
-        let currency = loaders.contracts.load_one(self.0.contract_id).await?.map(|c| c.currency).unwrap_or_default();
+        // Independent keys: each joins its loader's batch at once instead of one after another.
+        let (outcome, siblings, contract) = futures_util::try_join!(
+            loaders.outcome.load_one(self.0.outcome_id),
+            loaders.tasks.load_one(self.0.outcome_id),
+            loaders.contracts.load_one(self.0.contract_id),
+        )?;
+        let outcome = outcome.ok_or(AppError::NotFound("outcome"))?;
+        let total: i64 = siblings
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| t.status != task_db::TaskStatus::Cancelled)
+            .map(|t| i64::from(t.weight))
+            .sum();
+        let currency = contract.map(|c| c.currency).unwrap_or_default();
         Ok(Money { amount_cents: share_cents(outcome.amount_cents, self.0.weight, total), currency })
     }
     /// When an open offer lapses.
