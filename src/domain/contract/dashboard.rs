@@ -74,12 +74,10 @@ const TASK_STATUSES: [TaskStatus; 7] = [
     TaskStatus::Cancelled,
 ];
 
-/// A contract's dashboard (client side only).
-pub async fn for_contract(db: &impl ConnectionTrait, viewer: &Viewer, contract_id: Uuid) -> AppResult<WorkSummary> {
-    let (_, access) = super::visible(db, viewer, contract_id).await?;
-    if !matches!(access, Access::Client { .. }) {
-        return Err(AppError::forbidden("only the client side sees a contract's dashboard"));
-    }
+/// A contract's dashboard, for a viewer whose `access` was established when the contract was
+/// read (client side only).
+pub async fn for_contract(db: &impl ConnectionTrait, access: Access, contract_id: Uuid) -> AppResult<WorkSummary> {
+    require_client_side(access)?;
     summarize(db, Condition::all().add(contract::Column::Id.eq(contract_id))).await
 }
 
@@ -197,17 +195,21 @@ fn compute(
     summary
 }
 
-/// A contract's activity feed, newest first (client side only).
+fn require_client_side(access: Access) -> AppResult<()> {
+    match access {
+        Access::Client { .. } => Ok(()),
+        Access::Assignee(_) => Err(AppError::forbidden("only the client side sees a contract's dashboard")),
+    }
+}
+
+/// A contract's activity feed, newest first (client side only; `access` as for `for_contract`).
 pub async fn activity_feed(
     db: &impl ConnectionTrait,
-    viewer: &Viewer,
+    access: Access,
     contract_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<activity::Model>> {
-    let (_, access) = super::visible(db, viewer, contract_id).await?;
-    if !matches!(access, Access::Client { .. }) {
-        return Err(AppError::forbidden("only the client side sees a contract's activity"));
-    }
+    require_client_side(access)?;
     let mut query = activity::Entity::find().filter(activity::Column::Topic.eq(topic(contract_id)));
     if let Some(after) = page.after {
         query = query.filter(activity::Column::Id.lt(after.key));

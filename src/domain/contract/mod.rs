@@ -12,7 +12,7 @@ use entity::{
     outcome::{self, OutcomeStatus},
     proposal,
     task::{self, TaskMode, TaskStatus},
-    task_assignment, task_skill,
+    task_skill,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -406,18 +406,8 @@ pub async fn create_from_proposal(
     }
     .insert(work.txn())
     .await?;
-    task_assignment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        task_id: Set(task.id),
-        profile_id: Set(proposal.author_profile_id),
-        reason: Set("proposal_accepted".into()),
-        started_at: Set(now),
-        ended_at: Set(None),
-        end_reason: Set(None),
-        accepted_at: Set(Some(now)),
-    }
-    .insert(work.txn())
-    .await?;
+    task_work::start_assignment(work.txn(), task.id, proposal.author_profile_id, "proposal_accepted", now, true)
+        .await?;
     work.record(contract_activity("contract.created", &contract, None)).await?;
     work.record(task_work::activity("task.assigned", &task, json!({ "reason": "proposal_accepted" }))).await?;
     Ok(Some(contract.id))
@@ -579,13 +569,17 @@ pub fn criteria_of(outcome: &outcome::Model) -> Vec<Criterion> {
     serde_json::from_value(outcome.criteria.clone()).unwrap_or_default()
 }
 
+/// Refuses anyone but the client's owners and admins.
+pub(crate) fn require_manages(access: Access) -> AppResult<()> {
+    match access {
+        Access::Client { manages: true } => Ok(()),
+        _ => Err(AppError::forbidden("only the client's owners and admins change a contract or its work")),
+    }
+}
+
 async fn require_manager(db: &impl ConnectionTrait, viewer: &Viewer, contract: &contract::Model) -> AppResult<()> {
     viewer.require_user()?;
-    match access(db, viewer, contract).await? {
-        Some(Access::Client { manages: true }) => Ok(()),
-        Some(_) => Err(AppError::forbidden("only the client's owners and admins change a contract")),
-        None => Err(AppError::NotFound("contract")),
-    }
+    require_manages(access(db, viewer, contract).await?.ok_or(AppError::NotFound("contract"))?)
 }
 
 async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<contract::Model> {

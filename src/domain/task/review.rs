@@ -20,13 +20,13 @@ use uuid::Uuid;
 
 use super::{
     checks::{self, Metric},
-    work::{self, activity, locked_for, require_manages},
+    work::{self, activity, locked_for},
 };
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
         UnitOfWork,
-        contract::{self, Access, criteria_of, machine},
+        contract::{self, Access, criteria_of, machine, require_manages},
         validate,
     },
     error::{AppError, AppResult},
@@ -214,18 +214,7 @@ pub async fn reject_outcome(
     for task in accepted {
         machine::task(task.status, TaskStatus::Rejected)?;
         let Some(assignee) = task.assignee_profile_id else { continue };
-        task_assignment::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            task_id: Set(task.id),
-            profile_id: Set(assignee),
-            reason: Set("outcome_rework".into()),
-            started_at: Set(now),
-            ended_at: Set(None),
-            end_reason: Set(None),
-            accepted_at: Set(Some(now)),
-        }
-        .insert(work.txn())
-        .await?;
+        work::start_assignment(work.txn(), task.id, assignee, "outcome_rework", now, true).await?;
         let mut active = task.into_active_model();
         active.status = Set(TaskStatus::Rejected);
         active.accepted_at = Set(None);

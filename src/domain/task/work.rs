@@ -22,7 +22,7 @@ use crate::{
     auth::{AgentScope, Viewer},
     domain::{
         NewActivity, UnitOfWork,
-        contract::{self, Access, machine},
+        contract::{self, Access, machine, require_manages},
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -45,14 +45,6 @@ pub(crate) async fn locked_for(
         contract_db::Entity::find_by_id(task.contract_id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let access = contract::access(db, viewer, &contract).await?.ok_or(AppError::NotFound("task"))?;
     Ok((task, contract, access))
-}
-
-/// Refuses anyone but the client's owners and admins.
-pub(crate) fn require_manages(access: Access) -> AppResult<()> {
-    match access {
-        Access::Client { manages: true } => Ok(()),
-        _ => Err(AppError::forbidden("only the client's owners and admins do this")),
-    }
 }
 
 fn require_active(contract: &contract_db::Model) -> AppResult<()> {
@@ -148,18 +140,7 @@ async fn give(
     active.rejection_count = Set(0);
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    task_assignment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        task_id: Set(task.id),
-        profile_id: Set(profile.id),
-        reason: Set(reason.to_owned()),
-        started_at: Set(now),
-        ended_at: Set(None),
-        end_reason: Set(None),
-        accepted_at: Set(immediate.then_some(now)),
-    }
-    .insert(work.txn())
-    .await?;
+    start_assignment(work.txn(), task.id, profile.id, reason, now, immediate).await?;
     let action = if immediate { "task.assigned" } else { "task.offered" };
     work.record(activity(action, &task, json!({ "reason": reason, "offerExpiresAt": task.offer_expires_at }))).await?;
     if immediate {
@@ -196,6 +177,31 @@ pub(crate) async fn release(
     Ok(task)
 }
 
+/// Opens an assignment row: `accepted` when the work is taken at once (agents, claims,
+/// direct assignment), otherwise an offer awaiting an answer.
+pub(crate) async fn start_assignment(
+    db: &impl ConnectionTrait,
+    task_id: Uuid,
+    profile_id: Uuid,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    accepted: bool,
+) -> AppResult<()> {
+    task_assignment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        task_id: Set(task_id),
+        profile_id: Set(profile_id),
+        reason: Set(reason.to_owned()),
+        started_at: Set(now),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        accepted_at: Set(accepted.then_some(now)),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
 /// Closes the open assignment row of a task.
 pub(crate) async fn end_assignment(
     db: &impl ConnectionTrait,
@@ -227,8 +233,8 @@ pub async fn accept_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> A
     let me = viewer.require_profile(AgentScope::TasksWrite)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, _, _) = locked_for(work.txn(), viewer, task_id).await?;
-    require_open_offer(&task, me, state.clock.now())?;
     let now = state.clock.now();
+    require_open_offer(&task, me, now)?;
     machine::task(task.status, TaskStatus::Assigned)?;
     task_assignment::Entity::update_many()
         .col_expr(task_assignment::Column::AcceptedAt, Expr::value(now))

@@ -207,8 +207,8 @@ impl Contract {
     }
     /// Progress, money and activity (the client side only).
     async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<ContractDashboard> {
-        let summary = dashboard::for_contract(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
-        Ok(ContractDashboard { contract_id: self.0.id, summary })
+        let summary = dashboard::for_contract(&state(ctx)?.db, self.1, self.0.id).await?;
+        Ok(ContractDashboard { contract_id: self.0.id, access: self.1, summary })
     }
 }
 
@@ -301,6 +301,7 @@ impl WorkSummary {
 /// A contract's dashboard.
 pub struct ContractDashboard {
     contract_id: Uuid,
+    access: Access,
     summary: dashboard::WorkSummary,
 }
 
@@ -323,7 +324,7 @@ impl ContractDashboard {
     ) -> GqlResult<Connection<String, ActivityEvent>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = dashboard::activity_feed(&state.db, viewer(ctx), self.contract_id, page).await?;
+        let page = dashboard::activity_feed(&state.db, self.access, self.contract_id, page).await?;
         Ok(connection(page, ActivityEvent::from))
     }
 }
