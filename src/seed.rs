@@ -12,13 +12,15 @@ use crate::{
         account::{self, RegisterInput},
         agent::{self, RegisterAgentInput},
         community::{self, CommunityInput},
-        contract::{self, ContractInput, Criterion, OutcomeInput, TaskInput, machine::ContractAction},
+        contract::{self, ContractInput, machine::ContractAction},
         conversation,
         event::{self, EventInput},
         gig::{self, GigAction, GigInput},
         organization::{self, CreateOrganizationInput},
+        outcome::{self, Criterion, OutcomeInput},
         profile::{self, SkillInput},
         proposal::{self, ProposalInput},
+        task::{self, TaskInput, lifecycle},
     },
     startup::build_state,
 };
@@ -205,7 +207,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         event::rsvp(&state, viewer, meetup.id).await.map_err(err)?;
     }
     // An active outcome contract: the agent holds the automated task, Linus has an offer.
-    let c = contract::create(
+    let (c, _) = contract::create(
         &state,
         &ada,
         ContractInput {
@@ -218,7 +220,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     )
     .await
     .map_err(err)?;
-    let report = contract::add_outcome(
+    let (report, _) = outcome::add(
         &state,
         &ada,
         c.id,
@@ -256,10 +258,10 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             weight: 1,
             due_at: Some(now + chrono::Duration::days(14)),
         };
-        contract::add_task(&state, &ada, report.id, input).await.map_err(err)?;
+        task::add(&state, &ada, report.id, input).await.map_err(err)?;
     }
     for action in [ContractAction::Open, ContractAction::Activate] {
-        contract::transition(&state, &ada, c.id, action).await.map_err(err)?;
+        lifecycle::change_contract_status(&state, &ada, c.id, action).await.map_err(err)?;
     }
     Ok(format!(
         "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme, \

@@ -43,7 +43,7 @@ pub enum TaskStatus {
     Cancelled,
 }
 
-/// A task row. `skills` is a JSON list of skill names.
+/// A task row. Its required skills are `task_skill` rows.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
@@ -53,7 +53,6 @@ pub struct Model {
     pub outcome_id: Uuid,
     pub title: String,
     pub description: String,
-    pub skills: Json,
     pub mode: TaskMode,
     /// Share of the outcome's amount, relative to its sibling tasks' weights.
     pub weight: i32,

@@ -1,4 +1,4 @@
-//! A skill a task requires (the matching copy of `tasks.skills`).
+//! A skill a task requires.
 use sea_orm::entity::prelude::*;
 
 /// A task skill row; the key is (task, skill).

@@ -1,4 +1,5 @@
 //! Accounts and sessions: register, login, rotating refresh tokens, logout.
+use crate::domain::Action;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     profile::{self, Availability, ProfileKind},
@@ -102,7 +103,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Sessi
     .await?;
     work.record(NewActivity {
         topic: user_topic(user_id),
-        action: "account.registered",
+        action: Action::AccountRegistered,
         subject_type: "user",
         subject_id: user_id,
         before: None,
@@ -169,7 +170,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
         .exec(work.txn())
         .await?;
     if claimed.rows_affected == 0 {
-        revoke_family(&mut work, row.family_id, user.id, now, "session.reuse_detected").await?;
+        revoke_family(&mut work, row.family_id, user.id, now, Action::SessionReuseDetected).await?;
         work.commit().await?;
         return Err(AppError::Unauthenticated("refresh token was already used; the session is revoked".into()));
     }
@@ -191,7 +192,7 @@ pub async fn logout(state: &AppState, presented: &str) -> AppResult<()> {
     let mut work = UnitOfWork::begin(state, &Viewer::Anonymous).await?;
     let profile = person_profile(work.txn(), row.user_id).await?;
     work.act_as(row.user_id, profile.id);
-    revoke_family(&mut work, row.family_id, row.user_id, state.clock.now(), "session.ended").await?;
+    revoke_family(&mut work, row.family_id, row.user_id, state.clock.now(), Action::SessionEnded).await?;
     work.commit().await
 }
 
@@ -237,7 +238,7 @@ async fn start_session(
     .await?;
     work.record(NewActivity {
         topic: user_topic(user.id),
-        action: "session.token_issued",
+        action: Action::SessionTokenIssued,
         subject_type: "session",
         subject_id: family_id,
         before: None,
@@ -253,7 +254,7 @@ async fn revoke_family(
     family_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
-    action: &'static str,
+    action: Action,
 ) -> AppResult<()> {
     let revoked = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))

@@ -1,4 +1,5 @@
 //! Agents: AGENT profiles operated by a user, with hashed, scoped, revocable API tokens.
+use crate::domain::Action;
 use entity::{
     agent_token,
     profile::{self, Availability, ProfileKind},
@@ -75,7 +76,7 @@ pub async fn register(state: &AppState, viewer: &Viewer, input: RegisterAgentInp
     write_skills(work.txn(), agent.id, &capabilities).await?;
     work.record(NewActivity {
         topic: user_topic(user_id),
-        action: "agent.registered",
+        action: Action::AgentRegistered,
         subject_type: "profile",
         subject_id: agent.id,
         before: None,
@@ -160,7 +161,7 @@ pub async fn issue_token(
     .await?;
     work.record(NewActivity {
         topic: profile_topic(agent.id),
-        action: "agent.token_issued",
+        action: Action::AgentTokenIssued,
         subject_type: "agent_token",
         subject_id: row.id,
         before: None,
@@ -185,7 +186,7 @@ pub async fn revoke_token(state: &AppState, viewer: &Viewer, token_id: Uuid) -> 
     let row = active.update(work.txn()).await?;
     work.record(NewActivity {
         topic: profile_topic(row.agent_profile_id),
-        action: "agent.token_revoked",
+        action: Action::AgentTokenRevoked,
         subject_type: "agent_token",
         subject_id: row.id,
         before: None,

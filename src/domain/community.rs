@@ -1,4 +1,5 @@
 //! Communities: membership, join requests, roles and bans, and who may see inside.
+use crate::domain::Action;
 use entity::{
     community::{self, CommunityVisibility},
     community_ban,
@@ -99,7 +100,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: CommunityInput) ->
     .await?;
     work.record(NewActivity {
         topic: topic(community.id),
-        action: "community.created",
+        action: Action::CommunityCreated,
         subject_type: "community",
         subject_id: community.id,
         before: None,
@@ -138,7 +139,7 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: Communit
     let after = active.update(work.txn()).await?;
     work.record(NewActivity {
         topic: topic(id),
-        action: "community.updated",
+        action: Action::CommunityUpdated,
         subject_type: "community",
         subject_id: id,
         before: Some(json!({ "name": before.name, "visibility": format!("{:?}", before.visibility).to_uppercase() })),
@@ -173,7 +174,7 @@ pub async fn join(state: &AppState, viewer: &Viewer, id: Uuid, message: Option<S
     let outcome = match community.visibility {
         CommunityVisibility::Public => {
             let member = insert_member(work.txn(), id, me, CommunityRole::Member, now).await?;
-            work.record(member_activity("community.member_joined", id, me, Some(CommunityRole::Member))).await?;
+            work.record(member_activity(Action::CommunityMemberJoined, id, me, Some(CommunityRole::Member))).await?;
             JoinOutcome::Joined(member)
         }
         CommunityVisibility::Private => {
@@ -194,7 +195,7 @@ pub async fn join(state: &AppState, viewer: &Viewer, id: Uuid, message: Option<S
             .await?;
             work.record(NewActivity {
                 topic: topic(id),
-                action: "community.join_requested",
+                action: Action::CommunityJoinRequested,
                 subject_type: "community_join_request",
                 subject_id: request.id,
                 before: None,
@@ -240,7 +241,7 @@ pub async fn decide_join_request(
     active.decided_by = Set(Some(me));
     active.decided_at = Set(Some(now));
     let request = active.update(work.txn()).await?;
-    let action = if approve { "community.join_approved" } else { "community.join_rejected" };
+    let action = if approve { Action::CommunityJoinApproved } else { Action::CommunityJoinRejected };
     work.record(member_activity(
         action,
         request.community_id,
@@ -262,7 +263,7 @@ pub async fn leave(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<()>
         return Err(AppError::conflict("a community must keep at least one owner"));
     }
     community_member::Entity::delete_by_id((id, me)).exec(work.txn()).await?;
-    work.record(member_activity("community.member_left", id, me, None)).await?;
+    work.record(member_activity(Action::CommunityMemberLeft, id, me, None)).await?;
     work.commit().await
 }
 
@@ -290,7 +291,7 @@ pub async fn set_role(
     let mut active = member.into_active_model();
     active.role = Set(role);
     let member = active.update(work.txn()).await?;
-    work.record(member_activity("community.member_role_changed", id, profile_id, Some(role))).await?;
+    work.record(member_activity(Action::CommunityMemberRoleChanged, id, profile_id, Some(role))).await?;
     work.commit().await?;
     Ok(member)
 }
@@ -331,7 +332,7 @@ pub async fn ban(
     }
     .insert(work.txn())
     .await?;
-    work.record(member_activity("community.member_banned", id, profile_id, None)).await?;
+    work.record(member_activity(Action::CommunityMemberBanned, id, profile_id, None)).await?;
     work.commit().await
 }
 
@@ -345,7 +346,7 @@ pub async fn unban(state: &AppState, viewer: &Viewer, id: Uuid, profile_id: Uuid
     if removed.rows_affected == 0 {
         return Err(AppError::NotFound("ban"));
     }
-    work.record(member_activity("community.member_unbanned", id, profile_id, None)).await?;
+    work.record(member_activity(Action::CommunityMemberUnbanned, id, profile_id, None)).await?;
     work.commit().await
 }
 
@@ -563,12 +564,7 @@ async fn insert_member(
     .await?)
 }
 
-fn member_activity(
-    action: &'static str,
-    community_id: Uuid,
-    profile_id: Uuid,
-    role: Option<CommunityRole>,
-) -> NewActivity {
+fn member_activity(action: Action, community_id: Uuid, profile_id: Uuid, role: Option<CommunityRole>) -> NewActivity {
     NewActivity {
         topic: topic(community_id),
         action,

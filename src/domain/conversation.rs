@@ -1,4 +1,5 @@
 //! Conversations: posts in a community and threaded comments; moderators remove and pin.
+use crate::domain::Action;
 use entity::{comment, post};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -59,7 +60,7 @@ pub async fn create_post(
     }
     .insert(work.txn())
     .await?;
-    work.record(post_activity("post.created", &post, None)).await?;
+    work.record(post_activity(Action::PostCreated, &post, None)).await?;
     work.commit().await?;
     Ok(post)
 }
@@ -93,7 +94,7 @@ pub async fn edit_post(
     }
     active.updated_at = Set(state.clock.now());
     let post = active.update(work.txn()).await?;
-    work.record(post_activity("post.edited", &post, None)).await?;
+    work.record(post_activity(Action::PostEdited, &post, None)).await?;
     work.commit().await?;
     Ok(post)
 }
@@ -114,7 +115,7 @@ pub async fn remove_post(state: &AppState, viewer: &Viewer, post_id: Uuid, reaso
     active.removed_by = Set(Some(me));
     active.pinned = Set(false);
     let post = active.update(work.txn()).await?;
-    work.record(post_activity("post.removed", &post, Some(json!({ "reason": reason })))).await?;
+    work.record(post_activity(Action::PostRemoved, &post, Some(json!({ "reason": reason })))).await?;
     work.commit().await?;
     Ok(post)
 }
@@ -131,7 +132,7 @@ pub async fn pin_post(state: &AppState, viewer: &Viewer, post_id: Uuid, pinned: 
     let mut active = post.into_active_model();
     active.pinned = Set(pinned);
     let post = active.update(work.txn()).await?;
-    let action = if pinned { "post.pinned" } else { "post.unpinned" };
+    let action = if pinned { Action::PostPinned } else { Action::PostUnpinned };
     work.record(post_activity(action, &post, None)).await?;
     work.commit().await?;
     Ok(post)
@@ -173,7 +174,7 @@ pub async fn create_comment(
     }
     .insert(work.txn())
     .await?;
-    work.record(comment_activity("comment.created", &post, &comment, None)).await?;
+    work.record(comment_activity(Action::CommentCreated, &post, &comment, None)).await?;
     work.commit().await?;
     Ok(comment)
 }
@@ -202,7 +203,7 @@ pub async fn edit_comment(
     active.body = Set(body);
     active.updated_at = Set(state.clock.now());
     let comment = active.update(work.txn()).await?;
-    work.record(comment_activity("comment.edited", &post, &comment, None)).await?;
+    work.record(comment_activity(Action::CommentEdited, &post, &comment, None)).await?;
     work.commit().await?;
     Ok(comment)
 }
@@ -229,7 +230,7 @@ pub async fn remove_comment(
     active.removed_reason = Set(Some(reason.clone()));
     active.removed_by = Set(Some(me));
     let comment = active.update(work.txn()).await?;
-    work.record(comment_activity("comment.removed", &post, &comment, Some(json!({ "reason": reason })))).await?;
+    work.record(comment_activity(Action::CommentRemoved, &post, &comment, Some(json!({ "reason": reason })))).await?;
     work.commit().await?;
     Ok(comment)
 }
@@ -294,7 +295,7 @@ pub async fn comments(
     Ok(Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id }))
 }
 
-fn post_activity(action: &'static str, post: &post::Model, extra: Option<serde_json::Value>) -> NewActivity {
+fn post_activity(action: Action, post: &post::Model, extra: Option<serde_json::Value>) -> NewActivity {
     NewActivity {
         topic: community::topic(post.community_id),
         action,
@@ -306,7 +307,7 @@ fn post_activity(action: &'static str, post: &post::Model, extra: Option<serde_j
 }
 
 fn comment_activity(
-    action: &'static str,
+    action: Action,
     post: &post::Model,
     comment: &comment::Model,
     extra: Option<serde_json::Value>,

@@ -1,4 +1,5 @@
 //! Gigs: posting, the DRAFT → OPEN → FILLED / CLOSED / CANCELLED machine, visibility and search.
+use crate::domain::Action;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -160,7 +161,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: GigInput) -> AppRe
     .insert(work.txn())
     .await?;
     write_skills(work.txn(), gig.id, &skills).await?;
-    work.record(gig_activity("gig.created", &gig, None)).await?;
+    work.record(gig_activity(Action::GigCreated, &gig, None)).await?;
     work.commit().await?;
     Ok(gig)
 }
@@ -212,7 +213,7 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: GigInput
     if let Some(skills) = input.skills {
         write_skills(work.txn(), gig.id, &skills_of_input(skills)?).await?;
     }
-    work.record(gig_activity("gig.updated", &gig, None)).await?;
+    work.record(gig_activity(Action::GigUpdated, &gig, None)).await?;
     work.commit().await?;
     Ok(gig)
 }
@@ -233,10 +234,10 @@ pub async fn act(state: &AppState, viewer: &Viewer, id: Uuid, action: GigAction)
         super::proposal::decline_waiting(&mut work, gig.id, None, &reason, state.clock.now()).await?;
     }
     let action_name = match action {
-        GigAction::Publish => "gig.published",
-        GigAction::Fill => "gig.filled",
-        GigAction::Close => "gig.closed",
-        GigAction::Cancel => "gig.cancelled",
+        GigAction::Publish => Action::GigPublished,
+        GigAction::Fill => Action::GigFilled,
+        GigAction::Close => Action::GigClosed,
+        GigAction::Cancel => Action::GigCancelled,
     };
     work.record(gig_activity(action_name, &gig, Some(name(before.status)))).await?;
     work.commit().await?;
@@ -555,7 +556,7 @@ async fn write_skills(db: &impl ConnectionTrait, gig_id: Uuid, skills: &[String]
     Ok(())
 }
 
-fn gig_activity(action: &'static str, gig: &gig::Model, from: Option<&str>) -> NewActivity {
+fn gig_activity(action: Action, gig: &gig::Model, from: Option<&str>) -> NewActivity {
     NewActivity {
         topic: topic(gig.id),
         action,

@@ -7,14 +7,18 @@ pub mod contract;
 pub mod conversation;
 pub mod event;
 pub mod gig;
+pub mod money;
 pub mod organization;
+pub mod outcome;
 pub mod page;
 pub mod profile;
 pub mod proposal;
 pub mod task;
 pub mod validate;
 
-pub use activity::{NewActivity, UnitOfWork};
+use crate::error::{AppError, AppResult};
+
+pub use activity::{Action, NewActivity, UnitOfWork};
 
 /// Groups rows (already in the wanted order) by `key`, keeping their order within a group: the
 /// shape every "children of many parents in one statement" query hands to a loader.
@@ -31,4 +35,19 @@ where
         map.entry(key(&row)).or_default().push(value(row));
     }
     map
+}
+
+/// The wire name of a stored enum (its `string_value`, e.g. `IN_PROGRESS`): the one way status
+/// names reach messages, activity snapshots and dashboards.
+pub fn wire<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {
+    value.to_value()
+}
+
+/// Decodes a stored JSON column. A row that does not decode is corrupt: an INTERNAL error
+/// (logged with `what`), never an empty default.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(value: &serde_json::Value, what: &str) -> AppResult<T> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        tracing::error!(error = %e, what, "stored JSON does not decode");
+        AppError::Internal(anyhow::anyhow!("{what} does not decode: {e}"))
+    })
 }

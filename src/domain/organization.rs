@@ -1,4 +1,5 @@
 //! Organizations and their members. Only OWNER/ADMIN manage members; one OWNER always remains.
+use crate::domain::Action;
 use entity::{
     organization,
     organization_member::{self, OrgRole},
@@ -102,7 +103,7 @@ pub async fn create(
     .await?;
     work.record(NewActivity {
         topic: organization_topic(org.id),
-        action: "organization.created",
+        action: Action::OrganizationCreated,
         subject_type: "organization",
         subject_id: org.id,
         before: None,
@@ -157,7 +158,7 @@ pub async fn add_member(
     }
     .insert(work.txn())
     .await?;
-    work.record(member_activity("organization.member_added", &member, None, Some(role))).await?;
+    work.record(member_activity(Action::OrganizationMemberAdded, &member, None, Some(role))).await?;
     work.commit().await?;
     Ok(member)
 }
@@ -188,7 +189,7 @@ pub async fn change_role(
     let mut active = member.into_active_model();
     active.role = Set(role);
     let member = active.update(work.txn()).await?;
-    work.record(member_activity("organization.member_role_changed", &member, Some(current), Some(role))).await?;
+    work.record(member_activity(Action::OrganizationMemberRoleChanged, &member, Some(current), Some(role))).await?;
     work.commit().await?;
     Ok(member)
 }
@@ -230,7 +231,7 @@ pub async fn leave(state: &AppState, viewer: &Viewer, organization_id: Uuid) -> 
 async fn delete_member(work: &mut UnitOfWork<'_>, member: organization_member::Model) -> AppResult<()> {
     rules::keeps_an_owner(owner_count(work.txn(), member.organization_id).await?, Some(member.role), None)?;
     organization_member::Entity::delete_by_id((member.organization_id, member.profile_id)).exec(work.txn()).await?;
-    work.record(member_activity("organization.member_removed", &member, Some(member.role), None)).await
+    work.record(member_activity(Action::OrganizationMemberRemoved, &member, Some(member.role), None)).await
 }
 
 /// Members of an organization, oldest first, one keyset page at a time. Members only.
@@ -300,7 +301,7 @@ fn role_name(role: Option<OrgRole>) -> serde_json::Value {
 }
 
 fn member_activity(
-    action: &'static str,
+    action: Action,
     m: &organization_member::Model,
     before: Option<OrgRole>,
     after: Option<OrgRole>,

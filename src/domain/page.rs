@@ -93,6 +93,17 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// The same page with each row mapped, dropping rows `f` turns into `None`.
+    pub fn filter_map<U>(self, f: impl Fn(T) -> Option<U>) -> Page<U> {
+        Page {
+            items: self.items.into_iter().filter_map(|(cursor, row)| f(row).map(|u| (cursor, u))).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+        }
+    }
+}
+
 /// The keyset condition "strictly after `cursor`" for a list sorted ascending by (`at`, `id`).
 pub fn after_asc(at: Expr, id: Expr, cursor: &Cursor) -> Condition {
     Condition::any().add(at.clone().gt(cursor.at)).add(Condition::all().add(at.eq(cursor.at)).add(id.gt(cursor.id)))

@@ -1,4 +1,5 @@
 //! Profiles: reading, editing, skills, and search with keyset pages.
+use crate::domain::Action;
 use std::collections::HashMap;
 
 use entity::{
@@ -171,7 +172,7 @@ pub async fn update_mine(state: &AppState, viewer: &Viewer, update: ProfileUpdat
     let after = active.update(work.txn()).await?;
     work.record(NewActivity {
         topic: profile_topic(profile_id),
-        action: "profile.updated",
+        action: Action::ProfileUpdated,
         subject_type: "profile",
         subject_id: profile_id,
         before: Some(snapshot(&before)),
@@ -203,7 +204,7 @@ pub(super) async fn replace_skills(
     write_skills(work.txn(), profile_id, &skills).await?;
     work.record(NewActivity {
         topic: profile_topic(profile_id),
-        action: "profile.skills_set",
+        action: Action::ProfileSkillsSet,
         subject_type: "profile",
         subject_id: profile_id,
         before: Some(skills_json(before.iter().map(|s| (s.skill.as_str(), s.level)))),

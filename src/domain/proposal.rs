@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    NewActivity, UnitOfWork, contract,
+    Action, NewActivity, UnitOfWork,
     gig::{GigAction, can_manage, lock_gig, require_manager, transition, visible},
     page::{Cursor, Page, PageRequest, after_desc},
     validate,
@@ -87,7 +87,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: ProposalInput) -> 
     .insert(work.txn())
     .await
     .map_err(duplicate_is_conflict)?;
-    work.record(proposal_activity("proposal.submitted", &proposal, None)).await?;
+    work.record(proposal_activity(Action::ProposalSubmitted, &proposal, None)).await?;
     work.commit().await?;
     Ok(proposal)
 }
@@ -126,7 +126,7 @@ async fn decide(
     active.decline_reason = Set(reason);
     active.updated_at = Set(state.clock.now());
     let proposal = active.update(work.txn()).await?;
-    let action = if to == ProposalStatus::Shortlisted { "proposal.shortlisted" } else { "proposal.declined" };
+    let action = if to == ProposalStatus::Shortlisted { Action::ProposalShortlisted } else { Action::ProposalDeclined };
     work.record(proposal_activity(action, &proposal, Some(from))).await?;
     work.commit().await?;
     Ok(proposal)
@@ -147,7 +147,7 @@ pub async fn withdraw(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<
     active.status = Set(ProposalStatus::Withdrawn);
     active.updated_at = Set(state.clock.now());
     let proposal = active.update(work.txn()).await?;
-    work.record(proposal_activity("proposal.withdrawn", &proposal, Some(from))).await?;
+    work.record(proposal_activity(Action::ProposalWithdrawn, &proposal, Some(from))).await?;
     work.commit().await?;
     Ok(proposal)
 }
@@ -184,11 +184,11 @@ pub async fn accept(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Ac
     active_gig.updated_at = Set(now);
     let gig = active_gig.update(work.txn()).await?;
     decline_waiting(&mut work, gig.id, Some(proposal.id), "another proposal was accepted", now).await?;
-    let contract_id = contract::create_from_proposal(&mut work, &gig, &proposal).await?;
-    work.record(proposal_activity("proposal.accepted", &proposal, Some(from))).await?;
+    let contract_id = Some(super::task::lifecycle::contract_from_proposal(&mut work, &gig, &proposal).await?);
+    work.record(proposal_activity(Action::ProposalAccepted, &proposal, Some(from))).await?;
     work.record(NewActivity {
         topic: super::gig::topic(gig.id),
-        action: "gig.filled",
+        action: Action::GigFilled,
         subject_type: "gig",
         subject_id: gig.id,
         before: Some(json!({ "status": super::gig::name(gig_from) })),
@@ -227,7 +227,7 @@ pub(super) async fn decline_waiting(
     for p in &waiting {
         work.record(NewActivity {
             topic: super::gig::topic(gig_id),
-            action: "proposal.declined",
+            action: Action::ProposalDeclined,
             subject_type: "proposal",
             subject_id: p.id,
             before: Some(json!({ "status": name(p.status) })),
@@ -318,7 +318,7 @@ fn duplicate_is_conflict(err: DbErr) -> AppError {
     err.into()
 }
 
-fn proposal_activity(action: &'static str, p: &proposal::Model, from: Option<ProposalStatus>) -> NewActivity {
+fn proposal_activity(action: Action, p: &proposal::Model, from: Option<ProposalStatus>) -> NewActivity {
     NewActivity {
         topic: super::gig::topic(p.gig_id),
         action,

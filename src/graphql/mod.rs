@@ -20,6 +20,8 @@ pub struct QueryRoot(
     query::ProfileQuery,
     query::OrganizationQuery,
     query::CommunityQuery,
+    query::GigQuery,
+    query::EventQuery,
     query::ContractQuery,
 );
 
@@ -65,6 +67,25 @@ pub fn build_schema(state: AppState) -> AppSchema {
 /// The SDL of the schema, as written to `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
+}
+
+/// Runs one operation in-process as `viewer` with fresh loaders: what the HTTP handler does for
+/// each operation, and what fast tests call directly. Returns the response and the SQL
+/// statements it cost (also recorded as the `graphql_request_sql_statements` histogram).
+pub async fn execute(
+    schema: &AppSchema,
+    state: &AppState,
+    viewer: Viewer,
+    request: async_graphql::Request,
+) -> (async_graphql::Response, u64) {
+    let count = crate::telemetry::StatementCount::new();
+    let response = count
+        .clone()
+        .scope(async move { schema.execute(request.data(Loaders::new(state, &viewer)).data(viewer)).await })
+        .await;
+    let statements = count.get();
+    metrics::histogram!("graphql_request_sql_statements").record(statements as f64);
+    (response, statements)
 }
 
 /// The shared state of the process.

@@ -6,7 +6,7 @@ use tokio_stream_compat::broadcast_stream;
 
 use super::{GqlError, GqlResult, state, types::parse_id, viewer};
 use crate::{
-    domain::{self, activity::organization_topic},
+    domain::{self, Action, activity::organization_topic},
     error::AppError,
     events::DomainEvent,
 };
@@ -91,7 +91,7 @@ impl OrganizationSubscription {
         let events = broadcast_stream(state.bus.subscribe())
             .filter(move |e| std::future::ready(e.topic == topic))
             .take_while(move |e| {
-                let removed = e.action == "organization.member_removed" && e.subject_id == me_str;
+                let removed = Action::OrganizationMemberRemoved.is(&e.action) && e.subject_id == me_str;
                 std::future::ready(!removed)
             })
             .map(ActivityEvent::from);
@@ -121,8 +121,10 @@ impl CommunitySubscription {
             .filter(move |e| std::future::ready(e.topic == topic))
             // A member who leaves or is banned stops receiving the community's activity.
             .take_while(move |e| {
-                let gone = matches!(e.action.as_str(), "community.member_left" | "community.member_banned")
-                    && Some(e.subject_id) == me;
+                let gone = matches!(
+                    Action::parse(&e.action),
+                    Some(Action::CommunityMemberLeft | Action::CommunityMemberBanned)
+                ) && Some(e.subject_id) == me;
                 std::future::ready(!gone)
             })
             .map(ActivityEvent::from);
@@ -152,9 +154,7 @@ impl ContractSubscription {
                 let visible = e.topic == topic
                     && match access {
                         domain::contract::Access::Client { .. } => true,
-                        domain::contract::Access::Assignee(me) => {
-                            e.subject_type == "task" && domain::task::work::concerns(e.after.as_ref(), me)
-                        }
+                        domain::contract::Access::Assignee(me) => domain::task::work::concerns(e, me),
                     };
                 std::future::ready(visible)
             })
@@ -172,11 +172,7 @@ impl ContractSubscription {
         let me = viewer(ctx).require_profile(crate::auth::AgentScope::TasksRead).map_err(GqlError::from)?;
         let events = tokio_stream_compat::broadcast_stream(state.bus.subscribe())
             .filter(move |e| {
-                std::future::ready(
-                    e.subject_type == "task"
-                        && e.topic.starts_with("contract:")
-                        && domain::task::work::concerns(e.after.as_ref(), me),
-                )
+                std::future::ready(e.topic.starts_with("contract:") && domain::task::work::concerns(e, me))
             })
             .map(ActivityEvent::from);
         Ok(events)

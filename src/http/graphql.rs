@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use async_graphql::{
-    Data, Request, Response, ServerError, Variables,
+    Data, Request, ServerError, Variables,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::{parse_query, types::OperationType},
 };
@@ -312,8 +312,7 @@ async fn execute(state: &HttpState, op: Operation, viewer: Viewer, kind: Respons
         Some(OperationType::Subscription) => "subscription",
         _ => "query",
     };
-    let request = op.request.data(Loaders::new(&state.app, &viewer)).data(viewer);
-    let response: Response = state.schema.execute(request).await;
+    let (response, _) = crate::graphql::execute(&state.schema, &state.app, viewer, op.request).await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

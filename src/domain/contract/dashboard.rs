@@ -19,9 +19,9 @@ use super::{Access, topic};
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
-        organization,
+        money, organization,
         page::{Cursor, Page, PageRequest},
-        task::routing::share_cents,
+        wire,
     },
     error::{AppError, AppResult},
 };
@@ -124,11 +124,11 @@ fn compute(
     kinds: &HashMap<Uuid, ProfileKind>,
 ) -> WorkSummary {
     let mut summary = WorkSummary::default();
-    let mut by_contract_status: BTreeMap<&str, (ContractStatus, u64)> = BTreeMap::new();
+    let mut by_contract_status: BTreeMap<String, (ContractStatus, u64)> = BTreeMap::new();
     let mut budget: BTreeMap<String, BudgetLine> = BTreeMap::new();
     let currency_of: HashMap<Uuid, &str> = contracts.iter().map(|c| (c.id, c.currency.as_str())).collect();
     for c in contracts {
-        by_contract_status.entry(super::machine::contract_name(c.status)).or_insert((c.status, 0)).1 += 1;
+        by_contract_status.entry(wire(c.status)).or_insert((c.status, 0)).1 += 1;
         let line = budget
             .entry(c.currency.clone())
             .or_insert_with(|| BudgetLine { currency: c.currency.clone(), ..Default::default() });
@@ -151,20 +151,13 @@ fn compute(
     }
     summary.budget = budget.into_values().collect();
 
-    let mut weights: HashMap<Uuid, i64> = HashMap::new();
-    for t in tasks.iter().filter(|t| t.status != TaskStatus::Cancelled) {
-        *weights.entry(t.outcome_id).or_default() += i64::from(t.weight);
-    }
+    let values = task_values(&outcome_amounts, tasks);
     let (mut agent_value, mut all_value, mut on_time) = (0i64, 0i64, 0u64);
     for t in tasks {
         if t.status != TaskStatus::Accepted {
             continue;
         }
-        let value = share_cents(
-            outcome_amounts.get(&t.outcome_id).copied().unwrap_or(0),
-            t.weight,
-            weights.get(&t.outcome_id).copied().unwrap_or(0),
-        );
+        let value = values.get(&t.id).copied().unwrap_or(0);
         all_value += value;
         let by_agent = t.assignee_profile_id.and_then(|p| kinds.get(&p)) == Some(&ProfileKind::Agent);
         if by_agent {
@@ -195,6 +188,17 @@ fn compute(
     summary
 }
 
+/// Each task's exact share of its outcome's amount (`money::task_shares` per outcome).
+fn task_values(outcome_amounts: &HashMap<Uuid, i64>, tasks: &[task::Model]) -> HashMap<Uuid, i64> {
+    let by_outcome = crate::domain::group(tasks.to_vec(), |t| t.outcome_id, |t| t);
+    by_outcome
+        .iter()
+        .flat_map(|(outcome, siblings)| {
+            money::task_shares(outcome_amounts.get(outcome).copied().unwrap_or(0), siblings)
+        })
+        .collect()
+}
+
 fn require_client_side(access: Access) -> AppResult<()> {
     match access {
         Access::Client { .. } => Ok(()),
@@ -219,8 +223,10 @@ pub async fn activity_feed(
 }
 
 /// A worker's desk: what is offered to it, what it holds, how its work fares.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WorkDesk {
+    /// How the worker sees the tasks on its desk: as their assignee.
+    pub access: Access,
     /// Tasks ASSIGNED, in rework or SUBMITTED.
     pub active_tasks: Vec<task::Model>,
     /// Offers awaiting an answer.
@@ -290,11 +296,7 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
             .filter(outcome::Column::Status.eq(OutcomeStatus::Accepted))
             .all(db)
             .await?;
-        let siblings = task::Entity::find()
-            .filter(task::Column::OutcomeId.is_in(accepted_outcomes))
-            .filter(task::Column::Status.ne(TaskStatus::Cancelled))
-            .all(db)
-            .await?;
+        let siblings = task::Entity::find().filter(task::Column::OutcomeId.is_in(accepted_outcomes)).all(db).await?;
         let currencies: HashMap<Uuid, String> = contract::Entity::find()
             .filter(contract::Column::Id.is_in(outcomes.iter().map(|o| o.contract_id)))
             .all(db)
@@ -302,11 +304,12 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
             .into_iter()
             .map(|c| (c.id, c.currency))
             .collect();
+        let amounts: HashMap<Uuid, i64> = outcomes.iter().map(|o| (o.id, o.amount_cents)).collect();
+        let values = task_values(&amounts, &siblings);
         for o in &outcomes {
-            let total: i64 = siblings.iter().filter(|t| t.outcome_id == o.id).map(|t| i64::from(t.weight)).sum();
             for t in mine.iter().filter(|t| t.outcome_id == o.id && t.status == TaskStatus::Accepted) {
                 let currency = currencies.get(&o.contract_id).cloned().unwrap_or_default();
-                *earnings.entry(currency).or_default() += share_cents(o.amount_cents, t.weight, total);
+                *earnings.entry(currency).or_default() += values.get(&t.id).copied().unwrap_or(0);
             }
         }
     }
@@ -320,7 +323,14 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
             _ => {}
         }
     }
-    Ok(WorkDesk { active_tasks, offers, acceptance_rate, earnings: earnings.into_iter().collect(), reputation })
+    Ok(WorkDesk {
+        access: Access::Assignee(me),
+        active_tasks,
+        offers,
+        acceptance_rate,
+        earnings: earnings.into_iter().collect(),
+        reputation,
+    })
 }
 
 #[cfg(test)]
@@ -377,7 +387,6 @@ mod tests {
             outcome_id: outcome.id,
             title: "t".into(),
             description: String::new(),
-            skills: serde_json::json!([]),
             mode: entity::task::TaskMode::Any,
             weight,
             due_at: Some(now),

@@ -2,6 +2,7 @@
 //! under concurrent RSVPs (the event row is locked for every change of its attendance).
 pub mod ics;
 
+use crate::domain::Action;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -108,7 +109,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: EventInput) -> App
     }
     .insert(work.txn())
     .await?;
-    work.record(event_activity("event.created", &event, None)).await?;
+    work.record(event_activity(Action::EventCreated, &event, None)).await?;
     work.commit().await?;
     Ok(event)
 }
@@ -130,7 +131,7 @@ pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<ev
     active.status = Set(EventStatus::Cancelled);
     active.updated_at = Set(state.clock.now());
     let event = active.update(work.txn()).await?;
-    work.record(event_activity("event.cancelled", &event, None)).await?;
+    work.record(event_activity(Action::EventCancelled, &event, None)).await?;
     work.commit().await?;
     Ok(event)
 }
@@ -187,7 +188,7 @@ pub async fn rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<even
             .await?
         }
     };
-    work.record(rsvp_activity("event.rsvp", &event, &rsvp)).await?;
+    work.record(rsvp_activity(Action::EventRsvp, &event, &rsvp)).await?;
     work.commit().await?;
     Ok(rsvp)
 }
@@ -231,9 +232,9 @@ pub async fn cancel_rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
     event_active.going_count = Set(going);
     event_active.updated_at = Set(now);
     let event = event_active.update(work.txn()).await?;
-    work.record(rsvp_activity("event.rsvp_cancelled", &event, &mine)).await?;
+    work.record(rsvp_activity(Action::EventRsvpCancelled, &event, &mine)).await?;
     if let Some(p) = &promoted {
-        work.record(rsvp_activity("event.rsvp_promoted", &event, p)).await?;
+        work.record(rsvp_activity(Action::EventRsvpPromoted, &event, p)).await?;
     }
     work.commit().await?;
     Ok(mine)
@@ -380,7 +381,7 @@ async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<event::Model> {
     event::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("event"))
 }
 
-fn event_activity(action: &'static str, e: &event::Model, before: Option<serde_json::Value>) -> NewActivity {
+fn event_activity(action: Action, e: &event::Model, before: Option<serde_json::Value>) -> NewActivity {
     NewActivity {
         topic: topic(e),
         action,
@@ -393,7 +394,7 @@ fn event_activity(action: &'static str, e: &event::Model, before: Option<serde_j
     }
 }
 
-fn rsvp_activity(action: &'static str, e: &event::Model, r: &event_rsvp::Model) -> NewActivity {
+fn rsvp_activity(action: Action, e: &event::Model, r: &event_rsvp::Model) -> NewActivity {
     NewActivity {
         topic: topic(e),
         action,

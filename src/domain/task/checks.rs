@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::contract::Criterion,
+    domain::outcome::Criterion,
     error::{AppError, AppResult},
 };
 

@@ -1,7 +1,10 @@
-//! Tasks: routing candidates (the scoring itself is in `routing`), offers and claims
-//! (`work`), submissions and review (`review`), metric checks (`checks`) and the background
-//! sweep of lapsed offers and overdue work (`sweep`).
+//! Tasks: creation and reading (here), routing candidates (the scoring itself is in
+//! `routing`), offers and claims (`work`), the assignment history (`assignment`), what a
+//! contract's status change does to its work (`lifecycle`), submissions and review (`review`),
+//! metric checks (`checks`) and the background sweep of lapsed offers and overdue work (`sweep`).
+pub mod assignment;
 pub mod checks;
+pub mod lifecycle;
 pub mod review;
 pub mod routing;
 pub mod sweep;
@@ -10,28 +13,179 @@ pub mod work;
 use std::collections::HashMap;
 
 use entity::{
-    contract as contract_db, organization_member, outcome,
+    contract::{self as contract_db, ContractStatus},
+    organization_member,
+    outcome::{self, OutcomeStatus},
     profile::{self, Availability, ProfileKind},
     profile_skill,
     task::{self, TaskMode, TaskStatus},
     task_assignment, task_skill,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use self::routing::{CandidateFacts, Score};
 use super::{
-    contract,
+    Action, UnitOfWork, contract,
+    contract::Access,
+    money,
     page::{Cursor, Page, PageRequest, after_desc},
-    profile as profiles,
+    profile as profiles, validate,
 };
 use crate::{
     auth::{AgentScope, Viewer},
     error::{AppError, AppResult},
+    state::AppState,
 };
+
+/// Input of `addTask`.
+pub struct TaskInput {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Required skills.
+    pub skills: Vec<String>,
+    /// AUTOMATED, JUDGMENT or ANY.
+    pub mode: TaskMode,
+    /// Share of the outcome's amount relative to sibling tasks (1–10000).
+    pub weight: i32,
+    /// Due date.
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Adds a task to an outcome (client managers only); on an ACTIVE contract it is routed at
+/// once. An outcome awaiting or past the client's acceptance takes no new work.
+pub async fn add(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+    input: TaskInput,
+) -> AppResult<(task::Model, Access)> {
+    let title = validate::text(&input.title, "title", 1, 200, false)?;
+    let description = validate::text(&input.description, "description", 0, 20_000, true)?;
+    if !(1..=10_000).contains(&input.weight) {
+        return Err(AppError::bad_input("weight", "must be between 1 and 10000"));
+    }
+    let mut skills = Vec::new();
+    for (i, s) in input.skills.iter().enumerate() {
+        let skill = validate::skill_name(s, &format!("skills[{i}]"))?;
+        if !skills.contains(&skill) {
+            skills.push(skill);
+        }
+    }
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let outcome =
+        outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
+    let contract = contract::lock(work.txn(), outcome.contract_id).await?;
+    let access = contract::require_manager(work.txn(), viewer, &contract).await?;
+    if matches!(outcome.status, OutcomeStatus::Accepted) {
+        return Err(AppError::conflict("an ACCEPTED outcome takes no new tasks"));
+    }
+    let now = state.clock.now();
+    let mut task = insert(
+        work.txn(),
+        NewTask {
+            contract_id: contract.id,
+            outcome_id: outcome.id,
+            title,
+            description,
+            skills,
+            mode: input.mode,
+            weight: input.weight,
+            due_at: input.due_at,
+            now,
+        },
+    )
+    .await?;
+    work.record(work::activity(Action::TaskAdded, &task, json!({}))).await?;
+    if contract.status == ContractStatus::Active {
+        // Work already runs: the new task is routed at once.
+        task = work::route_locked(&mut work, state, task, &contract).await?;
+    }
+    work.commit().await?;
+    Ok((task, access))
+}
+
+/// A task to insert.
+pub(crate) struct NewTask {
+    pub contract_id: Uuid,
+    pub outcome_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub skills: Vec<String>,
+    pub mode: TaskMode,
+    pub weight: i32,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Inserts an OPEN task and its required skills.
+pub(crate) async fn insert(db: &impl ConnectionTrait, t: NewTask) -> AppResult<task::Model> {
+    let task = task::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        contract_id: Set(t.contract_id),
+        outcome_id: Set(t.outcome_id),
+        title: Set(t.title),
+        description: Set(t.description),
+        mode: Set(t.mode),
+        weight: Set(t.weight),
+        due_at: Set(t.due_at),
+        status: Set(TaskStatus::Open),
+        assignee_profile_id: Set(None),
+        created_at: Set(t.now),
+        updated_at: Set(t.now),
+        offer_expires_at: Set(None),
+        assigned_at: Set(None),
+        rejection_count: Set(0),
+        submitted_at: Set(None),
+        accepted_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    if !t.skills.is_empty() {
+        task_skill::Entity::insert_many(
+            t.skills.iter().map(|skill| task_skill::ActiveModel { task_id: Set(task.id), skill: Set(skill.clone()) }),
+        )
+        .exec(db)
+        .await?;
+    }
+    Ok(task)
+}
+
+/// Tasks of many outcomes in one statement, oldest first (for loaders).
+pub async fn of_outcomes(
+    db: &impl ConnectionTrait,
+    outcome_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<task::Model>>> {
+    let rows = task::Entity::find()
+        .filter(task::Column::OutcomeId.is_in(outcome_ids.iter().copied()))
+        .order_by_asc(task::Column::CreatedAt)
+        .order_by_asc(task::Column::Id)
+        .all(db)
+        .await?;
+    Ok(super::group(rows, |r| r.outcome_id, |r| r))
+}
+
+/// Required skills of many tasks in one statement, by name (for loaders and checks).
+pub async fn skills_of(db: &impl ConnectionTrait, task_ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
+    let rows = task_skill::Entity::find()
+        .filter(task_skill::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_asc(task_skill::Column::TaskId)
+        .order_by_asc(task_skill::Column::Skill)
+        .all(db)
+        .await?;
+    Ok(super::group(rows, |r| r.task_id, |r| r.skill))
+}
+
+/// Required skills of one task.
+pub(crate) async fn required_skills(db: &impl ConnectionTrait, task_id: Uuid) -> AppResult<Vec<String>> {
+    Ok(skills_of(db, &[task_id]).await?.remove(&task_id).unwrap_or_default())
+}
 
 /// How many candidates a ranking shows.
 pub const MAX_CANDIDATES: usize = 10;
@@ -53,24 +207,11 @@ pub struct Candidate {
 pub async fn candidates(db: &impl ConnectionTrait, viewer: &Viewer, task_id: Uuid) -> AppResult<Vec<Candidate>> {
     let task = task::Entity::find_by_id(task_id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let (contract, access) = contract::visible(db, viewer, task.contract_id).await?;
-    if !matches!(access, contract::Access::Client { .. }) {
+    if !access.is_client() {
         return Err(AppError::forbidden("only the client sees a task's candidates"));
     }
-    let tried = tried(db, task.id).await?;
+    let tried = assignment::tried(db, task.id).await?;
     rank(db, &task, &contract, &tried).await
-}
-
-/// Profiles that held or were offered a task before (routing offers it to someone new).
-pub(crate) async fn tried(db: &impl ConnectionTrait, task_id: Uuid) -> AppResult<Vec<Uuid>> {
-    Ok(task_assignment::Entity::find()
-        .select_only()
-        .column(task_assignment::Column::ProfileId)
-        .filter(task_assignment::Column::TaskId.eq(task_id))
-        .filter(task_assignment::Column::EndedAt.is_not_null())
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?)
 }
 
 /// Ranks eligible profiles for a task, best first, leaving out the client and `exclude`.
@@ -81,16 +222,9 @@ pub(crate) async fn rank(
     exclude: &[Uuid],
 ) -> AppResult<Vec<Candidate>> {
     let outcome = outcome::Entity::find_by_id(task.outcome_id).one(db).await?.ok_or(AppError::NotFound("outcome"))?;
-    let weights: Vec<i32> = task::Entity::find()
-        .select_only()
-        .column(task::Column::Weight)
-        .filter(task::Column::OutcomeId.eq(outcome.id))
-        .filter(task::Column::Status.ne(TaskStatus::Cancelled))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let share = routing::share_cents(outcome.amount_cents, task.weight, weights.iter().map(|w| i64::from(*w)).sum());
-    let required: Vec<String> = serde_json::from_value(task.skills.clone()).unwrap_or_default();
+    let siblings = of_outcomes(db, &[outcome.id]).await?.remove(&outcome.id).unwrap_or_default();
+    let share = money::task_share(outcome.amount_cents, task, &siblings);
+    let required = required_skills(db, task.id).await?;
 
     let mut pool = profile::Entity::find()
         .filter(profile::Column::Availability.ne(Availability::Unavailable))
@@ -171,14 +305,15 @@ async fn open_loads(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMa
     Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, u64::try_from(n).unwrap_or(0)))).collect())
 }
 
-/// Tasks offered to or held by the viewer, newest first; `statuses` narrows them (default:
-/// OFFERED, ASSIGNED, REJECTED and SUBMITTED). Agents need the `tasks:read` scope.
+/// Tasks offered to or held by the viewer, newest first, seen as their assignee; `statuses`
+/// narrows them (default: OFFERED, ASSIGNED, REJECTED and SUBMITTED). Agents need the
+/// `tasks:read` scope.
 pub async fn mine(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     statuses: Option<Vec<TaskStatus>>,
     page: PageRequest,
-) -> AppResult<Page<task::Model>> {
+) -> AppResult<(Page<task::Model>, Access)> {
     let me = viewer.require_profile(AgentScope::TasksRead)?;
     let statuses = statuses.filter(|s| !s.is_empty()).unwrap_or_else(|| {
         vec![TaskStatus::Offered, TaskStatus::Assigned, TaskStatus::Rejected, TaskStatus::Submitted]
@@ -186,12 +321,17 @@ pub async fn mine(
     let query = task::Entity::find()
         .filter(task::Column::AssigneeProfileId.eq(me))
         .filter(task::Column::Status.is_in(statuses));
-    newest_first(db, query, page).await
+    Ok((newest_first(db, query, page).await?, Access::Assignee(me)))
 }
 
 /// OPEN tasks of ACTIVE contracts the viewer may claim: the mode fits its kind, it holds every
-/// required skill, it is not on the client side and never held or declined the task.
-pub async fn claimable(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest) -> AppResult<Page<task::Model>> {
+/// required skill, it is not on the client side and never held or declined the task. Seen as
+/// a would-be assignee.
+pub async fn claimable(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    page: PageRequest,
+) -> AppResult<(Page<task::Model>, Access)> {
     let me = viewer.require_profile(AgentScope::TasksRead)?;
     let kind = profile::Entity::find_by_id(me).one(db).await?.ok_or(AppError::NotFound("profile"))?.kind;
     let modes = match kind {
@@ -241,23 +381,16 @@ pub async fn claimable(db: &impl ConnectionTrait, viewer: &Viewer, page: PageReq
         .filter(task::Column::ContractId.in_subquery(contracts))
         .filter(task::Column::Id.not_in_subquery(lacking))
         .filter(task::Column::Id.not_in_subquery(held_before));
-    newest_first(db, query, page).await
+    Ok((newest_first(db, query, page).await?, Access::Assignee(me)))
 }
 
 /// A task the viewer may see: the client side sees every task, others only tasks offered to
 /// or held by them; NOT_FOUND otherwise.
-pub async fn visible(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-) -> AppResult<(task::Model, contract::Access)> {
+pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<(task::Model, Access)> {
     viewer.require_profile(AgentScope::TasksRead)?;
     let task = task::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let (_, access) = contract::visible(db, viewer, task.contract_id).await.map_err(|_| AppError::NotFound("task"))?;
-    match access {
-        contract::Access::Assignee(me) if task.assignee_profile_id != Some(me) => Err(AppError::NotFound("task")),
-        _ => Ok((task, access)),
-    }
+    if access.sees_task(&task) { Ok((task, access)) } else { Err(AppError::NotFound("task")) }
 }
 
 async fn newest_first(

@@ -8,7 +8,6 @@ use entity::{
     outcome::OutcomeStatus,
     profile, review,
     task::{self, TaskStatus},
-    task_assignment,
     task_submission::{self, SubmissionStatus},
 };
 use sea_orm::{
@@ -19,15 +18,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
+    assignment,
     checks::{self, Metric},
     work::{self, activity, locked_for},
 };
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
-        UnitOfWork,
-        contract::{self, Access, criteria_of, machine, require_manages},
-        validate,
+        Action, UnitOfWork,
+        contract::{Access, machine, require_manages},
+        outcome, validate, wire,
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -49,7 +49,7 @@ pub async fn submit(
     viewer: &Viewer,
     task_id: Uuid,
     deliverable: Deliverable,
-) -> AppResult<(task::Model, task_submission::Model)> {
+) -> AppResult<(task::Model, task_submission::Model, Access)> {
     let me = viewer.require_profile(AgentScope::TasksWrite)?;
     let text = validate::optional_text(deliverable.text.as_deref(), "deliverable.text", 20_000, true)?;
     let url = validate::optional_url(deliverable.url.as_deref(), "deliverable.url", 2048)?;
@@ -58,13 +58,13 @@ pub async fn submit(
     }
     let metrics = checks::validate_metrics(deliverable.metrics)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (task, _, _) = locked_for(work.txn(), viewer, task_id).await?;
+    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
     if task.assignee_profile_id != Some(me) || task.status == TaskStatus::Offered {
         return Err(AppError::forbidden("only the task's assignee submits work"));
     }
     machine::task(task.status, TaskStatus::Submitted)?;
-    let outcome = contract::lock_outcome(work.txn(), task.outcome_id).await?;
-    let results = checks::check(&criteria_of(&outcome), &metrics);
+    let outcome = outcome::lock(work.txn(), task.outcome_id).await?;
+    let results = checks::check(&outcome::criteria_of(&outcome)?, &metrics);
     let now = state.clock.now();
     let submission = task_submission::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -87,19 +87,17 @@ pub async fn submit(
     active.submitted_at = Set(Some(now));
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    work.record(activity("task.submitted", &task, json!({ "checksPassed": submission.checks_passed }))).await?;
+    work.record(activity(Action::TaskSubmitted, &task, json!({ "checksPassed": submission.checks_passed }))).await?;
     // Work delivered on a PENDING outcome (a proposal's contract) or a REJECTED one (rework)
     // means the outcome is in progress.
-    if matches!(outcome.status, OutcomeStatus::Pending | OutcomeStatus::Rejected) {
-        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::InProgress, None).await?;
-    }
+    outcome::start_locked(&mut work, state, outcome).await?;
     work.commit().await?;
-    Ok((task, submission))
+    Ok((task, submission, access))
 }
 
 /// `acceptTask`: the client accepts the latest submission. When every task of the outcome is
 /// accepted, the outcome is SUBMITTED for the client's acceptance.
-pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
@@ -107,30 +105,35 @@ pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResu
     machine::task(task.status, TaskStatus::Accepted)?;
     let now = state.clock.now();
     review_latest(work.txn(), task.id, SubmissionStatus::Accepted, None, now).await?;
-    work::end_assignment(work.txn(), task.id, now, "completed").await?;
+    assignment::end(work.txn(), &[task.id], now, "completed").await?;
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Accepted);
     active.accepted_at = Set(Some(now));
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    work.record(activity("task.accepted", &task, json!({}))).await?;
+    work.record(activity(Action::TaskAccepted, &task, json!({}))).await?;
 
-    let outcome = contract::lock_outcome(work.txn(), task.outcome_id).await?;
+    let outcome = outcome::lock(work.txn(), task.outcome_id).await?;
     let unfinished = task::Entity::find()
         .filter(task::Column::OutcomeId.eq(outcome.id))
         .filter(task::Column::Status.is_not_in([TaskStatus::Accepted, TaskStatus::Cancelled]))
         .count(work.txn())
         .await?;
     if unfinished == 0 && outcome.status == OutcomeStatus::InProgress {
-        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Submitted, None).await?;
+        outcome::move_to(&mut work, state, outcome, OutcomeStatus::Submitted, None).await?;
     }
     work.commit().await?;
-    Ok(task)
+    Ok((task, access))
 }
 
 /// `rejectTask`: the client sends the latest submission back with feedback. The assignee
 /// reworks it; a second rejection ends the assignment and re-routes the task.
-pub async fn reject(state: &AppState, viewer: &Viewer, task_id: Uuid, feedback: &str) -> AppResult<task::Model> {
+pub async fn reject(
+    state: &AppState,
+    viewer: &Viewer,
+    task_id: Uuid,
+    feedback: &str,
+) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
@@ -145,7 +148,8 @@ pub async fn reject(state: &AppState, viewer: &Viewer, task_id: Uuid, feedback: 
     active.rejection_count = Set(rejections);
     active.updated_at = Set(now);
     let mut task = active.update(work.txn()).await?;
-    work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "rejections": rejections }))).await?;
+    work.record(activity(Action::TaskRejected, &task, json!({ "feedback": feedback, "rejections": rejections })))
+        .await?;
     if rejections >= 2 {
         task = work::release(&mut work, state, task, "rejected_twice").await?;
         if contract.status == ContractStatus::Active {
@@ -153,7 +157,7 @@ pub async fn reject(state: &AppState, viewer: &Viewer, task_id: Uuid, feedback: 
         }
     }
     work.commit().await?;
-    Ok(task)
+    Ok((task, access))
 }
 
 async fn review_latest(
@@ -181,13 +185,17 @@ async fn review_latest(
 
 /// `acceptOutcome`: the client accepts a SUBMITTED outcome (money is released here once the
 /// ledger exists).
-pub async fn accept_outcome(state: &AppState, viewer: &Viewer, outcome_id: Uuid) -> AppResult<entity::outcome::Model> {
+pub async fn accept_outcome(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+) -> AppResult<(entity::outcome::Model, Access)> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome = managed_outcome(&work, viewer, outcome_id).await?;
-    let outcome = contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
+    let (outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
     work.commit().await?;
-    Ok(outcome)
+    Ok((outcome, access))
 }
 
 /// `rejectOutcome`: the client sends a SUBMITTED outcome back with feedback; its accepted
@@ -197,13 +205,12 @@ pub async fn reject_outcome(
     viewer: &Viewer,
     outcome_id: Uuid,
     feedback: &str,
-) -> AppResult<entity::outcome::Model> {
+) -> AppResult<(entity::outcome::Model, Access)> {
     viewer.require_user()?;
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome = managed_outcome(&work, viewer, outcome_id).await?;
-    let outcome =
-        contract::move_outcome(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
+    let (outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
     let now = state.clock.now();
     let accepted = task::Entity::find()
         .filter(task::Column::OutcomeId.eq(outcome.id))
@@ -214,29 +221,18 @@ pub async fn reject_outcome(
     for task in accepted {
         machine::task(task.status, TaskStatus::Rejected)?;
         let Some(assignee) = task.assignee_profile_id else { continue };
-        work::start_assignment(work.txn(), task.id, assignee, "outcome_rework", now, true).await?;
+        assignment::start(work.txn(), task.id, assignee, "outcome_rework", now, true).await?;
         let mut active = task.into_active_model();
         active.status = Set(TaskStatus::Rejected);
         active.accepted_at = Set(None);
         active.assigned_at = Set(Some(now));
         active.updated_at = Set(now);
         let task = active.update(work.txn()).await?;
-        work.record(activity("task.rejected", &task, json!({ "feedback": feedback, "outcomeRejected": true }))).await?;
+        work.record(activity(Action::TaskRejected, &task, json!({ "feedback": feedback, "outcomeRejected": true })))
+            .await?;
     }
     work.commit().await?;
-    Ok(outcome)
-}
-
-async fn managed_outcome(
-    work: &UnitOfWork<'_>,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-) -> AppResult<entity::outcome::Model> {
-    let outcome = contract::lock_outcome(work.txn(), outcome_id).await?;
-    let (_, access) =
-        contract::visible(work.txn(), viewer, outcome.contract_id).await.map_err(|_| AppError::NotFound("outcome"))?;
-    require_manages(access)?;
-    Ok(outcome)
+    Ok((outcome, access))
 }
 
 /// `reviewTask`: the client rates accepted work 1–5 once; the assignee's reputation becomes
@@ -257,10 +253,7 @@ pub async fn review_task(
     let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
     require_manages(access)?;
     if task.status != TaskStatus::Accepted {
-        return Err(AppError::conflict(format!(
-            "the task is {}; only ACCEPTED work is reviewed",
-            machine::task_name(task.status)
-        )));
+        return Err(AppError::conflict(format!("the task is {}; only ACCEPTED work is reviewed", wire(task.status))));
     }
     let subject = task.assignee_profile_id.ok_or(AppError::NotFound("assignee"))?;
     let existing = review::Entity::find()
@@ -289,7 +282,8 @@ pub async fn review_task(
         .filter(profile::Column::Id.eq(subject))
         .exec(work.txn())
         .await?;
-    work.record(activity("task.reviewed", &task, json!({ "rating": rating, "subjectReputation": reputation }))).await?;
+    work.record(activity(Action::TaskReviewed, &task, json!({ "rating": rating, "subjectReputation": reputation })))
+        .await?;
     work.commit().await?;
     Ok(review)
 }
@@ -310,14 +304,6 @@ async fn reputation_of(db: &impl ConnectionTrait, subject: Uuid) -> AppResult<f6
     Ok((mean * 100.0).round() / 100.0)
 }
 
-/// Whether the viewer may see a task's submissions: the client side, or the task's assignee.
-pub fn may_see_work(access: Access, task: &task::Model) -> bool {
-    match access {
-        Access::Client { .. } => true,
-        Access::Assignee(me) => task.assignee_profile_id == Some(me),
-    }
-}
-
 /// Submissions of many tasks in one statement, newest first (for loaders).
 pub async fn submissions_of(
     db: &impl ConnectionTrait,
@@ -327,20 +313,6 @@ pub async fn submissions_of(
         .filter(task_submission::Column::TaskId.is_in(task_ids.iter().copied()))
         .order_by_desc(task_submission::Column::CreatedAt)
         .order_by_desc(task_submission::Column::Id)
-        .all(db)
-        .await?;
-    Ok(crate::domain::group(rows, |r| r.task_id, |r| r))
-}
-
-/// Assignment history of many tasks in one statement, oldest first (for loaders).
-pub async fn history_of(
-    db: &impl ConnectionTrait,
-    task_ids: &[Uuid],
-) -> AppResult<std::collections::HashMap<Uuid, Vec<task_assignment::Model>>> {
-    let rows = task_assignment::Entity::find()
-        .filter(task_assignment::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_assignment::Column::StartedAt)
-        .order_by_asc(task_assignment::Column::Id)
         .all(db)
         .await?;
     Ok(crate::domain::group(rows, |r| r.task_id, |r| r))

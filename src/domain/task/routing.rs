@@ -44,14 +44,6 @@ pub fn eligible(mode: TaskMode, kind: ProfileKind) -> bool {
     )
 }
 
-/// The task's share of its outcome's amount: amount × weight / sum of sibling weights.
-pub fn share_cents(outcome_amount_cents: i64, weight: i32, total_weight: i64) -> i64 {
-    if total_weight <= 0 {
-        return outcome_amount_cents;
-    }
-    ((i128::from(outcome_amount_cents) * i128::from(weight)) / i128::from(total_weight)) as i64
-}
-
 /// Scores a candidate for a task, or `None` when it is not eligible (wrong kind, or none of
 /// the required skills).
 pub fn score(mode: TaskMode, required: &[String], share_cents: i64, c: &CandidateFacts) -> Option<Score> {
@@ -140,12 +132,5 @@ mod tests {
         assert!(total(&pricey) < total(&base));
         let parts = score(TaskMode::Judgment, &req(&["sql"]), 10_000, &pricey).map(|s| s.rate_fit);
         assert_eq!(parts, Some(0.25));
-    }
-
-    #[test]
-    fn a_tasks_share_follows_its_weight() {
-        assert_eq!(share_cents(100_000, 1, 4), 25_000);
-        assert_eq!(share_cents(100_000, 3, 4), 75_000);
-        assert_eq!(share_cents(100_000, 1, 0), 100_000);
     }
 }

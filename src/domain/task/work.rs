@@ -5,24 +5,23 @@
 //! Lock order: a task row first, then its outcome row; nothing here locks a contract.
 use entity::{
     contract::{self as contract_db, ContractStatus},
-    outcome::OutcomeStatus,
     profile::{self, ProfileKind},
     task::{self, TaskStatus},
-    task_assignment,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set, sea_query::Expr,
+    Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{profiles, rank, routing, tried};
+use super::{assignment, profiles, rank, required_skills, routing};
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
-        NewActivity, UnitOfWork,
-        contract::{self, Access, machine, require_manages},
+        Action, NewActivity, UnitOfWork,
+        contract::{self, Access, require_manages},
+        outcome, wire,
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -51,15 +50,12 @@ fn require_active(contract: &contract_db::Model) -> AppResult<()> {
     if contract.status == ContractStatus::Active {
         Ok(())
     } else {
-        Err(AppError::conflict(format!(
-            "the contract is {}; work is routed once it is ACTIVE",
-            machine::contract_name(contract.status)
-        )))
+        Err(AppError::conflict(format!("the contract is {}; work is routed once it is ACTIVE", wire(contract.status))))
     }
 }
 
 /// `routeTask`: offers an OPEN task to its best candidate (client managers, ACTIVE contract).
-pub async fn route(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+pub async fn route(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
@@ -68,12 +64,12 @@ pub async fn route(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     if task.status != TaskStatus::Open {
         return Err(AppError::conflict(format!(
             "the task is {}; only OPEN tasks are routed (reassign it instead)",
-            machine::task_name(task.status)
+            wire(task.status)
         )));
     }
     let task = route_locked(&mut work, state, task, &contract).await?;
     work.commit().await?;
-    Ok(task)
+    Ok((task, access))
 }
 
 /// Routes every OPEN task of a contract that just became ACTIVE, oldest first.
@@ -104,7 +100,7 @@ pub(crate) async fn route_locked(
     task: task::Model,
     contract: &contract_db::Model,
 ) -> AppResult<task::Model> {
-    let tried = tried(work.txn(), task.id).await?;
+    let tried = assignment::tried(work.txn(), task.id).await?;
     let best = rank(work.txn(), &task, contract, &tried).await?.into_iter().next();
     match best {
         Some(best) => {
@@ -112,7 +108,7 @@ pub(crate) async fn route_locked(
             give(work, state, task, &best.profile, "routed", immediate).await
         }
         None => {
-            work.record(activity("task.unrouted", &task, json!({}))).await?;
+            work.record(activity(Action::TaskUnrouted, &task, json!({}))).await?;
             Ok(task)
         }
     }
@@ -129,7 +125,7 @@ async fn give(
     immediate: bool,
 ) -> AppResult<task::Model> {
     let to = if immediate { TaskStatus::Assigned } else { TaskStatus::Offered };
-    machine::task(task.status, to)?;
+    contract::machine::task(task.status, to)?;
     let now = state.clock.now();
     let ttl = chrono::Duration::from_std(state.config.work.offer_ttl).unwrap_or(chrono::Duration::hours(24));
     let mut active = task.into_active_model();
@@ -140,11 +136,11 @@ async fn give(
     active.rejection_count = Set(0);
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    start_assignment(work.txn(), task.id, profile.id, reason, now, immediate).await?;
-    let action = if immediate { "task.assigned" } else { "task.offered" };
+    assignment::start(work.txn(), task.id, profile.id, reason, now, immediate).await?;
+    let action = if immediate { Action::TaskAssigned } else { Action::TaskOffered };
     work.record(activity(action, &task, json!({ "reason": reason, "offerExpiresAt": task.offer_expires_at }))).await?;
     if immediate {
-        start_outcome(work, state, task.outcome_id).await?;
+        outcome::start(work, state, task.outcome_id).await?;
     }
     Ok(task)
 }
@@ -156,10 +152,10 @@ pub(crate) async fn release(
     task: task::Model,
     end_reason: &str,
 ) -> AppResult<task::Model> {
-    machine::task(task.status, TaskStatus::Open)?;
+    contract::machine::task(task.status, TaskStatus::Open)?;
     let now = state.clock.now();
     let previous = task.assignee_profile_id;
-    end_assignment(work.txn(), task.id, now, end_reason).await?;
+    assignment::end(work.txn(), &[task.id], now, end_reason).await?;
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Open);
     active.assignee_profile_id = Set(None);
@@ -169,7 +165,7 @@ pub(crate) async fn release(
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
     work.record(activity(
-        "task.released",
+        Action::TaskReleased,
         &task,
         json!({ "reason": end_reason, "previousAssigneeProfileId": previous }),
     ))
@@ -177,85 +173,45 @@ pub(crate) async fn release(
     Ok(task)
 }
 
-/// Opens an assignment row: `accepted` when the work is taken at once (agents, claims,
-/// direct assignment), otherwise an offer awaiting an answer.
-pub(crate) async fn start_assignment(
+/// Gives a freshly inserted OPEN task straight to `profile_id` (an accepted proposal's author).
+pub(crate) async fn assign_directly(
     db: &impl ConnectionTrait,
-    task_id: Uuid,
+    task: task::Model,
     profile_id: Uuid,
-    reason: &str,
     now: chrono::DateTime<chrono::Utc>,
-    accepted: bool,
-) -> AppResult<()> {
-    task_assignment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        task_id: Set(task_id),
-        profile_id: Set(profile_id),
-        reason: Set(reason.to_owned()),
-        started_at: Set(now),
-        ended_at: Set(None),
-        end_reason: Set(None),
-        accepted_at: Set(accepted.then_some(now)),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// Closes the open assignment row of a task.
-pub(crate) async fn end_assignment(
-    db: &impl ConnectionTrait,
-    task_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-    end_reason: &str,
-) -> AppResult<()> {
-    task_assignment::Entity::update_many()
-        .col_expr(task_assignment::Column::EndedAt, Expr::value(now))
-        .col_expr(task_assignment::Column::EndReason, Expr::value(end_reason))
-        .filter(task_assignment::Column::TaskId.eq(task_id))
-        .filter(task_assignment::Column::EndedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Moves an outcome to IN_PROGRESS when work on it starts (from PENDING, or REJECTED for rework).
-pub(crate) async fn start_outcome(work: &mut UnitOfWork<'_>, state: &AppState, outcome_id: Uuid) -> AppResult<()> {
-    let outcome = contract::lock_outcome(work.txn(), outcome_id).await?;
-    if matches!(outcome.status, OutcomeStatus::Pending | OutcomeStatus::Rejected) {
-        contract::move_outcome(work, state, outcome, OutcomeStatus::InProgress, None).await?;
-    }
-    Ok(())
+) -> AppResult<task::Model> {
+    contract::machine::task(task.status, TaskStatus::Assigned)?;
+    let mut active = task.into_active_model();
+    active.status = Set(TaskStatus::Assigned);
+    active.assignee_profile_id = Set(Some(profile_id));
+    active.assigned_at = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
 }
 
 /// `acceptTaskOffer`: the offered person (or agent) takes the task.
-pub async fn accept_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+pub async fn accept_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     let me = viewer.require_profile(AgentScope::TasksWrite)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (task, _, _) = locked_for(work.txn(), viewer, task_id).await?;
+    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
     let now = state.clock.now();
     require_open_offer(&task, me, now)?;
-    machine::task(task.status, TaskStatus::Assigned)?;
-    task_assignment::Entity::update_many()
-        .col_expr(task_assignment::Column::AcceptedAt, Expr::value(now))
-        .filter(task_assignment::Column::TaskId.eq(task.id))
-        .filter(task_assignment::Column::EndedAt.is_null())
-        .exec(work.txn())
-        .await?;
+    contract::machine::task(task.status, TaskStatus::Assigned)?;
+    assignment::accept(work.txn(), task.id, now).await?;
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Assigned);
     active.offer_expires_at = Set(None);
     active.assigned_at = Set(Some(now));
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    work.record(activity("task.assigned", &task, json!({ "reason": "offer_accepted" }))).await?;
-    start_outcome(&mut work, state, task.outcome_id).await?;
+    work.record(activity(Action::TaskAssigned, &task, json!({ "reason": "offer_accepted" }))).await?;
+    outcome::start(&mut work, state, task.outcome_id).await?;
     work.commit().await?;
-    Ok(task)
+    Ok((task, access))
 }
 
 /// `declineTaskOffer`: the offered person turns it down; the next candidate gets an offer.
-pub async fn decline_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+pub async fn decline_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     let me = viewer.require_profile(AgentScope::TasksWrite)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, _) = locked_for(work.txn(), viewer, task_id).await?;
@@ -265,7 +221,8 @@ pub async fn decline_offer(state: &AppState, viewer: &Viewer, task_id: Uuid) -> 
         task = route_locked(&mut work, state, task, &contract).await?;
     }
     work.commit().await?;
-    Ok(task)
+    // The task is no longer the decliner's: it sees it as a former assignee.
+    Ok((task, Access::Assignee(me)))
 }
 
 fn require_open_offer(task: &task::Model, me: Uuid, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
@@ -273,10 +230,7 @@ fn require_open_offer(task: &task::Model, me: Uuid, now: chrono::DateTime<chrono
         return Err(AppError::forbidden("this task is not offered to you"));
     }
     if task.status != TaskStatus::Offered {
-        return Err(AppError::conflict(format!(
-            "the task is {}; there is no open offer",
-            machine::task_name(task.status)
-        )));
+        return Err(AppError::conflict(format!("the task is {}; there is no open offer", wire(task.status))));
     }
     if task.offer_expires_at.is_some_and(|at| at <= now) {
         return Err(AppError::conflict("the offer has lapsed"));
@@ -286,13 +240,13 @@ fn require_open_offer(task: &task::Model, me: Uuid, now: chrono::DateTime<chrono
 
 /// `claimTask`: an agent or person takes an OPEN task of an ACTIVE contract it qualifies for
 /// (mode fits its kind; it has every required skill).
-pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<task::Model> {
+pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     let me = viewer.require_profile(AgentScope::TasksWrite)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let task = lock(work.txn(), task_id).await?;
     let contract =
         contract_db::Entity::find_by_id(task.contract_id).one(work.txn()).await?.ok_or(AppError::NotFound("task"))?;
-    if matches!(contract::access(work.txn(), viewer, &contract).await?, Some(Access::Client { .. })) {
+    if contract::access(work.txn(), viewer, &contract).await?.is_some_and(Access::is_client) {
         return Err(AppError::forbidden("the client side does not claim its own tasks"));
     }
     if contract.status != ContractStatus::Active {
@@ -301,9 +255,9 @@ pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     let profile = profile::Entity::find_by_id(me).one(work.txn()).await?.ok_or(AppError::NotFound("profile"))?;
     if !routing::eligible(task.mode, profile.kind) {
         let kind = if profile.kind == ProfileKind::Agent { "an agent" } else { "a person" };
-        return Err(AppError::forbidden(format!("{kind} cannot claim a {} task", machine::mode_name(task.mode))));
+        return Err(AppError::forbidden(format!("{kind} cannot claim a {} task", wire(task.mode))));
     }
-    let required: Vec<String> = serde_json::from_value(task.skills.clone()).unwrap_or_default();
+    let required = required_skills(work.txn(), task.id).await?;
     let held = profiles::skills_of(work.txn(), &[me]).await?.remove(&me).unwrap_or_default();
     let missing: Vec<&str> =
         required.iter().filter(|r| !held.iter().any(|h| &h.skill == *r)).map(String::as_str).collect();
@@ -311,19 +265,21 @@ pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
         return Err(AppError::forbidden(format!("missing required skills: {}", missing.join(", "))));
     }
     if task.status != TaskStatus::Open {
-        return Err(AppError::conflict(format!(
-            "the task is {}; only OPEN tasks can be claimed",
-            machine::task_name(task.status)
-        )));
+        return Err(AppError::conflict(format!("the task is {}; only OPEN tasks can be claimed", wire(task.status))));
     }
     let task = give(&mut work, state, task, &profile, "claimed", true).await?;
     work.commit().await?;
-    Ok(task)
+    Ok((task, Access::Assignee(me)))
 }
 
 /// `reassignTask`: the client ends the current assignment or offer and gives the task to
 /// `to`, or to the next best candidate.
-pub async fn reassign(state: &AppState, viewer: &Viewer, task_id: Uuid, to: Option<Uuid>) -> AppResult<task::Model> {
+pub async fn reassign(
+    state: &AppState,
+    viewer: &Viewer,
+    task_id: Uuid,
+    to: Option<Uuid>,
+) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
@@ -337,7 +293,7 @@ pub async fn reassign(state: &AppState, viewer: &Viewer, task_id: Uuid, to: Opti
         other => {
             return Err(AppError::conflict(format!(
                 "the task is {}; it is reviewed or done, not reassigned",
-                machine::task_name(other)
+                wire(other)
             )));
         }
     };
@@ -353,7 +309,7 @@ pub async fn reassign(state: &AppState, viewer: &Viewer, task_id: Uuid, to: Opti
             if !routing::eligible(task.mode, profile.kind) {
                 return Err(AppError::bad_input(
                     "profileId",
-                    format!("a {} task cannot go to this kind of profile", machine::mode_name(task.mode)),
+                    format!("a {} task cannot go to this kind of profile", wire(task.mode)),
                 ));
             }
             let immediate = profile.kind == ProfileKind::Agent;
@@ -362,47 +318,13 @@ pub async fn reassign(state: &AppState, viewer: &Viewer, task_id: Uuid, to: Opti
         None => route_locked(&mut work, state, task, &contract).await?,
     };
     work.commit().await?;
-    Ok(task)
-}
-
-/// Cancels the unfinished tasks of a cancelled contract and ends their assignments.
-pub(crate) async fn cancel_unfinished(
-    db: &impl ConnectionTrait,
-    contract_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let unfinished: Vec<Uuid> = task::Entity::find()
-        .select_only()
-        .column(task::Column::Id)
-        .filter(task::Column::ContractId.eq(contract_id))
-        .filter(task::Column::Status.is_not_in([TaskStatus::Accepted, TaskStatus::Cancelled]))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if unfinished.is_empty() {
-        return Ok(());
-    }
-    task_assignment::Entity::update_many()
-        .col_expr(task_assignment::Column::EndedAt, Expr::value(now))
-        .col_expr(task_assignment::Column::EndReason, Expr::value("cancelled"))
-        .filter(task_assignment::Column::TaskId.is_in(unfinished.clone()))
-        .filter(task_assignment::Column::EndedAt.is_null())
-        .exec(db)
-        .await?;
-    task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(TaskStatus::Cancelled))
-        .col_expr(task::Column::OfferExpiresAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
-        .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(task::Column::Id.is_in(unfinished))
-        .exec(db)
-        .await?;
-    Ok(())
+    Ok((task, access))
 }
 
 /// An activity about a task on its contract's topic, with `extra` merged into the snapshot.
-pub(crate) fn activity(action: &'static str, t: &task::Model, extra: Value) -> NewActivity {
+pub(crate) fn activity(action: Action, t: &task::Model, extra: Value) -> NewActivity {
     let mut after = json!({
-        "status": machine::task_name(t.status),
+        "status": wire(t.status),
         "assigneeProfileId": t.assignee_profile_id,
         "outcomeId": t.outcome_id,
     });
@@ -419,10 +341,13 @@ pub(crate) fn activity(action: &'static str, t: &task::Model, extra: Value) -> N
     }
 }
 
-/// Whether a task activity (its `after` snapshot) concerns `profile`: the task is offered to or
+/// Whether an event is a task activity that concerns `profile`: the task is offered to or
 /// held by it, or was just taken from it.
-pub fn concerns(after: Option<&Value>, profile: Uuid) -> bool {
-    let Some(after) = after else { return false };
+pub fn concerns(event: &crate::events::DomainEvent, profile: Uuid) -> bool {
+    if event.subject_type != "task" {
+        return false;
+    }
+    let Some(after) = event.after.as_ref() else { return false };
     let me = profile.to_string();
     ["assigneeProfileId", "previousAssigneeProfileId"].iter().any(|key| after[key].as_str() == Some(me.as_str()))
 }

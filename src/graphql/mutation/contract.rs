@@ -3,12 +3,17 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::contract::{self, ContractInput, Criterion, OutcomeInput, TaskInput},
+    domain::{
+        contract::{self, ContractInput},
+        outcome::{self, Criterion, OutcomeInput},
+        task::{self, TaskInput, lifecycle},
+    },
     graphql::{
         GqlResult, state,
         types::{
-            contract::{Contract, ContractAction, Outcome, Task, TaskMode},
+            contract::{Contract, ContractAction, Outcome},
             parse_id,
+            task::{Task, TaskMode},
         },
         viewer,
     },
@@ -104,15 +109,16 @@ impl ContractMutation {
             currency: input.currency,
             budget_cents: input.budget_cents,
         };
-        let created = contract::create(state(ctx)?, viewer(ctx), fields).await?;
-        Ok(Contract(created, contract::Access::Client { manages: true }))
+        let (created, access) = contract::create(state(ctx)?, viewer(ctx), fields).await?;
+        Ok(Contract(created, access))
     }
 
     /// Moves a contract along DRAFT → OPEN → ACTIVE → COMPLETED (or CANCELLED / DISPUTED).
     async fn change_contract_status(&self, ctx: &Context<'_>, input: ChangeContractStatusInput) -> GqlResult<Contract> {
         let id = parse_id(&input.contract_id, "contractId")?;
-        let changed = contract::transition(state(ctx)?, viewer(ctx), id, input.action.into()).await?;
-        Ok(Contract(changed, contract::Access::Client { manages: true }))
+        let (changed, access) =
+            lifecycle::change_contract_status(state(ctx)?, viewer(ctx), id, input.action.into()).await?;
+        Ok(Contract(changed, access))
     }
 
     /// Adds an outcome to a contract.
@@ -133,8 +139,8 @@ impl ContractMutation {
             amount_cents: input.amount_cents,
             due_at: input.due_at,
         };
-        let outcome = contract::add_outcome(state(ctx)?, viewer(ctx), id, fields).await?;
-        Ok(Outcome(outcome, contract::Access::Client { manages: true }))
+        let (outcome, access) = outcome::add(state(ctx)?, viewer(ctx), id, fields).await?;
+        Ok(Outcome(outcome, access))
     }
 
     /// Adds a task to an outcome.
@@ -148,9 +154,7 @@ impl ContractMutation {
             weight: input.weight,
             due_at: input.due_at,
         };
-        Ok(Task(
-            contract::add_task(state(ctx)?, viewer(ctx), id, fields).await?,
-            contract::Access::Client { manages: true },
-        ))
+        let (task, access) = task::add(state(ctx)?, viewer(ctx), id, fields).await?;
+        Ok(Task(task, access))
     }
 }

@@ -2,19 +2,17 @@
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::{
-    domain::{
-        contract::Access,
-        task::{
-            checks::Metric,
-            review::{self, Deliverable},
-            work,
-        },
+    domain::task::{
+        checks::Metric,
+        review::{self, Deliverable},
+        work,
     },
     graphql::{
         GqlResult, state,
         types::{
-            contract::{Outcome, Review, Task},
+            contract::Outcome,
             parse_id,
+            task::{Review, Task},
         },
         viewer,
     },
@@ -103,8 +101,6 @@ pub struct ReviewTaskInput {
     pub text: String,
 }
 
-const CLIENT: Access = Access::Client { manages: true };
-
 /// Task mutations.
 #[derive(Default)]
 pub struct TaskMutation;
@@ -114,35 +110,35 @@ impl TaskMutation {
     /// Offers an OPEN task to its best candidate: agents accept at once, people get an offer
     /// with a time limit (the client's owners and admins; ACTIVE contracts).
     async fn route_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
-        let task = work::route(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
-        Ok(Task(task, CLIENT))
+        let (task, access) = work::route(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, access))
     }
 
     /// Accepts an offer made to you.
     async fn accept_task_offer(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
-        let task = work::accept_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
-        Ok(Task(task, worker(ctx)))
+        let (task, access) = work::accept_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, access))
     }
 
     /// Declines an offer made to you; the next candidate gets it.
     async fn decline_task_offer(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
-        let task = work::decline_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
-        Ok(Task(task, worker(ctx)))
+        let (task, access) = work::decline_offer(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, access))
     }
 
     /// Claims an OPEN task you qualify for (agents: AUTOMATED or ANY tasks matching their
     /// capabilities; people: JUDGMENT or ANY tasks matching their skills).
     async fn claim_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
-        let task = work::claim(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
-        Ok(Task(task, worker(ctx)))
+        let (task, access) = work::claim(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, access))
     }
 
     /// Ends the current assignment or offer and gives the task to a chosen profile or the
     /// next best candidate (the client's owners and admins).
     async fn reassign_task(&self, ctx: &Context<'_>, input: ReassignTaskInput) -> GqlResult<Task> {
         let to = input.profile_id.map(|p| parse_id(&p, "profileId")).transpose()?;
-        let task = work::reassign(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, to).await?;
-        Ok(Task(task, CLIENT))
+        let (task, access) = work::reassign(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, to).await?;
+        Ok(Task(task, access))
     }
 
     /// Delivers your task; metrics are checked against the outcome's criteria.
@@ -152,36 +148,36 @@ impl TaskMutation {
             url: input.deliverable.url,
             metrics: input.deliverable.metrics.into_iter().map(|m| Metric { name: m.name, value: m.value }).collect(),
         };
-        let (task, _) =
+        let (task, _, access) =
             review::submit(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, deliverable).await?;
-        Ok(Task(task, worker(ctx)))
+        Ok(Task(task, access))
     }
 
     /// Accepts a submitted task (the client's owners and admins).
     async fn accept_task(&self, ctx: &Context<'_>, input: TaskIdInput) -> GqlResult<Task> {
-        let task = review::accept(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
-        Ok(Task(task, CLIENT))
+        let (task, access) = review::accept(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?).await?;
+        Ok(Task(task, access))
     }
 
     /// Sends a submitted task back with feedback; the second rejection re-routes it.
     async fn reject_task(&self, ctx: &Context<'_>, input: RejectTaskInput) -> GqlResult<Task> {
         let id = parse_id(&input.task_id, "taskId")?;
-        let task = review::reject(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
-        Ok(Task(task, CLIENT))
+        let (task, access) = review::reject(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
+        Ok(Task(task, access))
     }
 
     /// Accepts a SUBMITTED outcome (all its tasks accepted).
     async fn accept_outcome(&self, ctx: &Context<'_>, input: OutcomeIdInput) -> GqlResult<Outcome> {
-        let outcome =
+        let (outcome, access) =
             review::accept_outcome(state(ctx)?, viewer(ctx), parse_id(&input.outcome_id, "outcomeId")?).await?;
-        Ok(Outcome(outcome, CLIENT))
+        Ok(Outcome(outcome, access))
     }
 
     /// Sends a SUBMITTED outcome back with feedback; its tasks return to their assignees.
     async fn reject_outcome(&self, ctx: &Context<'_>, input: RejectOutcomeInput) -> GqlResult<Outcome> {
         let id = parse_id(&input.outcome_id, "outcomeId")?;
-        let outcome = review::reject_outcome(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
-        Ok(Outcome(outcome, CLIENT))
+        let (outcome, access) = review::reject_outcome(state(ctx)?, viewer(ctx), id, &input.feedback).await?;
+        Ok(Outcome(outcome, access))
     }
 
     /// Rates accepted work 1–5 (once per task); feeds the worker's reputation.
@@ -190,8 +186,4 @@ impl TaskMutation {
         let review = review::review_task(state(ctx)?, viewer(ctx), id, input.rating, &input.text).await?;
         Ok(Review(review))
     }
-}
-
-fn worker(ctx: &Context<'_>) -> Access {
-    Access::Assignee(viewer(ctx).profile_id().unwrap_or_default())
 }

@@ -1,41 +1,21 @@
-//! Reading communities, posts, gigs and events.
-use async_graphql::{Context, ID, InputObject, Object, connection::Connection};
+//! Reading communities and their conversations.
+use async_graphql::{Context, ID, Object, connection::Connection};
 
 use crate::{
-    domain::{self, gig::GigFilter as Filter, page::PageRequest},
+    domain::{self, page::PageRequest},
     error::AppError,
     graphql::{
         GqlResult, state,
         types::{
             common::connection,
             community::{Community, Post},
-            event::Event,
-            gig::{Gig, GigSort, GigStatus, Proposal},
             parse_id,
         },
         viewer,
     },
 };
 
-/// Filters of `gigs`.
-#[derive(InputObject, Default)]
-pub struct GigFilter {
-    /// Words that must all appear in title or description (stemmed full-text search).
-    pub text: Option<String>,
-    /// Gigs requiring any of these skills.
-    #[graphql(default)]
-    pub skills: Vec<String>,
-    /// Minimum budget in minor units.
-    pub min_budget: Option<i64>,
-    /// Maximum budget in minor units.
-    pub max_budget: Option<i64>,
-    /// Only this community's gigs.
-    pub community_id: Option<ID>,
-    /// OPEN when omitted; DRAFT lists the gigs you manage.
-    pub status: Option<GigStatus>,
-}
-
-/// Marketplace and community queries.
+/// Community and conversation queries.
 #[derive(Default)]
 pub struct CommunityQuery;
 
@@ -70,101 +50,4 @@ impl CommunityQuery {
         let post = domain::conversation::post_by_id(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?;
         Ok(Post(post))
     }
-
-    /// Gigs you may see; keyset pages for every sort.
-    async fn gigs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<GigFilter>,
-        sort: Option<GigSort>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> GqlResult<Connection<String, Gig>> {
-        let state = state(ctx)?;
-        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let f = filter.unwrap_or_default();
-        let filter = Filter {
-            text: f.text,
-            skills: f.skills,
-            min_budget: f.min_budget,
-            max_budget: f.max_budget,
-            community_id: f.community_id.map(|c| parse_id(&c, "filter.communityId")).transpose()?,
-            status: f.status.map(Into::into),
-        };
-        let page = domain::gig::search(&state.db, viewer(ctx), filter, sort.unwrap_or_default().into(), page).await?;
-        prime_gig_relations(ctx, &page.items.iter().map(|(_, g)| g).collect::<Vec<_>>()).await?;
-        Ok(connection(page, Gig))
-    }
-
-    /// A gig you may see (NOT_FOUND otherwise).
-    async fn gig(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Gig> {
-        Ok(Gig(domain::gig::visible(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?))
-    }
-
-    /// A proposal: its author and the gig's managers only.
-    async fn proposal(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Proposal> {
-        Ok(Proposal(domain::proposal::readable(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?))
-    }
-
-    /// Your proposals, newest first.
-    async fn my_proposals(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> GqlResult<Connection<String, Proposal>> {
-        let state = state(ctx)?;
-        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = domain::proposal::mine(&state.db, viewer(ctx), page).await?;
-        Ok(connection(page, Proposal))
-    }
-
-    /// Upcoming events you may see, soonest first.
-    async fn events(
-        &self,
-        ctx: &Context<'_>,
-        community_id: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> GqlResult<Connection<String, Event>> {
-        let state = state(ctx)?;
-        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let community = community_id.map(|c| parse_id(&c, "communityId")).transpose()?;
-        let page = domain::event::list(&state.db, viewer(ctx), community, state.clock.now(), page).await?;
-        Ok(connection(page, Event))
-    }
-
-    /// An event you may see.
-    async fn event(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Event> {
-        Ok(Event(domain::event::visible(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?))
-    }
-}
-
-/// Loads the relations the query asks for (look-ahead) for the whole page at once and primes
-/// the loaders, so nested fields resolve from cache and every level costs one statement.
-async fn prime_gig_relations(ctx: &Context<'_>, gigs: &[&entity::gig::Model]) -> GqlResult<()> {
-    let node = ctx.look_ahead().field("edges").field("node");
-    let (db, loaders) = (&state(ctx)?.db, crate::graphql::loaders(ctx)?);
-    let ids: Vec<_> = gigs.iter().map(|g| g.id).collect();
-    if node.field("skills").exists() {
-        let mut skills = domain::gig::skills_of(db, &ids).await?;
-        loaders.gig_skills.feed_many(ids.iter().map(|id| (*id, skills.remove(id).unwrap_or_default()))).await;
-    }
-    if node.field("owner").exists() {
-        let owners: Vec<_> = gigs.iter().map(|g| g.owner_profile_id).collect();
-        loaders.profiles.feed_many(domain::profile::by_ids(db, &owners).await?).await;
-    }
-    if node.field("organization").exists() {
-        let orgs: Vec<_> = gigs.iter().filter_map(|g| g.organization_id).collect();
-        if !orgs.is_empty() {
-            loaders.organizations.feed_many(domain::organization::by_ids(db, &orgs).await?).await;
-        }
-    }
-    if node.field("community").exists() {
-        let communities: Vec<_> = gigs.iter().filter_map(|g| g.community_id).collect();
-        if !communities.is_empty() {
-            loaders.communities.feed_many(domain::community::by_ids(db, &communities).await?).await;
-        }
-    }
-    Ok(())
 }

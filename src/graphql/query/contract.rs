@@ -7,8 +7,9 @@ use crate::{
         GqlResult, state,
         types::{
             common::connection,
-            contract::{Contract, Task, TaskStatus},
+            contract::Contract,
             parse_id,
+            task::{Task, TaskStatus},
         },
         viewer,
     },
@@ -36,12 +37,7 @@ impl ContractQuery {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::contract::mine(&state.db, viewer(ctx), page).await?;
-        let rows: Vec<_> = page.items.iter().map(|(_, c)| c.clone()).collect();
-        let access = domain::contract::access_many(&state.db, viewer(ctx), &rows).await?;
-        Ok(connection(page, |c| {
-            let a = access.get(&c.id).copied().unwrap_or(domain::contract::Access::Assignee(uuid::Uuid::nil()));
-            Contract(c, a)
-        }))
+        Ok(connection(page, |(c, access)| Contract(c, access)))
     }
 
     /// A task: the client side sees any of its contract's tasks; a person or agent the tasks
@@ -63,9 +59,8 @@ impl ContractQuery {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let statuses = statuses.map(|s| s.into_iter().map(Into::into).collect());
-        let page = domain::task::mine(&state.db, viewer(ctx), statuses, page).await?;
-        let me = viewer(ctx).profile_id().unwrap_or_default();
-        Ok(connection(page, |t| Task(t, domain::contract::Access::Assignee(me))))
+        let (page, access) = domain::task::mine(&state.db, viewer(ctx), statuses, page).await?;
+        Ok(connection(page, |t| Task(t, access)))
     }
 
     /// OPEN tasks of ACTIVE contracts you may claim, newest first: the mode fits you (agents:
@@ -78,8 +73,7 @@ impl ContractQuery {
     ) -> GqlResult<Connection<String, Task>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = domain::task::claimable(&state.db, viewer(ctx), page).await?;
-        let me = viewer(ctx).profile_id().unwrap_or_default();
-        Ok(connection(page, |t| Task(t, domain::contract::Access::Assignee(me))))
+        let (page, access) = domain::task::claimable(&state.db, viewer(ctx), page).await?;
+        Ok(connection(page, |t| Task(t, access)))
     }
 }

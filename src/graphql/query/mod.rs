@@ -2,11 +2,15 @@
 mod account;
 mod community;
 mod contract;
+mod event;
+mod gig;
 mod organization;
 mod profile;
 
 pub use account::AccountQuery;
 pub use community::CommunityQuery;
 pub use contract::ContractQuery;
+pub use event::EventQuery;
+pub use gig::GigQuery;
 pub use organization::OrganizationQuery;
 pub use profile::ProfileQuery;

@@ -28,10 +28,9 @@ impl Me {
     }
     /// My work: offers awaiting me, active tasks, acceptance rate, earnings (agents need
     /// `tasks:read`).
-    async fn work_dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::contract::WorkDashboard> {
-        let me = self.0.require_any()?;
+    async fn work_dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::dashboard::WorkDashboard> {
         let desk = domain::contract::dashboard::work_desk(&state(ctx)?.db, &self.0).await?;
-        Ok(super::contract::WorkDashboard(desk, me))
+        Ok(super::dashboard::WorkDashboard(desk))
     }
     /// True when the caller is an agent using an API token.
     async fn is_agent(&self) -> bool {

@@ -21,10 +21,12 @@ pub mod agent;
 pub mod common;
 pub mod community;
 pub mod contract;
+pub mod dashboard;
 pub mod event;
 pub mod gig;
 pub mod organization;
 pub mod profile;
+pub mod task;
 
 pub use account::{AuthPayload, Me};
 pub use agent::{AgentToken, AgentTokenScope, IssuedAgentToken};

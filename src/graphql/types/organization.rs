@@ -49,9 +49,9 @@ impl Organization {
         self.0.created_at
     }
     /// Progress across the organization's contracts (members only).
-    async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::contract::WorkSummary> {
+    async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::dashboard::WorkSummary> {
         let summary = domain::contract::dashboard::for_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
-        Ok(super::contract::WorkSummary(summary))
+        Ok(super::dashboard::WorkSummary(summary))
     }
     /// The caller's role here (null when not a member).
     async fn my_role(&self, ctx: &Context<'_>) -> GqlResult<Option<OrgRole>> {

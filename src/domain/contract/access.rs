@@ -1,0 +1,142 @@
+//! Who may see and change a contract, and what of its work each side sees.
+use std::collections::HashMap;
+
+use entity::{contract, organization_member::OrgRole, task, task_assignment};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    auth::Viewer,
+    domain::organization,
+    error::{AppError, AppResult},
+};
+
+/// What the viewer may see of a contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The client side: the creator or a member of the client organization. Sees everything.
+    Client {
+        /// Whether the viewer may change the contract (creator, or organization OWNER/ADMIN).
+        manages: bool,
+    },
+    /// Someone offered or holding one of its tasks: sees only those tasks.
+    Assignee(Uuid),
+}
+
+impl Access {
+    /// What a client manager decided with: the access every managing command returns.
+    pub const MANAGER: Self = Self::Client { manages: true };
+
+    /// Whether this is the client side.
+    pub fn is_client(self) -> bool {
+        matches!(self, Self::Client { .. })
+    }
+
+    /// Whether a task (with its submissions) is visible: every task to the client side, a
+    /// worker only the tasks offered to or held by it.
+    pub fn sees_task(self, task: &task::Model) -> bool {
+        match self {
+            Self::Client { .. } => true,
+            Self::Assignee(me) => task.assignee_profile_id == Some(me),
+        }
+    }
+
+    /// Whether an outcome is visible given its tasks: the client side sees every outcome, a
+    /// worker the outcomes holding one of its tasks.
+    pub fn sees_outcome(self, tasks: &[task::Model]) -> bool {
+        self.is_client() || tasks.iter().any(|t| self.sees_task(t))
+    }
+
+    /// Whether a row of a task's assignment history is visible: all to the client side, a
+    /// worker only its own rows.
+    pub fn sees_assignment(self, row: &task_assignment::Model) -> bool {
+        match self {
+            Self::Client { .. } => true,
+            Self::Assignee(me) => row.profile_id == me,
+        }
+    }
+}
+
+/// What the viewer may see of a contract, if anything.
+pub async fn access(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    contract: &contract::Model,
+) -> AppResult<Option<Access>> {
+    let Some(me) = viewer.profile_id() else { return Ok(None) };
+    if matches!(viewer, Viewer::User { .. }) {
+        if contract.client_profile_id == me {
+            return Ok(Some(Access::MANAGER));
+        }
+        if let Some(org) = contract.organization_id
+            && let Some(role) = organization::role_of(db, org, me).await?
+        {
+            return Ok(Some(Access::Client { manages: matches!(role, OrgRole::Owner | OrgRole::Admin) }));
+        }
+    }
+    let assigned = task::Entity::find()
+        .filter(task::Column::ContractId.eq(contract.id))
+        .filter(task::Column::AssigneeProfileId.eq(me))
+        .one(db)
+        .await?;
+    Ok(assigned.map(|_| Access::Assignee(me)))
+}
+
+/// Access for a page of contracts the viewer is on (as the query that listed them
+/// established), in one statement: its memberships. A contract the viewer is not on the
+/// client side of was listed for one of its tasks.
+pub async fn access_many(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    contracts: &[contract::Model],
+) -> AppResult<HashMap<Uuid, Access>> {
+    let me = viewer.require_any()?;
+    let user = matches!(viewer, Viewer::User { .. });
+    let roles: HashMap<Uuid, OrgRole> = if user {
+        organization::memberships_of(db, me).await?.into_iter().map(|(m, o)| (o.id, m.role)).collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(contracts
+        .iter()
+        .map(|c| {
+            let access = if user && c.client_profile_id == me {
+                Access::MANAGER
+            } else if let Some(role) = c.organization_id.and_then(|o| roles.get(&o)) {
+                Access::Client { manages: matches!(role, OrgRole::Owner | OrgRole::Admin) }
+            } else {
+                Access::Assignee(me)
+            };
+            (c.id, access)
+        })
+        .collect())
+}
+
+/// A contract the viewer may see, with the kind of access; NOT_FOUND otherwise.
+pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<(contract::Model, Access)> {
+    viewer.require_any()?;
+    let contract = contract::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("contract"))?;
+    let access = access(db, viewer, &contract).await?.ok_or(AppError::NotFound("contract"))?;
+    Ok((contract, access))
+}
+
+/// Refuses anyone but the client's owners and admins.
+pub(crate) fn require_manages(access: Access) -> AppResult<()> {
+    match access {
+        Access::Client { manages: true } => Ok(()),
+        _ => Err(AppError::forbidden("only the client's owners and admins change a contract or its work")),
+    }
+}
+
+/// The viewer's access to a contract, refused unless the viewer manages it (a signed-in user
+/// on the client side with OWNER/ADMIN rights); NOT_FOUND for outsiders.
+pub(crate) async fn require_manager(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    contract: &contract::Model,
+) -> AppResult<Access> {
+    viewer.require_user()?;
+    let access = access(db, viewer, contract).await?.ok_or(AppError::NotFound("contract"))?;
+    require_manages(access)?;
+    Ok(access)
+}

@@ -1,0 +1,267 @@
+//! Outcomes: the measurable milestones a contract pays for, their acceptance criteria and
+//! their lifecycle (PENDING → IN_PROGRESS → SUBMITTED → ACCEPTED / REJECTED → rework).
+//! Outcomes depend on contracts; tasks depend on outcomes.
+use std::collections::HashMap;
+
+use entity::{
+    contract::ContractStatus,
+    outcome::{self, OutcomeStatus},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    Action, NewActivity, UnitOfWork,
+    contract::{self, Access, machine},
+    money, validate, wire,
+};
+use crate::{
+    auth::Viewer,
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// A measurable acceptance criterion: a description and, optionally, a metric check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    /// What must be true.
+    pub description: String,
+    /// Metric name the submission reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// `>=`, `<=`, `>`, `<` or `==`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<String>,
+    /// Target value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+}
+
+/// Input of `addOutcome`.
+pub struct OutcomeInput {
+    /// Title.
+    pub title: String,
+    /// Acceptance criteria.
+    pub criteria: Vec<Criterion>,
+    /// Amount in minor units.
+    pub amount_cents: i64,
+    /// Due date.
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Adds an outcome; the outcomes' amounts never exceed the budget.
+pub async fn add(
+    state: &AppState,
+    viewer: &Viewer,
+    contract_id: Uuid,
+    input: OutcomeInput,
+) -> AppResult<(outcome::Model, Access)> {
+    let title = validate::text(&input.title, "title", 1, 200, false)?;
+    if input.amount_cents <= 0 {
+        return Err(AppError::bad_input("amountCents", "must be positive"));
+    }
+    let criteria = validate_criteria(input.criteria)?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    // The row lock makes the budget check safe against concurrent additions.
+    let contract = contract::lock(work.txn(), contract_id).await?;
+    let access = contract::require_manager(work.txn(), viewer, &contract).await?;
+    if matches!(contract.status, ContractStatus::Completed | ContractStatus::Cancelled) {
+        return Err(AppError::conflict(format!("a {} contract takes no new outcomes", wire(contract.status))));
+    }
+    let committed = committed_cents(work.txn(), contract_id).await?;
+    let total = money::checked_sum([committed, input.amount_cents], "amountCents")?;
+    if total > contract.budget_cents {
+        return Err(AppError::bad_input(
+            "amountCents",
+            format!("outcomes would total {total} of a {} budget", contract.budget_cents),
+        ));
+    }
+    let now = state.clock.now();
+    let outcome = insert(work.txn(), contract_id, title, criteria, input.amount_cents, input.due_at, now).await?;
+    work.record(activity(Action::OutcomeAdded, &outcome)).await?;
+    work.commit().await?;
+    Ok((outcome, access))
+}
+
+/// Inserts a PENDING outcome.
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    contract_id: Uuid,
+    title: String,
+    criteria: Vec<Criterion>,
+    amount_cents: i64,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<outcome::Model> {
+    Ok(outcome::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        contract_id: Set(contract_id),
+        title: Set(title),
+        criteria: Set(json!(criteria)),
+        amount_cents: Set(amount_cents),
+        due_at: Set(due_at),
+        status: Set(OutcomeStatus::Pending),
+        created_at: Set(now),
+        updated_at: Set(now),
+        feedback: Set(None),
+        accepted_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Locks an outcome row for the rest of the transaction.
+pub(crate) async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<outcome::Model> {
+    outcome::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("outcome"))
+}
+
+/// Moves a locked outcome along its machine, keeping feedback of a rejection and the time of
+/// acceptance, and records the change.
+pub(crate) async fn move_to(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    outcome: outcome::Model,
+    to: OutcomeStatus,
+    feedback: Option<String>,
+) -> AppResult<outcome::Model> {
+    machine::outcome(outcome.status, to)?;
+    let now = state.clock.now();
+    let mut active = outcome.into_active_model();
+    active.status = Set(to);
+    active.updated_at = Set(now);
+    if to == OutcomeStatus::Accepted {
+        active.accepted_at = Set(Some(now));
+    }
+    if feedback.is_some() {
+        active.feedback = Set(feedback);
+    }
+    let outcome = active.update(work.txn()).await?;
+    let action = match to {
+        OutcomeStatus::Pending => Action::OutcomeStatusChanged,
+        OutcomeStatus::InProgress => Action::OutcomeStarted,
+        OutcomeStatus::Submitted => Action::OutcomeSubmitted,
+        OutcomeStatus::Accepted => Action::OutcomeAccepted,
+        OutcomeStatus::Rejected => Action::OutcomeRejected,
+    };
+    work.record(activity(action, &outcome)).await?;
+    Ok(outcome)
+}
+
+/// Moves an outcome to IN_PROGRESS when work on it starts (from PENDING, or REJECTED for rework).
+pub(crate) async fn start(work: &mut UnitOfWork<'_>, state: &AppState, outcome_id: Uuid) -> AppResult<()> {
+    let outcome = lock(work.txn(), outcome_id).await?;
+    start_locked(work, state, outcome).await
+}
+
+/// Like `start`, for an outcome the caller has locked already.
+pub(crate) async fn start_locked(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    outcome: outcome::Model,
+) -> AppResult<()> {
+    if matches!(outcome.status, OutcomeStatus::Pending | OutcomeStatus::Rejected) {
+        move_to(work, state, outcome, OutcomeStatus::InProgress, None).await?;
+    }
+    Ok(())
+}
+
+/// A locked outcome whose contract the viewer manages, with that access; NOT_FOUND for
+/// people who are not on the contract.
+pub(crate) async fn managed(
+    work: &UnitOfWork<'_>,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+) -> AppResult<(outcome::Model, Access)> {
+    let outcome = lock(work.txn(), outcome_id).await?;
+    let (_, access) =
+        contract::visible(work.txn(), viewer, outcome.contract_id).await.map_err(|_| AppError::NotFound("outcome"))?;
+    contract::require_manages(access)?;
+    Ok((outcome, access))
+}
+
+/// Outcomes by id in one statement (for loaders; callers check access).
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, outcome::Model>> {
+    let rows = outcome::Entity::find().filter(outcome::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+}
+
+/// Outcomes of many contracts in one statement, oldest first (for loaders).
+pub async fn of_contracts(
+    db: &impl ConnectionTrait,
+    contract_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<outcome::Model>>> {
+    let rows = outcome::Entity::find()
+        .filter(outcome::Column::ContractId.is_in(contract_ids.iter().copied()))
+        .order_by_asc(outcome::Column::CreatedAt)
+        .order_by_asc(outcome::Column::Id)
+        .all(db)
+        .await?;
+    Ok(super::group(rows, |r| r.contract_id, |r| r))
+}
+
+/// Sum of the outcome amounts of a contract.
+pub async fn committed_cents(db: &impl ConnectionTrait, contract_id: Uuid) -> AppResult<i64> {
+    let amounts: Vec<i64> = outcome::Entity::find()
+        .select_only()
+        .column(outcome::Column::AmountCents)
+        .filter(outcome::Column::ContractId.eq(contract_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    money::checked_sum(amounts, "amountCents")
+}
+
+/// The stored criteria of an outcome; a row that does not decode is an internal error.
+pub fn criteria_of(outcome: &outcome::Model) -> AppResult<Vec<Criterion>> {
+    super::decode(&outcome.criteria, "outcome criteria")
+}
+
+fn validate_criteria(criteria: Vec<Criterion>) -> AppResult<Vec<Criterion>> {
+    if criteria.is_empty() || criteria.len() > 20 {
+        return Err(AppError::bad_input("criteria", "give 1 to 20 acceptance criteria"));
+    }
+    criteria
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let description = validate::text(&c.description, &format!("criteria[{i}].description"), 1, 1000, true)?;
+            let metric = validate::optional_text(c.metric.as_deref(), &format!("criteria[{i}].metric"), 100, false)?;
+            let has_check = c.comparator.is_some() || c.target.is_some();
+            if has_check && (metric.is_none() || c.comparator.is_none() || c.target.is_none()) {
+                return Err(AppError::bad_input(
+                    &format!("criteria[{i}]"),
+                    "a metric check needs metric, comparator and target",
+                ));
+            }
+            if let Some(cmp) = &c.comparator
+                && !matches!(cmp.as_str(), ">=" | "<=" | ">" | "<" | "==")
+            {
+                return Err(AppError::bad_input(
+                    &format!("criteria[{i}].comparator"),
+                    "must be one of >=, <=, >, <, ==",
+                ));
+            }
+            if c.target.is_some_and(|t| !t.is_finite()) {
+                return Err(AppError::bad_input(&format!("criteria[{i}].target"), "must be a finite number"));
+            }
+            Ok(Criterion { description, metric, comparator: c.comparator, target: c.target })
+        })
+        .collect()
+}
+
+/// An activity about an outcome on its contract's topic.
+fn activity(action: Action, o: &outcome::Model) -> NewActivity {
+    NewActivity {
+        topic: contract::topic(o.contract_id),
+        action,
+        subject_type: "outcome",
+        subject_id: o.id,
+        before: None,
+        after: Some(json!({ "title": o.title, "amountCents": o.amount_cents, "status": wire(o.status) })),
+    }
+}

@@ -1,0 +1,38 @@
+//! Reading events.
+use async_graphql::{Context, ID, Object, connection::Connection};
+
+use crate::{
+    domain::{self, page::PageRequest},
+    graphql::{
+        GqlResult, state,
+        types::{common::connection, event::Event, parse_id},
+        viewer,
+    },
+};
+
+/// Event queries.
+#[derive(Default)]
+pub struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// Upcoming events you may see, soonest first.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        community_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Event>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let community = community_id.map(|c| parse_id(&c, "communityId")).transpose()?;
+        let page = domain::event::list(&state.db, viewer(ctx), community, state.clock.now(), page).await?;
+        Ok(connection(page, Event))
+    }
+
+    /// An event you may see.
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Event> {
+        Ok(Event(domain::event::visible(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?))
+    }
+}
