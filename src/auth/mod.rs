@@ -4,4 +4,4 @@ pub mod rate_limit;
 pub mod token;
 pub mod viewer;
 
-pub use viewer::{AgentScope, Viewer};
+pub use viewer::{AgentScope, Viewer, authenticate};

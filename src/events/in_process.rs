@@ -29,6 +29,10 @@ impl EventBus for InProcessBus {
         }
     }
 
+    fn subscriber_count(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
         self.sender.subscribe()
     }

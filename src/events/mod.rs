@@ -40,6 +40,8 @@ pub trait EventBus: Send + Sync + 'static {
     fn publish(&self, events: Vec<DomainEvent>);
     /// A receiver of every event published from now on.
     fn subscribe(&self) -> broadcast::Receiver<DomainEvent>;
+    /// Receivers currently subscribed in this process (live subscriptions hold one each).
+    fn subscriber_count(&self) -> usize;
 }
 
 /// Capacity of the per-process broadcast; a subscriber lagging further loses the oldest events

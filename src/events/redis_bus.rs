@@ -40,6 +40,10 @@ impl EventBus for RedisBus {
         }
     }
 
+    fn subscriber_count(&self) -> usize {
+        self.local.receiver_count()
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
         self.local.subscribe()
     }

@@ -22,12 +22,14 @@ use uuid::Uuid;
 use crate::{auth::Viewer, domain, error::AppError, state::AppState, telemetry};
 
 type Loaded<V> = Result<Arc<HashMap<Uuid, V>>, Arc<AppError>>;
+/// A domain query by many keys, given the state and the viewer's profile id.
+type BatchQuery<V> = fn(AppState, Option<Uuid>, Vec<Uuid>) -> BoxFuture<'static, Result<HashMap<Uuid, V>, AppError>>;
 
 /// A batch query by keys, with in-flight batches shared by key.
 pub struct Batched<V: Clone + Send + Sync + 'static> {
     state: AppState,
     viewer: Option<Uuid>,
-    query: fn(AppState, Option<Uuid>, Vec<Uuid>) -> BoxFuture<'static, Result<HashMap<Uuid, V>, AppError>>,
+    query: BatchQuery<V>,
     in_flight: Mutex<HashMap<Uuid, Shared<BoxFuture<'static, Loaded<V>>>>>,
 }
 
@@ -155,7 +157,7 @@ fn loader<V: Clone + Send + Sync + 'static>(
     state: &AppState,
     viewer: Option<Uuid>,
     window: Duration,
-    query: fn(AppState, Option<Uuid>, Vec<Uuid>) -> BoxFuture<'static, Result<HashMap<Uuid, V>, AppError>>,
+    query: BatchQuery<V>,
 ) -> Cached<V> {
     let batched = Batched { state: state.clone(), viewer, query, in_flight: Mutex::new(HashMap::new()) };
     let counter = telemetry::StatementCount::current();

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// HTTP client.
     pub client: reqwest::Client,
+    /// The served schema, for in-process operations (`execute`).
+    pub schema: semasocial::graphql::AppSchema,
     _db: TestDatabase,
 }
 
@@ -69,7 +71,16 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, clock, client: reqwest::Client::new(), _db: db }
+    let schema = semasocial::graphql::build_schema(state.clone());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        clock,
+        client: reqwest::Client::new(),
+        schema,
+        _db: db,
+    }
 }
 
 impl TestApp {
@@ -94,6 +105,30 @@ impl TestApp {
         let response = request.send().await.expect("request sent");
         let status = response.status();
         (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Runs an operation in-process (no HTTP) as the bearer of `token`, exactly as the HTTP
+    /// handler would once the token is checked: the fast level for rule tests. Returns the
+    /// response body and the SQL statements the operation cost (authentication not included).
+    pub async fn execute(&self, query: &str, variables: Value, token: Option<&str>) -> (Value, u64) {
+        self.clock.advance(chrono::Duration::milliseconds(1));
+        let viewer = semasocial::auth::authenticate(&self.state, token).await.expect("a valid token");
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let (response, statements) = semasocial::graphql::execute(&self.schema, &self.state, viewer, request).await;
+        (serde_json::to_value(&response).expect("a JSON response"), statements)
+    }
+
+    /// Returns once at least `n` subscribers listen on this instance's event bus (a
+    /// subscription holds one from the moment the server starts it).
+    pub async fn wait_for_subscribers(&self, n: usize) {
+        let bus = self.state.bus.clone();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async move {
+            while bus.subscriber_count() < n {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the server never held {n} subscriber(s)");
     }
 
     /// Registers a user with a unique email and the given handle.
