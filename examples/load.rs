@@ -78,6 +78,7 @@ async fn main() {
         }
         let elapsed = started.elapsed();
         all.sort_unstable();
+        #[allow(clippy::cast_possible_truncation)]
         let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
         println!(
             "{name:14} {:>7.0} req/s  p50 {:>7.2?}  p95 {:>7.2?}  p99 {:>7.2?}  ({} requests, {clients} clients)",

@@ -218,10 +218,8 @@ async fn start_session(
     family_id: Uuid,
 ) -> AppResult<Session> {
     let now = state.clock.now();
-    let access_token_expires_at =
-        now + Duration::from_std(state.config.access_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
-    let refresh_token_expires_at =
-        now + Duration::from_std(state.config.refresh_token_ttl).map_err(|e| AppError::Internal(e.into()))?;
+    let access_token_expires_at = later(now, state.config.access_token_ttl)?;
+    let refresh_token_expires_at = later(now, state.config.refresh_token_ttl)?;
     let refresh_token = random_token(32);
     let token_id = Uuid::new_v4();
     refresh_token::ActiveModel {
@@ -271,4 +269,12 @@ async fn revoke_family(
         after: Some(json!({ "revokedTokens": revoked.rows_affected })),
     })
     .await
+}
+
+/// `now` plus a configured lifetime; a lifetime past the calendar is an internal error.
+fn later(now: chrono::DateTime<chrono::Utc>, ttl: std::time::Duration) -> AppResult<chrono::DateTime<chrono::Utc>> {
+    Duration::from_std(ttl)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a token lifetime of {ttl:?} is out of range")))
 }

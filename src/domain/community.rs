@@ -426,7 +426,7 @@ pub async fn members(
     let rows = query
         .order_by_asc(community_member::Column::CreatedAt)
         .order_by_asc(community_member::Column::ProfileId)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |m| Cursor { key: 0, at: m.created_at, id: m.profile_id }))
@@ -475,7 +475,7 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
     let rows = query
         .order_by_desc(community::Column::CreatedAt)
         .order_by_desc(community::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id }))

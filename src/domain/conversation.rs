@@ -263,7 +263,7 @@ pub async fn posts(
         .order_by_desc(post::Column::Pinned)
         .order_by_desc(post::Column::CreatedAt)
         .order_by_desc(post::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |p| Cursor { key: i64::from(p.pinned), at: p.created_at, id: p.id }))
@@ -289,7 +289,7 @@ pub async fn comments(
     let rows = query
         .order_by_desc(comment::Column::CreatedAt)
         .order_by_desc(comment::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id }))

@@ -399,7 +399,7 @@ pub async fn search(
     if let Some(key) = &key_expr {
         query = query.order_by_desc(key.clone());
     }
-    query = query.order_by_desc(gig::Column::CreatedAt).order_by_desc(gig::Column::Id).limit(page.first + 1);
+    query = query.order_by_desc(gig::Column::CreatedAt).order_by_desc(gig::Column::Id).limit(page.fetch());
     let rows = query.all(db).await?;
     match (sort, key_expr) {
         (GigSort::Relevance, Some(key)) => {

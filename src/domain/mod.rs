@@ -1,4 +1,5 @@
 //! Business rules and state machines, one module per area. No axum or async-graphql here.
+#![warn(clippy::arithmetic_side_effects)]
 pub mod account;
 pub mod activity;
 pub mod agent;

@@ -257,7 +257,7 @@ pub async fn members(
     let rows = query
         .order_by_asc(organization_member::Column::CreatedAt)
         .order_by_asc(organization_member::Column::ProfileId)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |m| Cursor { key: 0, at: m.created_at, id: m.profile_id }))

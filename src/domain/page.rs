@@ -58,6 +58,11 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// Rows to fetch: one more than wanted, to learn whether more follow.
+    pub fn fetch(&self) -> u64 {
+        self.first.saturating_add(1)
+    }
+
     /// Validates `first` (0 or more; capped at the configured maximum) and `after`.
     pub fn new(first: Option<i32>, after: Option<&str>, limits: &Limits) -> AppResult<Self> {
         let first = match first {
@@ -83,8 +88,8 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `first + 1` fetched rows; the extra row only signals more.
     pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, cursor_of: impl Fn(&T) -> Cursor) -> Self {
-        let has_next_page = rows.len() as u64 > request.first;
-        rows.truncate(request.first as usize);
+        let has_next_page = u64::try_from(rows.len()).unwrap_or(u64::MAX) > request.first;
+        rows.truncate(usize::try_from(request.first).unwrap_or(usize::MAX));
         Self {
             items: rows.into_iter().map(|row| (cursor_of(&row), row)).collect(),
             has_next_page,

@@ -308,7 +308,7 @@ pub async fn search(
     let rows = query
         .order_by_desc(profile::Column::CreatedAt)
         .order_by_desc(profile::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |p| Cursor { key: 0, at: p.created_at, id: p.id }))

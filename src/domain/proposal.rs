@@ -280,7 +280,7 @@ async fn list(db: &impl ConnectionTrait, condition: Expr, page: PageRequest) -> 
     let rows = query
         .order_by_desc(proposal::Column::CreatedAt)
         .order_by_desc(proposal::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |p| Cursor { key: 0, at: p.created_at, id: p.id }))

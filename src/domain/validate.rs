@@ -168,7 +168,10 @@ pub fn skill_name(raw: &str, field: &str) -> AppResult<String> {
 
 /// A skill level from 1 (beginner) to 5 (expert).
 pub fn skill_level(level: i32, field: &str) -> AppResult<i16> {
-    if (1..=5).contains(&level) { Ok(level as i16) } else { Err(AppError::bad_input(field, "must be between 1 and 5")) }
+    i16::try_from(level)
+        .ok()
+        .filter(|l| (1..=5).contains(l))
+        .ok_or_else(|| AppError::bad_input(field, "must be between 1 and 5"))
 }
 
 /// An optional http(s) URL of at most `max` characters.

@@ -52,6 +52,7 @@ async fn an_agent_token_acts_as_the_agent_until_revoked() {
 
     let me = app.gql("{ me { isAgent email profile { handle kind } } }", json!({}), Some(&token)).await;
     assert_eq!(me["data"]["me"]["isAgent"], true, "{me}");
+    crate::helpers::assert_ok(&me);
     assert!(me["data"]["me"]["email"].is_null());
     assert_eq!(me["data"]["me"]["profile"]["handle"], "summary_bot");
 

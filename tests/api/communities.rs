@@ -50,6 +50,7 @@ async fn joining_a_public_community_is_immediate() {
     let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
     let body = join(&app, &bob, &c).await;
     assert_eq!(body["data"]["joinCommunity"]["membership"]["role"], "MEMBER", "{body}");
+    crate::helpers::assert_ok(&body);
     assert!(body["data"]["joinCommunity"]["joinRequest"].is_null());
     assert_eq!(error_code(&join(&app, &bob, &c).await), "CONFLICT", "joining twice");
     let body = app
@@ -136,6 +137,7 @@ async fn a_rejected_request_does_not_make_a_member() {
     assert_eq!(body["data"]["rejectJoinRequest"]["status"], "REJECTED");
     let body =
         app.gql("query($id: ID!) { community(id: $id) { myRole } }", json!({ "id": c }), Some(&bob.access_token)).await;
+    crate::helpers::assert_ok(&body);
     assert!(body["data"]["community"]["myRole"].is_null());
 }
 

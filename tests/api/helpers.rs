@@ -194,6 +194,13 @@ impl TestApp {
     }
 }
 
+/// Fails unless the response has no errors: a negative assertion on a field (null, empty)
+/// only means something when the operation itself succeeded.
+pub fn assert_ok(body: &Value) {
+    assert!(body.get("errors").is_none(), "the operation failed: {body}");
+    assert!(body["data"].is_object(), "no data: {body}");
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no error>")

@@ -14,6 +14,7 @@ mod helpers;
 mod http_spec;
 mod organizations;
 mod profiles;
+mod refusals;
 mod rsvps;
 mod schema;
 mod seed;

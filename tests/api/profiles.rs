@@ -59,6 +59,7 @@ async fn invalid_profile_fields_are_named_and_nothing_changes() {
     }
     let body =
         app.gql("{ me { profile { timezone rate { amountCents } } } }", json!({}), Some(&ada.access_token)).await;
+    crate::helpers::assert_ok(&body);
     assert!(body["data"]["me"]["profile"]["timezone"].is_null());
     assert!(body["data"]["me"]["profile"]["rate"].is_null());
 }
@@ -115,8 +116,11 @@ async fn only_the_owner_reads_a_profile_email() {
     assert_eq!(own["data"]["profile"]["email"], "ada@example.com");
     let other = app.gql(query, json!({ "h": "ada" }), Some(&bob.access_token)).await;
     assert_eq!(other["data"]["profile"]["handle"], "ada");
+    crate::helpers::assert_ok(&other);
     assert!(other["data"]["profile"]["email"].is_null(), "{other}");
     let anonymous = app.gql(query, json!({ "h": "ada" }), None).await;
+    crate::helpers::assert_ok(&anonymous);
+    assert_eq!(anonymous["data"]["profile"]["handle"], "ada");
     assert!(anonymous["data"]["profile"]["email"].is_null());
     // And not through the list either.
     let list = app.gql("{ profiles { edges { node { handle email } } } }", json!({}), Some(&bob.access_token)).await;

@@ -111,6 +111,8 @@ async fn the_online_link_reaches_only_going_attendees_and_hosts() {
                     token.as_deref(),
                 )
                 .await;
+            crate::helpers::assert_ok(&body);
+            assert_eq!(body["data"]["event"]["isOnline"], true, "{body}");
             body["data"]["event"]["onlineUrl"].clone()
         }
     };

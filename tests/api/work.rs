@@ -12,7 +12,7 @@ const TASK: &str = "query($id: ID!) { task(id: $id) { title status rejectionCoun
 const ACT: &str = "mutation($i: TaskIdInput!) { TASK_ACTION(input: $i) { status assignee { handle } } }";
 
 /// A user with skills.
-async fn worker(app: &TestApp, handle: &str, skills: Value) -> TestUser {
+pub(crate) async fn worker(app: &TestApp, handle: &str, skills: Value) -> TestUser {
     let user = app.register(handle).await;
     let body = app.gql(SKILLS, json!({ "i": { "skills": skills } }), Some(&user.access_token)).await;
     assert!(body["data"]["setMySkills"].is_object(), "{body}");
@@ -39,7 +39,7 @@ async fn agent(app: &TestApp, operator: &TestUser, handle: &str, skills: Value, 
     (id, body["data"]["issueAgentToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned())
 }
 
-async fn contract(app: &TestApp, client: &TestUser, org: Option<&str>, budget: i64) -> String {
+pub(crate) async fn contract(app: &TestApp, client: &TestUser, org: Option<&str>, budget: i64) -> String {
     let body = app
         .gql(
             "mutation($i: CreateContractInput!) { createContract(input: $i) { id } }",
@@ -50,7 +50,7 @@ async fn contract(app: &TestApp, client: &TestUser, org: Option<&str>, budget: i
     body["data"]["createContract"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-async fn outcome(
+pub(crate) async fn outcome(
     app: &TestApp,
     client: &TestUser,
     contract: &str,
@@ -68,7 +68,7 @@ async fn outcome(
     body["data"]["addOutcome"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields: Value) -> Value {
+pub(crate) async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields: Value) -> Value {
     let mut input = json!({ "outcomeId": outcome });
     input.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
     let body = app
@@ -82,7 +82,7 @@ async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields: Value) ->
     body["data"]["addTask"].clone()
 }
 
-async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
+pub(crate) async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
     for action in ["OPEN", "ACTIVATE"] {
         let body = app
             .gql(
@@ -95,7 +95,7 @@ async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
     }
 }
 
-async fn act(app: &TestApp, action: &str, task: &str, token: &str) -> Value {
+pub(crate) async fn act(app: &TestApp, action: &str, task: &str, token: &str) -> Value {
     app.gql(&ACT.replace("TASK_ACTION", action), json!({ "i": { "taskId": task } }), Some(token)).await
 }
 
@@ -122,7 +122,7 @@ async fn reject(app: &TestApp, task: &str, feedback: &str, token: &str) -> Value
     .await
 }
 
-fn id(task: &Value) -> String {
+pub(crate) fn id(task: &Value) -> String {
     task["id"].as_str().unwrap().to_owned()
 }
 

@@ -128,26 +128,27 @@ fn compute(
     let mut budget: BTreeMap<String, BudgetLine> = BTreeMap::new();
     let currency_of: HashMap<Uuid, &str> = contracts.iter().map(|c| (c.id, c.currency.as_str())).collect();
     for c in contracts {
-        by_contract_status.entry(wire(c.status)).or_insert((c.status, 0)).1 += 1;
+        let count = &mut by_contract_status.entry(wire(c.status)).or_insert((c.status, 0)).1;
+        *count = count.saturating_add(1);
         let line = budget
             .entry(c.currency.clone())
             .or_insert_with(|| BudgetLine { currency: c.currency.clone(), ..Default::default() });
-        line.budget_cents += c.budget_cents;
+        line.budget_cents = line.budget_cents.saturating_add(c.budget_cents);
     }
     summary.contracts_by_status = by_contract_status.into_values().collect();
     let mut outcome_amounts: HashMap<Uuid, i64> = HashMap::new();
     for o in outcomes {
-        summary.outcomes_total += 1;
+        summary.outcomes_total = summary.outcomes_total.saturating_add(1);
         outcome_amounts.insert(o.id, o.amount_cents);
         let Some(line) = currency_of.get(&o.contract_id).and_then(|cur| budget.get_mut(*cur)) else { continue };
-        line.committed_cents += o.amount_cents;
+        line.committed_cents = line.committed_cents.saturating_add(o.amount_cents);
         if o.status == OutcomeStatus::Accepted {
-            summary.outcomes_accepted += 1;
-            line.accepted_cents += o.amount_cents;
+            summary.outcomes_accepted = summary.outcomes_accepted.saturating_add(1);
+            line.accepted_cents = line.accepted_cents.saturating_add(o.amount_cents);
         }
     }
     for line in budget.values_mut() {
-        line.remaining_cents = line.budget_cents - line.committed_cents;
+        line.remaining_cents = line.budget_cents.saturating_sub(line.committed_cents);
     }
     summary.budget = budget.into_values().collect();
 
@@ -158,23 +159,23 @@ fn compute(
             continue;
         }
         let value = values.get(&t.id).copied().unwrap_or(0);
-        all_value += value;
+        all_value = all_value.saturating_add(value);
         let by_agent = t.assignee_profile_id.and_then(|p| kinds.get(&p)) == Some(&ProfileKind::Agent);
         if by_agent {
-            summary.accepted_by_agents += 1;
-            agent_value += value;
+            summary.accepted_by_agents = summary.accepted_by_agents.saturating_add(1);
+            agent_value = agent_value.saturating_add(value);
         } else {
-            summary.accepted_by_people += 1;
+            summary.accepted_by_people = summary.accepted_by_people.saturating_add(1);
         }
         if match (t.due_at, t.submitted_at) {
             (None, _) => true,
             (Some(due), Some(at)) => at <= due,
             (Some(_), None) => false,
         } {
-            on_time += 1;
+            on_time = on_time.saturating_add(1);
         }
     }
-    let accepted = summary.accepted_by_agents + summary.accepted_by_people;
+    let accepted = summary.accepted_by_agents.saturating_add(summary.accepted_by_people);
     summary.tasks_by_status =
         TASK_STATUSES.iter().map(|s| (*s, tasks.iter().filter(|t| t.status == *s).count() as u64)).collect();
     summary.agent_share = if all_value > 0 {
@@ -218,7 +219,7 @@ pub async fn activity_feed(
     if let Some(after) = page.after {
         query = query.filter(activity::Column::Id.lt(after.key));
     }
-    let rows = query.order_by_desc(activity::Column::Id).limit(page.first + 1).all(db).await?;
+    let rows = query.order_by_desc(activity::Column::Id).limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, &page, |a| Cursor { key: a.id, at: a.created_at, id: Uuid::nil() }))
 }
 
@@ -309,7 +310,8 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
         for o in &outcomes {
             for t in mine.iter().filter(|t| t.outcome_id == o.id && t.status == TaskStatus::Accepted) {
                 let currency = currencies.get(&o.contract_id).cloned().unwrap_or_default();
-                *earnings.entry(currency).or_default() += values.get(&t.id).copied().unwrap_or(0);
+                let earned = earnings.entry(currency).or_default();
+                *earned = earned.saturating_add(values.get(&t.id).copied().unwrap_or(0));
             }
         }
     }
@@ -334,6 +336,7 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use chrono::{Duration, Utc};
 

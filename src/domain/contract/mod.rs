@@ -166,7 +166,7 @@ pub async fn mine(
     let rows = query
         .order_by_desc(contract::Column::CreatedAt)
         .order_by_desc(contract::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     let access = access_many(db, viewer, &rows).await?;

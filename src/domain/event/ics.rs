@@ -42,16 +42,16 @@ fn escape(text: &str) -> String {
 
 /// Folds a content line at 75 octets, never inside a UTF-8 character.
 fn fold(line: &str) -> String {
-    let mut out = String::with_capacity(line.len() + 8);
-    let mut width = 0;
+    let mut out = String::with_capacity(line.len().saturating_add(8));
+    let mut width: usize = 0;
     for c in line.chars() {
         let n = c.len_utf8();
-        if width + n > 75 {
+        if width.saturating_add(n) > 75 {
             out.push_str("\r\n ");
             width = 1;
         }
         out.push(c);
-        width += n;
+        width = width.saturating_add(n);
     }
     out
 }

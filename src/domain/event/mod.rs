@@ -158,11 +158,11 @@ pub async fn rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<even
     }
     let mut event_active = event.clone().into_active_model();
     let (status, seq) = if event.going_count < event.capacity {
-        event_active.going_count = Set(event.going_count + 1);
+        event_active.going_count = Set(event.going_count.saturating_add(1));
         (RsvpStatus::Going, None)
     } else {
-        event_active.waitlist_seq = Set(event.waitlist_seq + 1);
-        (RsvpStatus::Waitlisted, Some(event.waitlist_seq + 1))
+        event_active.waitlist_seq = Set(event.waitlist_seq.saturating_add(1));
+        (RsvpStatus::Waitlisted, Some(event.waitlist_seq.saturating_add(1)))
     };
     event_active.updated_at = Set(now);
     let event = event_active.update(work.txn()).await?;
@@ -212,7 +212,7 @@ pub async fn cancel_rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
     let mut going = event.going_count;
     let mut promoted = None;
     if was_going {
-        going -= 1;
+        going = going.saturating_sub(1);
         let first = event_rsvp::Entity::find()
             .filter(event_rsvp::Column::EventId.eq(id))
             .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
@@ -225,7 +225,7 @@ pub async fn cancel_rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
             active.waitlist_seq = Set(None);
             active.updated_at = Set(now);
             promoted = Some(active.update(work.txn()).await?);
-            going += 1;
+            going = going.saturating_add(1);
         }
     }
     let mut event_active = event.into_active_model();
@@ -319,12 +319,8 @@ pub async fn list(
     if let Some(after) = page.after {
         query = query.filter(after_asc(Expr::col(event::Column::StartsAt), Expr::col(event::Column::Id), &after));
     }
-    let rows = query
-        .order_by_asc(event::Column::StartsAt)
-        .order_by_asc(event::Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await?;
+    let rows =
+        query.order_by_asc(event::Column::StartsAt).order_by_asc(event::Column::Id).limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, &page, |e| Cursor { key: 0, at: e.starts_at, id: e.id }))
 }
 
@@ -366,7 +362,7 @@ pub async fn waitlist_position(db: &impl ConnectionTrait, rsvp: &event_rsvp::Mod
         .filter(event_rsvp::Column::WaitlistSeq.lt(seq))
         .count(db)
         .await?;
-    Ok(Some(ahead + 1))
+    Ok(Some(ahead.saturating_add(1)))
 }
 
 async fn rsvp_of(db: &impl ConnectionTrait, event_id: Uuid, profile_id: Uuid) -> AppResult<Option<event_rsvp::Model>> {

@@ -103,7 +103,7 @@ pub async fn contract_from_proposal(
         comparator: None,
         target: None,
     }];
-    let due = gig.deadline.or_else(|| Some(now + chrono::Duration::days(i64::from(proposal.eta_days))));
+    let due = gig.deadline.or_else(|| now.checked_add_signed(chrono::Duration::days(i64::from(proposal.eta_days))));
     let outcome =
         outcome::insert(work.txn(), contract.id, gig.title.clone(), criteria, proposal.amount_cents, due, now).await?;
     let task = super::insert(

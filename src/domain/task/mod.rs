@@ -82,7 +82,10 @@ pub async fn add(
     let outcome =
         outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), outcome.contract_id).await?;
-    let access = contract::require_manager(work.txn(), viewer, &contract).await?;
+    let access = contract::require_manager(work.txn(), viewer, &contract).await.map_err(|e| match e {
+        AppError::NotFound(_) => AppError::NotFound("outcome"),
+        other => other,
+    })?;
     if matches!(outcome.status, OutcomeStatus::Accepted) {
         return Err(AppError::conflict("an ACCEPTED outcome takes no new tasks"));
     }
@@ -404,7 +407,7 @@ async fn newest_first(
     let rows = query
         .order_by_desc(task::Column::CreatedAt)
         .order_by_desc(task::Column::Id)
-        .limit(page.first + 1)
+        .limit(page.fetch())
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, &page, |t| Cursor { key: 0, at: t.created_at, id: t.id }))

@@ -142,7 +142,7 @@ pub async fn reject(
     machine::task(task.status, TaskStatus::Rejected)?;
     let now = state.clock.now();
     review_latest(work.txn(), task.id, SubmissionStatus::Rejected, Some(feedback.clone()), now).await?;
-    let rejections = task.rejection_count + 1;
+    let rejections = task.rejection_count.saturating_add(1);
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Rejected);
     active.rejection_count = Set(rejections);
@@ -270,7 +270,7 @@ pub async fn review_task(
         contract_id: Set(task.contract_id),
         reviewer_profile_id: Set(me),
         subject_profile_id: Set(subject),
-        rating: Set(rating as i16),
+        rating: Set(i16::try_from(rating).map_err(|_| AppError::bad_input("rating", "must be between 1 and 5"))?),
         text: Set(text),
         created_at: Set(state.clock.now()),
     }

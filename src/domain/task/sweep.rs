@@ -44,8 +44,8 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
     for kind in [Kind::Lapsed, Kind::Overdue] {
         for id in due_ids(state, kind).await? {
             match handle(state, id, kind).await {
-                Ok(true) if kind == Kind::Lapsed => report.lapsed += 1,
-                Ok(true) => report.overdue += 1,
+                Ok(true) if kind == Kind::Lapsed => report.lapsed = report.lapsed.saturating_add(1),
+                Ok(true) => report.overdue = report.overdue.saturating_add(1),
                 Ok(false) => {}
                 // One task failing never stops the others; the next pass retries it.
                 Err(error) => tracing::warn!(task = %id, error = %error, "sweep could not handle a task"),

@@ -131,7 +131,7 @@ async fn give(
     let mut active = task.into_active_model();
     active.status = Set(to);
     active.assignee_profile_id = Set(Some(profile.id));
-    active.offer_expires_at = Set((!immediate).then(|| now + ttl));
+    active.offer_expires_at = Set(if immediate { None } else { now.checked_add_signed(ttl) });
     active.assigned_at = Set(immediate.then_some(now));
     active.rejection_count = Set(0);
     active.updated_at = Set(now);
