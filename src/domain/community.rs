@@ -6,7 +6,6 @@ use entity::{
     community_join_request::{self, JoinRequestStatus},
     community_member::{self, CommunityRole},
 };
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -16,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork,
-    page::{Cursor, Page, PageRequest, after_asc, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     validate::{self, Slug},
 };
 use crate::{
@@ -104,9 +103,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: CommunityInput) ->
         subject_type: "community",
         subject_id: community.id,
         before: None,
-        after: Some(
-            json!({ "slug": community.slug, "visibility": format!("{:?}", community.visibility).to_uppercase() }),
-        ),
+        after: Some(json!({ "slug": community.slug, "visibility": crate::domain::wire(community.visibility) })),
     })
     .await?;
     work.commit().await?;
@@ -142,8 +139,8 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: Communit
         action: Action::CommunityUpdated,
         subject_type: "community",
         subject_id: id,
-        before: Some(json!({ "name": before.name, "visibility": format!("{:?}", before.visibility).to_uppercase() })),
-        after: Some(json!({ "name": after.name, "visibility": format!("{:?}", after.visibility).to_uppercase() })),
+        before: Some(json!({ "name": before.name, "visibility": crate::domain::wire(before.visibility) })),
+        after: Some(json!({ "name": after.name, "visibility": crate::domain::wire(after.visibility) })),
     })
     .await?;
     work.commit().await?;
@@ -225,7 +222,7 @@ pub async fn decide_join_request(
     lock(work.txn(), request.community_id).await?;
     rules::require_moderator(role_of(work.txn(), request.community_id, me).await?)?;
     if request.status != JoinRequestStatus::Pending {
-        return Err(AppError::conflict(format!("the request is already {:?}", request.status).to_uppercase()));
+        return Err(AppError::conflict(format!("the request is already {}", crate::domain::wire(request.status))));
     }
     let now = state.clock.now();
     if approve {
@@ -415,21 +412,16 @@ pub async fn members(
     page: PageRequest,
 ) -> AppResult<Page<community_member::Model>> {
     require_read(db, viewer, community_id).await?;
-    let mut query = community_member::Entity::find().filter(community_member::Column::CommunityId.eq(community_id));
-    if let Some(after) = page.after {
-        query = query.filter(after_asc(
-            Expr::col(community_member::Column::CreatedAt),
-            Expr::col(community_member::Column::ProfileId),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_asc(community_member::Column::CreatedAt)
-        .order_by_asc(community_member::Column::ProfileId)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |m| Cursor { key: 0, at: m.created_at, id: m.profile_id }))
+    let query = community_member::Entity::find().filter(community_member::Column::CommunityId.eq(community_id));
+    keyset(
+        db,
+        query,
+        (community_member::Column::CreatedAt, community_member::Column::ProfileId),
+        Direction::Ascending,
+        &page,
+        |m| Cursor { key: 0, at: m.created_at, id: m.profile_id },
+    )
+    .await
 }
 
 /// Pending join requests, oldest first (moderators only).
@@ -463,22 +455,13 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
             ),
         );
     }
-    let mut query = community::Entity::find().filter(visible);
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(
-            None,
-            Expr::col(community::Column::CreatedAt),
-            Expr::col(community::Column::Id),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_desc(community::Column::CreatedAt)
-        .order_by_desc(community::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id }))
+    let query = community::Entity::find().filter(visible);
+    keyset(db, query, (community::Column::CreatedAt, community::Column::Id), Direction::Descending, &page, |c| Cursor {
+        key: 0,
+        at: c.created_at,
+        id: c.id,
+    })
+    .await
 }
 
 /// Number of members (one statement).
@@ -571,7 +554,7 @@ fn member_activity(action: Action, community_id: Uuid, profile_id: Uuid, role: O
         subject_type: "community_member",
         subject_id: profile_id,
         before: None,
-        after: role.map(|r| json!({ "role": format!("{r:?}").to_uppercase() })),
+        after: role.map(|r| json!({ "role": crate::domain::wire(r) })),
     }
 }
 

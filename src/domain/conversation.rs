@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork, community,
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, after_desc, keyset},
     validate,
 };
 use crate::{
@@ -277,22 +277,13 @@ pub async fn comments(
     page: PageRequest,
 ) -> AppResult<Page<comment::Model>> {
     post_by_id(db, viewer, post_id).await?;
-    let mut query = comment::Entity::find().filter(comment::Column::PostId.eq(post_id));
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(
-            None,
-            Expr::col(comment::Column::CreatedAt),
-            Expr::col(comment::Column::Id),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_desc(comment::Column::CreatedAt)
-        .order_by_desc(comment::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id }))
+    let query = comment::Entity::find().filter(comment::Column::PostId.eq(post_id));
+    keyset(db, query, (comment::Column::CreatedAt, comment::Column::Id), Direction::Descending, &page, |c| Cursor {
+        key: 0,
+        at: c.created_at,
+        id: c.id,
+    })
+    .await
 }
 
 fn post_activity(action: Action, post: &post::Model, extra: Option<serde_json::Value>) -> NewActivity {

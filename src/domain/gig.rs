@@ -61,21 +61,14 @@ pub fn transition(from: GigStatus, action: GigAction) -> AppResult<GigStatus> {
                 GigAction::Close => Closed,
                 GigAction::Cancel => Cancelled,
             };
-            return Err(AppError::conflict(format!("a gig cannot go from {} to {}", name(from), name(target))));
+            return Err(AppError::conflict(format!(
+                "a gig cannot go from {} to {}",
+                crate::domain::wire(from),
+                crate::domain::wire(target)
+            )));
         }
     };
     Ok(to)
-}
-
-/// Wire name of a status.
-pub fn name(status: GigStatus) -> &'static str {
-    match status {
-        GigStatus::Draft => "DRAFT",
-        GigStatus::Open => "OPEN",
-        GigStatus::Filled => "FILLED",
-        GigStatus::Closed => "CLOSED",
-        GigStatus::Cancelled => "CANCELLED",
-    }
 }
 
 /// Fields of a gig; `None` leaves a field as is on update.
@@ -173,7 +166,7 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: GigInput
     let before = lock(work.txn(), id).await?;
     require_manager(work.txn(), viewer, &before).await?;
     if !matches!(before.status, GigStatus::Draft | GigStatus::Open) {
-        return Err(AppError::conflict(format!("a {} gig cannot be edited", name(before.status))));
+        return Err(AppError::conflict(format!("a {} gig cannot be edited", crate::domain::wire(before.status))));
     }
     let mut active = before.clone().into_active_model();
     if let Some(title) = &input.title {
@@ -230,7 +223,7 @@ pub async fn act(state: &AppState, viewer: &Viewer, id: Uuid, action: GigAction)
     active.updated_at = Set(state.clock.now());
     let gig = active.update(work.txn()).await?;
     if matches!(to, GigStatus::Closed | GigStatus::Cancelled) {
-        let reason = format!("the gig was {}", name(to).to_lowercase());
+        let reason = format!("the gig was {}", crate::domain::wire(to).to_lowercase());
         super::proposal::decline_waiting(&mut work, gig.id, None, &reason, state.clock.now()).await?;
     }
     let action_name = match action {
@@ -239,7 +232,7 @@ pub async fn act(state: &AppState, viewer: &Viewer, id: Uuid, action: GigAction)
         GigAction::Close => Action::GigClosed,
         GigAction::Cancel => Action::GigCancelled,
     };
-    work.record(gig_activity(action_name, &gig, Some(name(before.status)))).await?;
+    work.record(gig_activity(action_name, &gig, Some(crate::domain::wire(before.status).as_str()))).await?;
     work.commit().await?;
     Ok(gig)
 }
@@ -297,12 +290,15 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMa
 
 /// Skills of many gigs in one statement (for loaders).
 pub async fn skills_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
-    let rows = gig_skill::Entity::find()
-        .filter(gig_skill::Column::GigId.is_in(ids.iter().copied()))
-        .order_by_asc(gig_skill::Column::Skill)
-        .all(db)
-        .await?;
-    Ok(crate::domain::group(rows, |r| r.gig_id, |r| r.skill))
+    crate::domain::children_of::<gig_skill::Entity, _>(
+        db,
+        gig_skill::Column::GigId,
+        ids,
+        &[(gig_skill::Column::Skill, sea_orm::Order::Asc)],
+        |r| r.gig_id,
+        |r| r.skill,
+    )
+    .await
 }
 
 /// Sort orders of the gig search.
@@ -563,7 +559,9 @@ fn gig_activity(action: Action, gig: &gig::Model, from: Option<&str>) -> NewActi
         subject_type: "gig",
         subject_id: gig.id,
         before: from.map(|s| json!({ "status": s })),
-        after: Some(json!({ "status": name(gig.status), "title": gig.title, "budgetCents": gig.budget_cents })),
+        after: Some(
+            json!({ "status": crate::domain::wire(gig.status), "title": gig.title, "budgetCents": gig.budget_cents }),
+        ),
     }
 }
 

@@ -38,6 +38,25 @@ where
     map
 }
 
+/// Rows of `E` whose `parent` column is one of `ids`, sorted by `order`, grouped by parent
+/// (`parent_of`) with `value` taken from each row: the one "children of many parents in one
+/// statement" query every loader uses.
+pub(crate) async fn children_of<E: sea_orm::EntityTrait, V>(
+    db: &impl sea_orm::ConnectionTrait,
+    parent: E::Column,
+    ids: &[uuid::Uuid],
+    order: &[(E::Column, sea_orm::Order)],
+    parent_of: impl Fn(&E::Model) -> uuid::Uuid,
+    value: impl Fn(E::Model) -> V,
+) -> AppResult<std::collections::HashMap<uuid::Uuid, Vec<V>>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let mut query = E::find().filter(parent.is_in(ids.iter().copied()));
+    for (column, direction) in order {
+        query = query.order_by(*column, direction.clone());
+    }
+    Ok(group(query.all(db).await?, parent_of, value))
+}
+
 /// The wire name of a stored enum (its `string_value`, e.g. `IN_PROGRESS`): the one way status
 /// names reach messages, activity snapshots and dashboards.
 pub fn wire<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {

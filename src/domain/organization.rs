@@ -5,10 +5,9 @@ use entity::{
     organization_member::{self, OrgRole},
     profile::ProfileKind,
 };
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -16,7 +15,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork,
     activity::organization_topic,
-    page::{Cursor, Page, PageRequest, after_asc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     profile,
     validate::{self, Slug},
 };
@@ -245,22 +244,17 @@ pub async fn members(
     if role_of(db, organization_id, me).await?.is_none() {
         return Err(AppError::forbidden("only members see the member list"));
     }
-    let mut query =
+    let query =
         organization_member::Entity::find().filter(organization_member::Column::OrganizationId.eq(organization_id));
-    if let Some(after) = page.after {
-        query = query.filter(after_asc(
-            Expr::col(organization_member::Column::CreatedAt),
-            Expr::col(organization_member::Column::ProfileId),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_asc(organization_member::Column::CreatedAt)
-        .order_by_asc(organization_member::Column::ProfileId)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |m| Cursor { key: 0, at: m.created_at, id: m.profile_id }))
+    keyset(
+        db,
+        query,
+        (organization_member::Column::CreatedAt, organization_member::Column::ProfileId),
+        Direction::Ascending,
+        &page,
+        |m| Cursor { key: 0, at: m.created_at, id: m.profile_id },
+    )
+    .await
 }
 
 /// Organizations a profile belongs to, with its membership, by name.
@@ -297,7 +291,7 @@ async fn owner_count(db: &impl ConnectionTrait, organization_id: Uuid) -> AppRes
 }
 
 fn role_name(role: Option<OrgRole>) -> serde_json::Value {
-    role.map(|r| json!(format!("{r:?}").to_uppercase())).unwrap_or(serde_json::Value::Null)
+    role.map(|r| json!(crate::domain::wire(r))).unwrap_or(serde_json::Value::Null)
 }
 
 fn member_activity(

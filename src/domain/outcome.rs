@@ -8,8 +8,7 @@ use entity::{
     outcome::{self, OutcomeStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -195,13 +194,15 @@ pub async fn of_contracts(
     db: &impl ConnectionTrait,
     contract_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<outcome::Model>>> {
-    let rows = outcome::Entity::find()
-        .filter(outcome::Column::ContractId.is_in(contract_ids.iter().copied()))
-        .order_by_asc(outcome::Column::CreatedAt)
-        .order_by_asc(outcome::Column::Id)
-        .all(db)
-        .await?;
-    Ok(super::group(rows, |r| r.contract_id, |r| r))
+    crate::domain::children_of::<outcome::Entity, _>(
+        db,
+        outcome::Column::ContractId,
+        contract_ids,
+        &[(outcome::Column::CreatedAt, sea_orm::Order::Asc), (outcome::Column::Id, sea_orm::Order::Asc)],
+        |r| r.contract_id,
+        |r| r,
+    )
+    .await
 }
 
 /// Sum of the outcome amounts of a contract.

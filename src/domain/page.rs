@@ -2,7 +2,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    Condition,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -107,6 +107,37 @@ impl<T> Page<T> {
             has_previous_page: self.has_previous_page,
         }
     }
+}
+
+/// Which way a keyset list runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest (or soonest) first.
+    Ascending,
+    /// Newest first.
+    Descending,
+}
+
+/// One page of `query` sorted by (`at`, `id`) in `direction`, strictly after the request's
+/// cursor: the shape of every plain keyset list. `cursor_of` reads (`at`, `id`) off a row.
+pub async fn keyset<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    mut query: Select<E>,
+    (at, id): (E::Column, E::Column),
+    direction: Direction,
+    page: &PageRequest,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+) -> AppResult<Page<E::Model>> {
+    if let Some(after) = page.after {
+        let (at_expr, id_expr) = (Expr::col(at.as_column_ref()), Expr::col(id.as_column_ref()));
+        query = query.filter(match direction {
+            Direction::Ascending => after_asc(at_expr, id_expr, &after),
+            Direction::Descending => after_desc(None, at_expr, id_expr, &after),
+        });
+    }
+    let order = if direction == Direction::Ascending { Order::Asc } else { Order::Desc };
+    let rows = query.order_by(at, order.clone()).order_by(id, order).limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, cursor_of))
 }
 
 /// The keyset condition "strictly after `cursor`" for a list sorted ascending by (`at`, `id`).

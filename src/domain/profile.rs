@@ -7,8 +7,7 @@ use entity::{
     profile_skill,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use serde_json::{Value as Json, json};
@@ -17,7 +16,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork,
     activity::profile_topic,
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     validate::{self, Handle},
 };
 use crate::{
@@ -105,13 +104,15 @@ pub async fn by_user_ids(db: &impl ConnectionTrait, user_ids: &[Uuid]) -> AppRes
 
 /// Skills of many profiles in one statement, strongest first (for loaders).
 pub async fn skills_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<profile_skill::Model>>> {
-    let rows = profile_skill::Entity::find()
-        .filter(profile_skill::Column::ProfileId.is_in(ids.iter().copied()))
-        .order_by_desc(profile_skill::Column::Level)
-        .order_by_asc(profile_skill::Column::Skill)
-        .all(db)
-        .await?;
-    Ok(crate::domain::group(rows, |r| r.profile_id, |r| r))
+    crate::domain::children_of::<profile_skill::Entity, _>(
+        db,
+        profile_skill::Column::ProfileId,
+        ids,
+        &[(profile_skill::Column::Level, sea_orm::Order::Desc), (profile_skill::Column::Skill, sea_orm::Order::Asc)],
+        |r| r.profile_id,
+        |r| r,
+    )
+    .await
 }
 
 /// Public fields of a profile, as recorded in activities.
@@ -120,7 +121,7 @@ pub fn snapshot(p: &profile::Model) -> Json {
         "handle": p.handle, "displayName": p.display_name, "headline": p.headline,
         "bio": p.bio, "location": p.location, "timezone": p.timezone,
         "rateCents": p.rate_cents, "rateCurrency": p.rate_currency,
-        "availability": format!("{:?}", p.availability).to_uppercase(),
+        "availability": crate::domain::wire(p.availability),
     })
 }
 
@@ -297,21 +298,12 @@ pub async fn search(
                 .add(like(profile::Column::Headline)),
         );
     }
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(
-            None,
-            Expr::col(profile::Column::CreatedAt),
-            Expr::col(profile::Column::Id),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_desc(profile::Column::CreatedAt)
-        .order_by_desc(profile::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |p| Cursor { key: 0, at: p.created_at, id: p.id }))
+    keyset(db, query, (profile::Column::CreatedAt, profile::Column::Id), Direction::Descending, &page, |p| Cursor {
+        key: 0,
+        at: p.created_at,
+        id: p.id,
+    })
+    .await
 }
 
 /// Escapes LIKE wildcards in user text.

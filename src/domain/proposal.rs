@@ -5,8 +5,8 @@ use entity::{
     proposal::{self, ProposalStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set, SqlErr,
+    sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     Action, NewActivity, UnitOfWork,
     gig::{GigAction, can_manage, lock_gig, require_manager, transition, visible},
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     validate,
 };
 use crate::{
@@ -25,17 +25,6 @@ use crate::{
 
 /// Proposal states that still compete for the gig.
 const WAITING: [ProposalStatus; 2] = [ProposalStatus::Submitted, ProposalStatus::Shortlisted];
-
-/// Wire name of a proposal status.
-pub fn name(status: ProposalStatus) -> &'static str {
-    match status {
-        ProposalStatus::Submitted => "SUBMITTED",
-        ProposalStatus::Shortlisted => "SHORTLISTED",
-        ProposalStatus::Declined => "DECLINED",
-        ProposalStatus::Withdrawn => "WITHDRAWN",
-        ProposalStatus::Accepted => "ACCEPTED",
-    }
-}
 
 /// Input of `submitProposal`.
 pub struct ProposalInput {
@@ -65,7 +54,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: ProposalInput) -> 
         return Err(AppError::forbidden("you cannot send a proposal for your own gig"));
     }
     if gig.status != GigStatus::Open {
-        return Err(AppError::conflict(format!("the gig is {}, not OPEN", super::gig::name(gig.status))));
+        return Err(AppError::conflict(format!("the gig is {}, not OPEN", crate::domain::wire(gig.status))));
     }
     if active_of(work.txn(), gig.id, me).await?.is_some() {
         return Err(AppError::conflict("you already have an active proposal for this gig"));
@@ -191,8 +180,8 @@ pub async fn accept(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Ac
         action: Action::GigFilled,
         subject_type: "gig",
         subject_id: gig.id,
-        before: Some(json!({ "status": super::gig::name(gig_from) })),
-        after: Some(json!({ "status": super::gig::name(gig.status), "acceptedProposalId": proposal.id })),
+        before: Some(json!({ "status": crate::domain::wire(gig_from) })),
+        after: Some(json!({ "status": crate::domain::wire(gig.status), "acceptedProposalId": proposal.id })),
     })
     .await?;
     work.commit().await?;
@@ -230,7 +219,7 @@ pub(super) async fn decline_waiting(
             action: Action::ProposalDeclined,
             subject_type: "proposal",
             subject_id: p.id,
-            before: Some(json!({ "status": name(p.status) })),
+            before: Some(json!({ "status": crate::domain::wire(p.status) })),
             after: Some(json!({ "status": "DECLINED", "reason": reason })),
         })
         .await?;
@@ -268,22 +257,13 @@ pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
 }
 
 async fn list(db: &impl ConnectionTrait, condition: Expr, page: PageRequest) -> AppResult<Page<proposal::Model>> {
-    let mut query = proposal::Entity::find().filter(condition);
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(
-            None,
-            Expr::col(proposal::Column::CreatedAt),
-            Expr::col(proposal::Column::Id),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_desc(proposal::Column::CreatedAt)
-        .order_by_desc(proposal::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |p| Cursor { key: 0, at: p.created_at, id: p.id }))
+    let query = proposal::Entity::find().filter(condition);
+    keyset(db, query, (proposal::Column::CreatedAt, proposal::Column::Id), Direction::Descending, &page, |p| Cursor {
+        key: 0,
+        at: p.created_at,
+        id: p.id,
+    })
+    .await
 }
 
 async fn active_of(db: &impl ConnectionTrait, gig_id: Uuid, author: Uuid) -> AppResult<Option<proposal::Model>> {
@@ -307,7 +287,11 @@ pub fn check_move(from: ProposalStatus, to: ProposalStatus) -> AppResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::conflict(format!("a proposal cannot go from {} to {}", name(from), name(to))))
+        Err(AppError::conflict(format!(
+            "a proposal cannot go from {} to {}",
+            crate::domain::wire(from),
+            crate::domain::wire(to)
+        )))
     }
 }
 
@@ -324,9 +308,9 @@ fn proposal_activity(action: Action, p: &proposal::Model, from: Option<ProposalS
         action,
         subject_type: "proposal",
         subject_id: p.id,
-        before: from.map(|s| json!({ "status": name(s) })),
+        before: from.map(|s| json!({ "status": crate::domain::wire(s) })),
         after: Some(
-            json!({ "status": name(p.status), "amountCents": p.amount_cents, "authorProfileId": p.author_profile_id }),
+            json!({ "status": crate::domain::wire(p.status), "amountCents": p.amount_cents, "authorProfileId": p.author_profile_id }),
         ),
     }
 }

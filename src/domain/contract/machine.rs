@@ -1,26 +1,13 @@
 //! The state machines of contracts, outcomes and tasks: pure functions, tested on their own.
-use entity::{
-    contract::ContractStatus,
-    outcome::OutcomeStatus,
-    task::{TaskMode, TaskStatus},
+use entity::{contract::ContractStatus, outcome::OutcomeStatus, task::TaskStatus};
+
+use crate::{
+    domain::wire,
+    error::{AppError, AppResult},
 };
 
-use crate::error::{AppError, AppResult};
-
-fn conflict(kind: &str, from: &str, to: &str) -> AppError {
-    AppError::conflict(format!("a {kind} cannot go from {from} to {to}"))
-}
-
-/// Wire name of a contract status.
-pub fn contract_name(s: ContractStatus) -> &'static str {
-    match s {
-        ContractStatus::Draft => "DRAFT",
-        ContractStatus::Open => "OPEN",
-        ContractStatus::Active => "ACTIVE",
-        ContractStatus::Completed => "COMPLETED",
-        ContractStatus::Cancelled => "CANCELLED",
-        ContractStatus::Disputed => "DISPUTED",
-    }
+fn conflict<S: sea_orm::ActiveEnum<Value = String>>(kind: &str, from: S, to: S) -> AppError {
+    AppError::conflict(format!("a {kind} cannot go from {} to {}", wire(from), wire(to)))
 }
 
 /// Checks a contract transition: DRAFT → OPEN → ACTIVE → COMPLETED; DRAFT/OPEN/ACTIVE →
@@ -36,7 +23,7 @@ pub fn contract(from: ContractStatus, to: ContractStatus) -> AppResult<ContractS
             | (Active, Disputed)
             | (Disputed, Active | Cancelled)
     );
-    if ok { Ok(to) } else { Err(conflict("contract", contract_name(from), contract_name(to))) }
+    if ok { Ok(to) } else { Err(conflict("contract", from, to)) }
 }
 
 /// What a client does to a contract; each action starts from one state (or several, for
@@ -69,18 +56,7 @@ impl ContractAction {
             Self::Dispute => (Disputed, true),
             Self::Resolve => (Active, from == Disputed),
         };
-        if applies { contract(from, to) } else { Err(conflict("contract", contract_name(from), contract_name(to))) }
-    }
-}
-
-/// Wire name of an outcome status.
-pub fn outcome_name(s: OutcomeStatus) -> &'static str {
-    match s {
-        OutcomeStatus::Pending => "PENDING",
-        OutcomeStatus::InProgress => "IN_PROGRESS",
-        OutcomeStatus::Submitted => "SUBMITTED",
-        OutcomeStatus::Accepted => "ACCEPTED",
-        OutcomeStatus::Rejected => "REJECTED",
+        if applies { contract(from, to) } else { Err(conflict("contract", from, to)) }
     }
 }
 
@@ -92,29 +68,7 @@ pub fn outcome(from: OutcomeStatus, to: OutcomeStatus) -> AppResult<OutcomeStatu
         (from, to),
         (Pending, InProgress) | (InProgress, Submitted) | (Submitted, Accepted | Rejected) | (Rejected, InProgress)
     );
-    if ok { Ok(to) } else { Err(conflict("outcome", outcome_name(from), outcome_name(to))) }
-}
-
-/// Wire name of a task status.
-pub fn task_name(s: TaskStatus) -> &'static str {
-    match s {
-        TaskStatus::Open => "OPEN",
-        TaskStatus::Offered => "OFFERED",
-        TaskStatus::Assigned => "ASSIGNED",
-        TaskStatus::Submitted => "SUBMITTED",
-        TaskStatus::Accepted => "ACCEPTED",
-        TaskStatus::Rejected => "REJECTED",
-        TaskStatus::Cancelled => "CANCELLED",
-    }
-}
-
-/// Wire name of a task mode.
-pub fn mode_name(m: TaskMode) -> &'static str {
-    match m {
-        TaskMode::Automated => "AUTOMATED",
-        TaskMode::Judgment => "JUDGMENT",
-        TaskMode::Any => "ANY",
-    }
+    if ok { Ok(to) } else { Err(conflict("outcome", from, to)) }
 }
 
 /// Checks a task transition: OPEN → OFFERED → ASSIGNED → SUBMITTED → ACCEPTED / REJECTED;
@@ -134,7 +88,7 @@ pub fn task(from: TaskStatus, to: TaskStatus) -> AppResult<TaskStatus> {
             | (Accepted, Rejected)
             | (Open | Offered | Assigned | Submitted | Rejected, Cancelled)
     );
-    if ok { Ok(to) } else { Err(conflict("task", task_name(from), task_name(to))) }
+    if ok { Ok(to) } else { Err(conflict("task", from, to)) }
 }
 
 #[cfg(test)]
@@ -158,7 +112,7 @@ mod tests {
             [(Draft, Active), (Completed, Cancelled), (Cancelled, Open), (Open, Completed), (Draft, Disputed)]
         {
             let message = contract(from, to).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.contains(contract_name(from)) && message.contains(contract_name(to)), "{message}");
+            assert!(message.contains(&wire(from)) && message.contains(&wire(to)), "{message}");
         }
     }
 

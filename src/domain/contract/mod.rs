@@ -16,8 +16,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, Query},
+    QueryFilter, QuerySelect, Set, sea_query::Query,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -26,7 +25,7 @@ pub use self::access::{Access, access, access_many, visible};
 pub(crate) use self::access::{require_manager, require_manages};
 use super::{
     Action, NewActivity, UnitOfWork, organization,
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     validate, wire,
 };
 use crate::{
@@ -154,23 +153,14 @@ pub async fn mine(
             ),
         );
     }
-    let mut query = contract::Entity::find().filter(on);
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(
-            None,
-            Expr::col(contract::Column::CreatedAt),
-            Expr::col(contract::Column::Id),
-            &after,
-        ));
-    }
-    let rows = query
-        .order_by_desc(contract::Column::CreatedAt)
-        .order_by_desc(contract::Column::Id)
-        .limit(page.fetch())
-        .all(db)
+    let query = contract::Entity::find().filter(on);
+    let page =
+        keyset(db, query, (contract::Column::CreatedAt, contract::Column::Id), Direction::Descending, &page, |c| {
+            Cursor { key: 0, at: c.created_at, id: c.id }
+        })
         .await?;
+    let rows: Vec<contract::Model> = page.items.iter().map(|(_, c)| c.clone()).collect();
     let access = access_many(db, viewer, &rows).await?;
-    let page = Page::from_rows(rows, &page, |c| Cursor { key: 0, at: c.created_at, id: c.id });
     // Every listed contract has an access: the query lists only contracts the viewer is on.
     Ok(page.filter_map(|c| access.get(&c.id).copied().map(|a| (c, a))))
 }

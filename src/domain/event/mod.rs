@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork, community,
-    page::{Cursor, Page, PageRequest, after_asc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     validate,
 };
 use crate::{
@@ -123,9 +123,10 @@ pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<ev
         return Err(AppError::forbidden("only the event's hosts cancel it"));
     }
     if event.status != EventStatus::Scheduled {
-        return Err(AppError::conflict(
-            format!("an event cannot go from {:?} to CANCELLED", event.status).to_uppercase(),
-        ));
+        return Err(AppError::conflict(format!(
+            "an event cannot go from {} to CANCELLED",
+            crate::domain::wire(event.status)
+        )));
     }
     let mut active = event.into_active_model();
     active.status = Set(EventStatus::Cancelled);
@@ -316,12 +317,12 @@ pub async fn list(
             query = query.filter(visible);
         }
     }
-    if let Some(after) = page.after {
-        query = query.filter(after_asc(Expr::col(event::Column::StartsAt), Expr::col(event::Column::Id), &after));
-    }
-    let rows =
-        query.order_by_asc(event::Column::StartsAt).order_by_asc(event::Column::Id).limit(page.fetch()).all(db).await?;
-    Ok(Page::from_rows(rows, &page, |e| Cursor { key: 0, at: e.starts_at, id: e.id }))
+    keyset(db, query, (event::Column::StartsAt, event::Column::Id), Direction::Ascending, &page, |e| Cursor {
+        key: 0,
+        at: e.starts_at,
+        id: e.id,
+    })
+    .await
 }
 
 /// The viewer's RSVPs for many events in one statement (for loaders).
@@ -385,7 +386,7 @@ fn event_activity(action: Action, e: &event::Model, before: Option<serde_json::V
         subject_id: e.id,
         before,
         after: Some(
-            json!({ "title": e.title, "status": format!("{:?}", e.status).to_uppercase(), "goingCount": e.going_count, "capacity": e.capacity }),
+            json!({ "title": e.title, "status": crate::domain::wire(e.status), "goingCount": e.going_count, "capacity": e.capacity }),
         ),
     }
 }
@@ -399,7 +400,7 @@ fn rsvp_activity(action: Action, e: &event::Model, r: &event_rsvp::Model) -> New
         before: None,
         after: Some(json!({
             "profileId": r.profile_id,
-            "status": format!("{:?}", r.status).to_uppercase(),
+            "status": crate::domain::wire(r.status),
             "goingCount": e.going_count,
             "capacity": e.capacity,
         })),

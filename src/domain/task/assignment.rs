@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use entity::task_assignment;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -86,11 +85,16 @@ pub async fn history_of(
     db: &impl ConnectionTrait,
     task_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<task_assignment::Model>>> {
-    let rows = task_assignment::Entity::find()
-        .filter(task_assignment::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_assignment::Column::StartedAt)
-        .order_by_asc(task_assignment::Column::Id)
-        .all(db)
-        .await?;
-    Ok(crate::domain::group(rows, |r| r.task_id, |r| r))
+    crate::domain::children_of::<task_assignment::Entity, _>(
+        db,
+        task_assignment::Column::TaskId,
+        task_ids,
+        &[
+            (task_assignment::Column::StartedAt, sea_orm::Order::Asc),
+            (task_assignment::Column::Id, sea_orm::Order::Asc),
+        ],
+        |r| r.task_id,
+        |r| r,
+    )
+    .await
 }

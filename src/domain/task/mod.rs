@@ -33,7 +33,7 @@ use super::{
     Action, UnitOfWork, contract,
     contract::Access,
     money,
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Direction, Page, PageRequest, keyset},
     profile as profiles, validate,
 };
 use crate::{
@@ -165,24 +165,28 @@ pub async fn of_outcomes(
     db: &impl ConnectionTrait,
     outcome_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<task::Model>>> {
-    let rows = task::Entity::find()
-        .filter(task::Column::OutcomeId.is_in(outcome_ids.iter().copied()))
-        .order_by_asc(task::Column::CreatedAt)
-        .order_by_asc(task::Column::Id)
-        .all(db)
-        .await?;
-    Ok(super::group(rows, |r| r.outcome_id, |r| r))
+    crate::domain::children_of::<task::Entity, _>(
+        db,
+        task::Column::OutcomeId,
+        outcome_ids,
+        &[(task::Column::CreatedAt, sea_orm::Order::Asc), (task::Column::Id, sea_orm::Order::Asc)],
+        |r| r.outcome_id,
+        |r| r,
+    )
+    .await
 }
 
 /// Required skills of many tasks in one statement, by name (for loaders and checks).
 pub async fn skills_of(db: &impl ConnectionTrait, task_ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
-    let rows = task_skill::Entity::find()
-        .filter(task_skill::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_asc(task_skill::Column::TaskId)
-        .order_by_asc(task_skill::Column::Skill)
-        .all(db)
-        .await?;
-    Ok(super::group(rows, |r| r.task_id, |r| r.skill))
+    crate::domain::children_of::<task_skill::Entity, _>(
+        db,
+        task_skill::Column::TaskId,
+        task_ids,
+        &[(task_skill::Column::TaskId, sea_orm::Order::Asc), (task_skill::Column::Skill, sea_orm::Order::Asc)],
+        |r| r.task_id,
+        |r| r.skill,
+    )
+    .await
 }
 
 /// Required skills of one task.
@@ -398,17 +402,13 @@ pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Ap
 
 async fn newest_first(
     db: &impl ConnectionTrait,
-    mut query: sea_orm::Select<task::Entity>,
+    query: sea_orm::Select<task::Entity>,
     page: PageRequest,
 ) -> AppResult<Page<task::Model>> {
-    if let Some(after) = page.after {
-        query = query.filter(after_desc(None, Expr::col(task::Column::CreatedAt), Expr::col(task::Column::Id), &after));
-    }
-    let rows = query
-        .order_by_desc(task::Column::CreatedAt)
-        .order_by_desc(task::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, &page, |t| Cursor { key: 0, at: t.created_at, id: t.id }))
+    keyset(db, query, (task::Column::CreatedAt, task::Column::Id), Direction::Descending, &page, |t| Cursor {
+        key: 0,
+        at: t.created_at,
+        id: t.id,
+    })
+    .await
 }

@@ -309,11 +309,16 @@ pub async fn submissions_of(
     db: &impl ConnectionTrait,
     task_ids: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<task_submission::Model>>> {
-    let rows = task_submission::Entity::find()
-        .filter(task_submission::Column::TaskId.is_in(task_ids.iter().copied()))
-        .order_by_desc(task_submission::Column::CreatedAt)
-        .order_by_desc(task_submission::Column::Id)
-        .all(db)
-        .await?;
-    Ok(crate::domain::group(rows, |r| r.task_id, |r| r))
+    crate::domain::children_of::<task_submission::Entity, _>(
+        db,
+        task_submission::Column::TaskId,
+        task_ids,
+        &[
+            (task_submission::Column::CreatedAt, sea_orm::Order::Desc),
+            (task_submission::Column::Id, sea_orm::Order::Desc),
+        ],
+        |r| r.task_id,
+        |r| r,
+    )
+    .await
 }
