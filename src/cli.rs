@@ -32,4 +32,8 @@ pub enum Command {
     },
     /// Fill the database with demo people, agents and organizations.
     SeedDemo,
+    /// Verify the ledger: every transaction balances, no balance that must not be negative is,
+    /// balances equal their lines, no contract paid out more than it was funded. Exits 1 on
+    /// any violation.
+    LedgerCheck,
 }

@@ -81,6 +81,60 @@ pub struct ConfigArgs {
     /// Seconds between sweeps for lapsed offers and overdue tasks; 0 turns the sweep off.
     #[arg(long, env = "SWEEP_INTERVAL_SECS", default_value_t = 30)]
     pub sweep_interval_secs: u64,
+    /// Platform fee on released money, in basis points (250 = 2.5%).
+    #[arg(long, env = "PLATFORM_FEE_BPS", default_value_t = 250)]
+    pub platform_fee_bps: u32,
+    /// Seconds earnings stay PENDING before they can be withdrawn.
+    #[arg(long, env = "PAYOUT_HOLD_SECS", default_value_t = 3 * 24 * 3600)]
+    pub payout_hold_secs: u64,
+    /// Seconds an idempotency key is kept (at least a day).
+    #[arg(long, env = "IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 3600)]
+    pub idempotency_ttl_secs: u64,
+    /// Handles of the people who may resolve disputes either way, comma separated.
+    #[arg(long, env = "ARBITER_HANDLES", value_delimiter = ',', default_value = "")]
+    pub arbiter_handles: Vec<String>,
+    /// Simulated provider: charges of at least this many minor units are declined.
+    #[arg(long, env = "SIMULATED_DECLINE_CHARGES_FROM_CENTS")]
+    pub simulated_decline_charges_from_cents: Option<i64>,
+    /// Simulated provider: payouts of at least this many minor units fail.
+    #[arg(long, env = "SIMULATED_FAIL_PAYOUTS_FROM_CENTS")]
+    pub simulated_fail_payouts_from_cents: Option<i64>,
+}
+
+/// How money moves.
+#[derive(Clone, Debug)]
+pub struct PaymentsConfig {
+    /// Platform fee in basis points.
+    pub fee_bps: u32,
+    /// Hold on earnings before they are withdrawable.
+    pub payout_hold: Duration,
+    /// How long idempotency keys are kept.
+    pub idempotency_ttl: Duration,
+    /// Handles of dispute arbiters.
+    pub arbiter_handles: Vec<String>,
+    /// Failures the simulated provider produces.
+    pub simulated: SimulatedProviderConfig,
+}
+
+/// Failures the built-in simulated payment provider produces, for development and tests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimulatedProviderConfig {
+    /// Charges of at least this amount are declined.
+    pub decline_charges_from_cents: Option<i64>,
+    /// Payouts of at least this amount fail.
+    pub fail_payouts_from_cents: Option<i64>,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            fee_bps: 250,
+            payout_hold: Duration::from_secs(3 * 24 * 3600),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+            arbiter_handles: Vec::new(),
+            simulated: SimulatedProviderConfig::default(),
+        }
+    }
 }
 
 /// How task work is orchestrated.
@@ -165,6 +219,8 @@ pub struct Config {
     pub log_json: bool,
     /// Offers and the sweep.
     pub work: WorkConfig,
+    /// Fees, holds, idempotency, arbiters and the simulated provider.
+    pub payments: PaymentsConfig,
 }
 
 impl Default for Limits {
@@ -200,6 +256,7 @@ impl Config {
             limits: Limits::default(),
             log_json: false,
             work: WorkConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 
@@ -237,6 +294,27 @@ impl Config {
         config.work.offer_ttl = Duration::from_secs(args.offer_ttl_secs);
         config.work.sweep_interval =
             (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
+        if args.platform_fee_bps > 10_000 {
+            bail!("PLATFORM_FEE_BPS must be at most 10000");
+        }
+        if args.idempotency_ttl_secs < 24 * 3600 {
+            bail!("IDEMPOTENCY_TTL_SECS must be at least 86400 (a day)");
+        }
+        config.payments = PaymentsConfig {
+            fee_bps: args.platform_fee_bps,
+            payout_hold: Duration::from_secs(args.payout_hold_secs),
+            idempotency_ttl: Duration::from_secs(args.idempotency_ttl_secs),
+            arbiter_handles: args
+                .arbiter_handles
+                .into_iter()
+                .map(|h| h.trim().to_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            simulated: SimulatedProviderConfig {
+                decline_charges_from_cents: args.simulated_decline_charges_from_cents,
+                fail_payouts_from_cents: args.simulated_fail_payouts_from_cents,
+            },
+        };
         Ok(config)
     }
 

@@ -41,6 +41,21 @@ async fn main() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::LedgerCheck => {
+            let db = connect_database(&config).await?;
+            Migrator::up(&db, None).await.context("running migrations")?;
+            let violations = semasocial::domain::ledger::check::run(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if violations.is_empty() {
+                println!("ledger-check: the ledger is sound");
+                Ok(())
+            } else {
+                for violation in &violations {
+                    eprintln!("ledger-check: {violation}");
+                }
+                eprintln!("ledger-check: {} violation(s)", violations.len());
+                std::process::exit(1);
+            }
+        }
         Command::ExportSchema { .. } => Ok(()),
     }
 }

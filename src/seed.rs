@@ -16,6 +16,7 @@ use crate::{
         conversation,
         event::{self, EventInput},
         gig::{self, GigAction, GigInput},
+        ledger,
         organization::{self, CreateOrganizationInput},
         outcome::{self, Criterion, OutcomeInput},
         profile::{self, SkillInput},
@@ -58,9 +59,11 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         viewers.push(viewer);
     }
     let ada = viewers.first().cloned().context("no demo users")?;
+    // Linus operates the agent: a client never routes its own money to agents it runs.
+    let linus = viewers.get(2).cloned().context("no demo users")?;
     let bot = agent::register(
         &state,
-        &ada,
+        &linus,
         RegisterAgentInput {
             handle: "summarizer_bot".into(),
             display_name: "Summarizer Bot".into(),
@@ -73,7 +76,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     )
     .await
     .map_err(err)?;
-    let (token, _) = agent::issue_token(&state, &ada, bot.id, "demo", AgentScope::ALL.to_vec()).await.map_err(err)?;
+    let (token, _) = agent::issue_token(&state, &linus, bot.id, "demo", AgentScope::ALL.to_vec()).await.map_err(err)?;
     let org = organization::create(
         &state,
         &ada,
@@ -260,13 +263,20 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         };
         task::add(&state, &ada, report.id, input).await.map_err(err)?;
     }
+    // The client funds the whole budget into escrow, then opens and activates the contract.
+    let funding = ledger::funding::FundInput {
+        contract_id: c.id,
+        amount_cents: c.budget_cents,
+        idempotency_key: "seed-demo-funding".into(),
+    };
+    ledger::funding::fund_contract(&state, &ada, funding).await.map_err(err)?;
     for action in [ContractAction::Open, ContractAction::Activate] {
         lifecycle::change_contract_status(&state, &ada, c.id, action).await.map_err(err)?;
     }
     Ok(format!(
-        "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot (token {token}), organization acme, \
+        "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot operated by linus (token {token}), organization acme, \
          communities rustaceans and founders-circle with posts, 3 open gigs with a proposal, a full meetup with a waitlist, \
-         and an active contract (the agent holds one task, linus has an offer)"
+         and an active, funded contract (the agent holds one task, linus has an offer)"
     ))
 }
 

@@ -125,6 +125,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let dummy_password_hash = password::hash_password(config.hashing, "not-a-real-password".into())
         .await
         .map_err(|e| anyhow::anyhow!("hashing the timing-equaliser password: {e}"))?;
+    let config_simulated = config.payments.simulated;
     Ok(AppState {
         db,
         bus,
@@ -134,6 +135,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         redis,
         limiter: Arc::new(limiter),
         dummy_password_hash: dummy_password_hash.into(),
+        provider: Arc::new(crate::domain::ledger::provider::SimulatedProvider::new(config_simulated)),
         db_statements,
     })
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// A hash verified when an email is unknown, so timing does not reveal accounts.
     pub dummy_password_hash: Arc<str>,
+    /// Where money enters and leaves the platform.
+    pub provider: Arc<dyn crate::domain::ledger::provider::PaymentProvider>,
     /// SQL statements this process has run (tests use it to prove lists cost O(1) statements).
     pub db_statements: Arc<AtomicU64>,
 }

@@ -14,6 +14,7 @@ mod m20261123_000010_create_events;
 mod m20261123_000011_create_contracts;
 mod m20261124_000012_task_work;
 mod m20261124_000013_drop_task_skills_json;
+mod m20261124_000014_create_ledger;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_create_contracts::Migration),
             Box::new(m20261124_000012_task_work::Migration),
             Box::new(m20261124_000013_drop_task_skills_json::Migration),
+            Box::new(m20261124_000014_create_ledger::Migration),
         ]
     }
 }

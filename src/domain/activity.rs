@@ -106,6 +106,16 @@ actions! {
     TaskReviewed => "task.reviewed",
     TaskSubmitted => "task.submitted",
     TaskUnrouted => "task.unrouted",
+    ContractFunded => "contract.funded",
+    ContractRefunded => "contract.refunded",
+    OutcomeReleased => "outcome.released",
+    DisputeOpened => "dispute.opened",
+    DisputeResolved => "dispute.resolved",
+    PayoutPending => "payout.pending",
+    PayoutAvailable => "payout.available",
+    PayoutProcessing => "payout.processing",
+    PayoutPaid => "payout.paid",
+    PayoutFailed => "payout.failed",
 }
 
 impl Action {
@@ -157,6 +167,11 @@ impl<'a> UnitOfWork<'a> {
     pub fn act_as(&mut self, user_id: Uuid, profile_id: Uuid) {
         self.actor_user_id = Some(user_id);
         self.actor_profile_id = Some(profile_id);
+    }
+
+    /// The profile on whose behalf the work runs, if any.
+    pub fn actor_profile_id(&self) -> Option<Uuid> {
+        self.actor_profile_id
     }
 
     /// The open transaction: every read and write of the work goes through it.

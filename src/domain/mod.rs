@@ -8,6 +8,7 @@ pub mod contract;
 pub mod conversation;
 pub mod event;
 pub mod gig;
+pub mod ledger;
 pub mod money;
 pub mod organization;
 pub mod outcome;

@@ -5,6 +5,94 @@ use entity::task::{self, TaskStatus};
 
 use crate::error::{AppError, AppResult};
 
+/// The largest amount the platform carries, in minor units (10^12: ten billion in a
+/// two-decimal currency). Every amount is well inside JavaScript's safe integers.
+pub const MAX_CENTS: i64 = 1_000_000_000_000;
+
+/// Currencies without minor units; three-decimal ones. Every other ISO 4217 code has two.
+const ZERO_DECIMAL: &[&str] =
+    &["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"];
+const THREE_DECIMAL: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
+/// Digits after the decimal point of a currency's minor unit (JPY 0, EUR 2, KWD 3).
+pub fn exponent(currency: &str) -> u32 {
+    if ZERO_DECIMAL.contains(&currency) {
+        0
+    } else if THREE_DECIMAL.contains(&currency) {
+        3
+    } else {
+        2
+    }
+}
+
+/// An amount of one currency in its minor units: never negative, never above `MAX_CENTS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Money {
+    cents: i64,
+    currency: String,
+}
+
+impl Money {
+    /// An amount a client gives: 1..=`MAX_CENTS` minor units (`BAD_USER_INPUT` on `field`).
+    pub fn positive(cents: i64, currency: &str, field: &str) -> AppResult<Self> {
+        if cents <= 0 {
+            return Err(AppError::bad_input(field, "must be positive"));
+        }
+        Self::of(cents, currency, field)
+    }
+
+    /// An amount 0..=`MAX_CENTS` minor units (`BAD_USER_INPUT` on `field`).
+    pub fn of(cents: i64, currency: &str, field: &str) -> AppResult<Self> {
+        if !(0..=MAX_CENTS).contains(&cents) {
+            return Err(AppError::bad_input(field, format!("must be between 0 and {MAX_CENTS} minor units")));
+        }
+        Ok(Self { cents, currency: currency.to_owned() })
+    }
+
+    /// Minor units.
+    pub fn cents(&self) -> i64 {
+        self.cents
+    }
+
+    /// ISO 4217 code.
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+
+    /// The sum, refused across currencies or past `MAX_CENTS` (`BAD_USER_INPUT` on `field`).
+    pub fn checked_add(&self, other: &Self, field: &str) -> AppResult<Self> {
+        self.same_currency(other, field)?;
+        let cents = self.cents.checked_add(other.cents).ok_or_else(|| too_large(field))?;
+        Self::of(cents, &self.currency, field)
+    }
+
+    /// The difference, refused across currencies or below zero (`BAD_USER_INPUT` on `field`).
+    pub fn checked_sub(&self, other: &Self, field: &str) -> AppResult<Self> {
+        self.same_currency(other, field)?;
+        let cents = self.cents.checked_sub(other.cents).ok_or_else(|| too_large(field))?;
+        Self::of(cents, &self.currency, field)
+    }
+
+    fn same_currency(&self, other: &Self, field: &str) -> AppResult<()> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(AppError::bad_input(field, format!("{} and {} do not mix", self.currency, other.currency)))
+        }
+    }
+}
+
+fn too_large(field: &str) -> AppError {
+    AppError::bad_input(field, "the amounts add up to more than can be represented")
+}
+
+/// The platform fee of `amount` at `bps` basis points, rounded half up (never more than the amount).
+pub fn fee(amount: i64, bps: u32) -> i64 {
+    let exact = i128::from(amount).saturating_mul(i128::from(bps));
+    let rounded = exact.saturating_add(5_000).checked_div(10_000).unwrap_or(0);
+    i64::try_from(rounded).unwrap_or(amount).clamp(0, amount.max(0))
+}
+
 /// Adds amounts, refusing a total that does not fit (`BAD_USER_INPUT` on `field`).
 pub fn checked_sum(amounts: impl IntoIterator<Item = i64>, field: &str) -> AppResult<i64> {
     amounts
@@ -67,6 +155,7 @@ pub fn task_share(outcome_amount: i64, task: &task::Model, siblings: &[task::Mod
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -88,6 +177,44 @@ mod tests {
                 assert_eq!(parts.iter().sum::<i64>(), amount, "{amount} over {weights:?}: {parts:?}");
                 assert!(parts.iter().all(|p| *p >= 0));
             }
+        }
+    }
+
+    #[test]
+    fn a_fee_rounds_half_up_and_the_rest_splits_exactly() {
+        // 3 assignees of 100 cents with a 2.5% fee: the fee is 3, each payee's share pays its part.
+        let shares = split(100, &[1, 1, 1]);
+        let fee_total = fee(100, 250);
+        let fees = split(fee_total, &shares);
+        let nets: Vec<i64> = shares.iter().zip(&fees).map(|(s, f)| s - f).collect();
+        assert_eq!(
+            (shares, fee_total, fees.clone(), nets.clone()),
+            (vec![34, 33, 33], 3, vec![1, 1, 1], vec![33, 32, 32])
+        );
+        assert_eq!(nets.iter().sum::<i64>() + fees.iter().sum::<i64>(), 100);
+        assert_eq!(fee(1, 250), 0);
+        assert_eq!(fee(20, 250), 1, "0.5 rounds up");
+        assert_eq!(fee(MAX_CENTS, 10_000), MAX_CENTS);
+    }
+
+    #[test]
+    fn money_is_bounded_and_never_mixes_currencies() {
+        assert_eq!(exponent("JPY"), 0);
+        assert_eq!(exponent("EUR"), 2);
+        assert_eq!(exponent("KWD"), 3);
+        let err = Money::positive(0, "EUR", "amountCents").err();
+        assert_eq!(err.as_ref().and_then(|e| e.field()), Some("amountCents"));
+        assert!(Money::positive(MAX_CENTS + 1, "EUR", "amountCents").is_err());
+        let a = Money::positive(MAX_CENTS, "EUR", "a").ok();
+        let b = Money::positive(1, "EUR", "b").ok();
+        let yen = Money::positive(1, "JPY", "c").ok();
+        if let (Some(a), Some(b), Some(yen)) = (a, b, yen) {
+            assert!(a.checked_add(&b, "x").is_err(), "past the bound");
+            assert!(b.checked_add(&yen, "x").is_err(), "currencies do not mix");
+            assert!(b.checked_sub(&a, "x").is_err(), "never below zero");
+            assert_eq!(a.checked_sub(&b, "x").ok().map(|m| m.cents()), Some(MAX_CENTS - 1));
+        } else {
+            panic!("valid amounts were refused");
         }
     }
 

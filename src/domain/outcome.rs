@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use entity::{
     contract::ContractStatus,
+    ledger_account::AccountKind,
     outcome::{self, OutcomeStatus},
 };
 use sea_orm::{
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use super::{
     Action, NewActivity, UnitOfWork,
     contract::{self, Access, machine},
-    money, validate, wire,
+    ledger, money, validate, wire,
 };
 use crate::{
     auth::Viewer,
@@ -72,6 +73,7 @@ pub async fn add(
     if matches!(contract.status, ContractStatus::Completed | ContractStatus::Cancelled) {
         return Err(AppError::conflict(format!("a {} contract takes no new outcomes", wire(contract.status))));
     }
+    money::Money::positive(input.amount_cents, &contract.currency, "amountCents")?;
     let committed = committed_cents(work.txn(), contract_id).await?;
     let total = money::checked_sum([committed, input.amount_cents], "amountCents")?;
     if total > contract.budget_cents {
@@ -79,6 +81,18 @@ pub async fn add(
             "amountCents",
             format!("outcomes would total {total} of a {} budget", contract.budget_cents),
         ));
+    }
+    if contract.status == ContractStatus::Active {
+        // Work on a running contract is paid from escrow: it must cover the new outcome too.
+        let owed = ledger::funding::unreleased_commitments(work.txn(), contract.id).await?;
+        let escrow = ledger::balance(work.txn(), AccountKind::Escrow, contract.id, &contract.currency).await?;
+        let short = money::checked_sum([owed, input.amount_cents], "amountCents")?.saturating_sub(escrow);
+        if short > 0 {
+            return Err(AppError::bad_input(
+                "amountCents",
+                format!("escrow is {short} short of this outcome on an ACTIVE contract; fund the contract first"),
+            ));
+        }
     }
     let now = state.clock.now();
     let outcome = insert(work.txn(), contract_id, title, criteria, input.amount_cents, input.due_at, now).await?;
@@ -169,18 +183,19 @@ pub(crate) async fn start_locked(
     Ok(())
 }
 
-/// A locked outcome whose contract the viewer manages, with that access; NOT_FOUND for
-/// people who are not on the contract.
+/// An outcome whose contract the viewer manages, both rows locked (the contract first), with
+/// the viewer's access; NOT_FOUND for people who are not on the contract.
 pub(crate) async fn managed(
     work: &UnitOfWork<'_>,
     viewer: &Viewer,
     outcome_id: Uuid,
-) -> AppResult<(outcome::Model, Access)> {
-    let outcome = lock(work.txn(), outcome_id).await?;
-    let (_, access) =
-        contract::visible(work.txn(), viewer, outcome.contract_id).await.map_err(|_| AppError::NotFound("outcome"))?;
+) -> AppResult<(entity::contract::Model, outcome::Model, Access)> {
+    let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
+    let contract = contract::lock(work.txn(), found.contract_id).await?;
+    let access = contract::access(work.txn(), viewer, &contract).await?.ok_or(AppError::NotFound("outcome"))?;
     contract::require_manages(access)?;
-    Ok((outcome, access))
+    let outcome = lock(work.txn(), outcome_id).await?;
+    Ok((contract, outcome, access))
 }
 
 /// Outcomes by id in one statement (for loaders; callers check access).

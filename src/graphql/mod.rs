@@ -37,6 +37,7 @@ pub struct MutationRoot(
     mutation::EventMutation,
     mutation::ContractMutation,
     mutation::TaskMutation,
+    mutation::MoneyMutation,
 );
 
 /// Root subscription object.
@@ -45,6 +46,7 @@ pub struct SubscriptionRoot(
     subscription::OrganizationSubscription,
     subscription::CommunitySubscription,
     subscription::ContractSubscription,
+    subscription::MoneySubscription,
 );
 
 /// The served schema type.

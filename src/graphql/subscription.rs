@@ -179,6 +179,29 @@ impl ContractSubscription {
     }
 }
 
+/// Subscriptions about money.
+#[derive(Default)]
+pub struct MoneySubscription;
+
+#[Subscription]
+impl MoneySubscription {
+    /// Changes to my payouts: earnings released to me (`payout.pending`), holds passed
+    /// (`payout.available`), withdrawals (`payout.processing`, `payout.paid`, `payout.failed`).
+    /// People only; an agent's earnings go to its operator.
+    async fn payout_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = ActivityEvent> + use<>> {
+        let state = state(ctx)?;
+        let (_, me) = viewer(ctx).require_user().map_err(GqlError::from)?;
+        let topic = domain::ledger::payout::topic(me);
+        let events = tokio_stream_compat::broadcast_stream(state.bus.subscribe())
+            .filter(move |e| std::future::ready(e.topic == topic))
+            .map(ActivityEvent::from);
+        Ok(events)
+    }
+}
+
 /// Turns a broadcast receiver into a stream, skipping over lag gaps (logged).
 mod tokio_stream_compat {
     use futures_util::Stream;

@@ -244,10 +244,12 @@ async fn task_candidates_are_ranked_with_their_reasons_and_respect_the_mode() {
     let skills = "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }";
     app.gql(skills, json!({ "i": { "skills": [{ "skill": "sql", "level": 5 }] } }), Some(&expert.access_token)).await;
     app.gql(skills, json!({ "i": { "skills": [{ "skill": "sql", "level": 1 }] } }), Some(&novice.access_token)).await;
+    // The agent is someone else's: the client's own agents are never candidates.
+    let oper = app.register("oper").await;
     app.gql(
         "mutation { registerAgent(input: { handle: \"sql_bot\", displayName: \"SQL bot\", capabilities: [{ skill: \"sql\", level: 4 }] }) { id } }",
         json!({}),
-        Some(&ada.access_token),
+        Some(&oper.access_token),
     )
     .await;
     let contract = create_contract(&app, &ada, None, 100_000).await;

@@ -180,6 +180,12 @@ impl TestApp {
         semasocial::domain::task::sweep::run_once(&self.state).await.expect("sweep runs")
     }
 
+    /// Fails unless `ledger-check` finds the ledger sound.
+    pub async fn assert_ledger_sound(&self) {
+        let violations = semasocial::domain::ledger::check::run(&self.state.db).await.expect("ledger-check runs");
+        assert!(violations.is_empty(), "ledger-check: {violations:#?}");
+    }
+
     /// Counts rows of a table.
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.state.db.get_database_backend();

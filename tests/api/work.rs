@@ -82,7 +82,28 @@ pub(crate) async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields
     body["data"]["addTask"].clone()
 }
 
+/// Funds a contract: `amount` minor units into escrow (a fresh idempotency key).
+pub(crate) async fn fund(app: &TestApp, client: &TestUser, contract: &str, amount: i64) -> Value {
+    app.gql(
+        "mutation($i: FundContractInput!) { fundContract(input: $i) { transactionId replayed amount { amountCents currency } contract { status } } }",
+        json!({ "i": { "contractId": contract, "amountCents": amount, "idempotencyKey": uuid::Uuid::new_v4().to_string() } }),
+        Some(&client.access_token),
+    )
+    .await
+}
+
+/// Funds a contract's whole budget, then opens and activates it.
 pub(crate) async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
+    let body = app
+        .gql(
+            "query($id: ID!) { contract(id: $id) { budget { amountCents } } }",
+            json!({ "id": contract }),
+            Some(&client.access_token),
+        )
+        .await;
+    let budget = body["data"]["contract"]["budget"]["amountCents"].as_i64().unwrap_or_else(|| panic!("{body}"));
+    let funded = fund(app, client, contract, budget).await;
+    assert!(funded["data"]["fundContract"].is_object(), "{funded}");
     for action in ["OPEN", "ACTIVATE"] {
         let body = app
             .gql(
@@ -349,6 +370,19 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
         json!({ "outcomesAccepted": 1, "agentShare": 0.5, "budget": [{ "accepted": { "amountCents": 60_000, "currency": "EUR" } }] }),
         "{org_dash}"
     );
+    // Money followed the accepted outcome: 60 000 left escrow, 2.5% fee, two equal shares.
+    let escrow = app
+        .gql("query($id: ID!) { contract(id: $id) { escrow { funded { amountCents } released { amountCents } fees { amountCents } remaining { amountCents } } } }", json!({ "id": c }), Some(&ada.access_token))
+        .await;
+    assert_eq!(
+        escrow["data"]["contract"]["escrow"],
+        json!({ "funded": { "amountCents": 100_000 }, "released": { "amountCents": 60_000 }, "fees": { "amountCents": 1_500 }, "remaining": { "amountCents": 40_000 } }),
+        "{escrow}"
+    );
+    let balance =
+        app.gql("{ me { balance { currency pending available } } }", json!({}), Some(&cat.access_token)).await;
+    assert_eq!(balance["data"]["me"]["balance"], json!([{ "currency": "EUR", "pending": 29_250, "available": 0 }]));
+    app.assert_ledger_sound().await;
     assert_eq!(
         error_code(&app.gql(dash, json!({ "id": c }), Some(&cat.access_token)).await),
         "FORBIDDEN",
@@ -368,12 +402,25 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
     let cats = app.gql(desk, json!({}), Some(&cat.access_token)).await;
     assert_eq!(
         cats["data"]["me"]["workDashboard"],
-        json!({ "acceptanceRate": 0.5, "reputation": 4.0, "earnings": [{ "amountCents": 30_000, "currency": "EUR" }], "activeTasks": [] }),
+        json!({ "acceptanceRate": 0.5, "reputation": 4.0, "earnings": [{ "amountCents": 29_250, "currency": "EUR" }], "activeTasks": [] }),
         "{cats}"
     );
     let bots = app.gql(desk, json!({}), Some(&bot)).await;
     assert_eq!(bots["data"]["me"]["workDashboard"]["acceptanceRate"], 1.0, "{bots}");
-    assert_eq!(bots["data"]["me"]["workDashboard"]["earnings"], json!([{ "amountCents": 30_000, "currency": "EUR" }]));
+    assert_eq!(bots["data"]["me"]["workDashboard"]["earnings"], json!([{ "amountCents": 29_250, "currency": "EUR" }]));
+    // The agent's share is credited to its operator, recorded as earned by the agent.
+    let earnings = app
+        .gql(
+            "{ me { balance { pending } earnings { byWorker { worker { handle } amount { amountCents } } } } }",
+            json!({}),
+            Some(&op.access_token),
+        )
+        .await;
+    assert_eq!(
+        earnings["data"]["me"],
+        json!({ "balance": [{ "pending": 29_250 }], "earnings": { "byWorker": [{ "worker": { "handle": "sql_bot" }, "amount": { "amountCents": 29_250 } }] } }),
+        "{earnings}"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,16 @@
 //! Who may see and change a contract, and what of its work each side sees.
 use std::collections::HashMap;
 
-use entity::{contract, organization_member::OrgRole, task, task_assignment};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{
+    contract,
+    organization_member::{self, OrgRole},
+    profile::{self, ProfileKind},
+    task, task_assignment,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -118,6 +126,55 @@ pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Ap
     let contract = contract::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("contract"))?;
     let access = access(db, viewer, &contract).await?.ok_or(AppError::NotFound("contract"))?;
     Ok((contract, access))
+}
+
+/// Profiles on the client side of a contract: its creator and its organization's members.
+pub fn client_side_profiles(contract: &contract::Model) -> SelectStatement {
+    let mut side = Condition::any().add(profile::Column::Id.eq(contract.client_profile_id));
+    if let Some(org) = contract.organization_id {
+        side = side.add(
+            profile::Column::Id.in_subquery(
+                Query::select()
+                    .column(organization_member::Column::ProfileId)
+                    .from(organization_member::Entity)
+                    .and_where(organization_member::Column::OrganizationId.eq(org))
+                    .to_owned(),
+            ),
+        );
+    }
+    Query::select().column(profile::Column::Id).from(profile::Entity).cond_where(side).to_owned()
+}
+
+/// Accounts of the client side (whose agents must not work the contract either).
+pub fn client_side_users(contract: &contract::Model) -> SelectStatement {
+    Query::select()
+        .column(profile::Column::UserId)
+        .from(profile::Entity)
+        .and_where(profile::Column::Id.in_subquery(client_side_profiles(contract)))
+        .and_where(Expr::col(profile::Column::UserId).is_not_null())
+        .to_owned()
+}
+
+/// Profiles that may work a contract: not the client side, and not an agent the client side
+/// operates (no self-dealing: a client never pays, or reviews, its own agent).
+pub fn independent_of(contract: &contract::Model) -> Condition {
+    Condition::all().add(profile::Column::Id.not_in_subquery(client_side_profiles(contract))).add(
+        Condition::any()
+            .add(Expr::col(profile::Column::OperatorUserId).is_null())
+            .add(profile::Column::OperatorUserId.not_in_subquery(client_side_users(contract))),
+    )
+}
+
+/// Whether `worker` is on the client side of a contract or an agent the client side operates.
+pub async fn is_client_side(db: &impl ConnectionTrait, contract: &contract::Model, worker: Uuid) -> AppResult<bool> {
+    let independent =
+        profile::Entity::find().filter(profile::Column::Id.eq(worker)).filter(independent_of(contract)).one(db).await?;
+    Ok(independent.is_none())
+}
+
+/// "an agent" or "a person", for messages.
+pub fn kind_name(kind: ProfileKind) -> &'static str {
+    if kind == ProfileKind::Agent { "an agent" } else { "a person" }
 }
 
 /// Refuses anyone but the client's owners and admins.

@@ -39,6 +39,14 @@ pub struct BudgetLine {
     pub accepted_cents: i64,
     /// Budget not yet committed to an outcome.
     pub remaining_cents: i64,
+    /// Paid into escrow (the ledger).
+    pub funded_cents: i64,
+    /// Released from escrow to workers and fees (the ledger).
+    pub released_cents: i64,
+    /// Refunded to the client (the ledger).
+    pub refunded_cents: i64,
+    /// What escrow holds now (the ledger).
+    pub escrow_cents: i64,
 }
 
 /// Progress across one or more contracts.
@@ -91,7 +99,7 @@ pub async fn for_organization(db: &impl ConnectionTrait, viewer: &Viewer, org: U
     summarize(db, Condition::all().add(contract::Column::OrganizationId.eq(org))).await
 }
 
-/// Four statements: contracts, outcomes, tasks, assignee kinds.
+/// Five statements: contracts, outcomes, tasks, assignee kinds, ledger totals.
 async fn summarize(db: &impl ConnectionTrait, scope: Condition) -> AppResult<WorkSummary> {
     let contracts = contract::Entity::find().filter(scope.clone()).all(db).await?;
     let in_scope =
@@ -113,7 +121,20 @@ async fn summarize(db: &impl ConnectionTrait, scope: Condition) -> AppResult<Wor
             .into_iter()
             .collect()
     };
-    Ok(compute(&contracts, &outcomes, &tasks, &kinds))
+    let mut summary = compute(&contracts, &outcomes, &tasks, &kinds);
+    let ids: Vec<Uuid> = contracts.iter().map(|c| c.id).collect();
+    let totals = crate::domain::ledger::reading::contract_totals(db, &ids).await?;
+    for c in &contracts {
+        let (Some(t), Some(line)) = (totals.get(&c.id), summary.budget.iter_mut().find(|l| l.currency == c.currency))
+        else {
+            continue;
+        };
+        line.funded_cents = line.funded_cents.saturating_add(t.funded);
+        line.released_cents = line.released_cents.saturating_add(t.released);
+        line.refunded_cents = line.refunded_cents.saturating_add(t.refunded);
+        line.escrow_cents = line.escrow_cents.saturating_add(t.remaining);
+    }
+    Ok(summary)
 }
 
 /// The arithmetic of a summary, apart from the database.
@@ -234,8 +255,7 @@ pub struct WorkDesk {
     pub offers: Vec<task::Model>,
     /// Accepted over reviewed submissions; `None` before any review.
     pub acceptance_rate: Option<f64>,
-    /// Placeholder until the ledger: the value of accepted tasks in accepted outcomes, by
-    /// currency. No money has moved.
+    /// Net amounts released for my work, by currency (the ledger's EARNING payouts).
     pub earnings: Vec<(String, i64)>,
     /// Current reputation.
     pub reputation: f64,
@@ -272,49 +292,8 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
     let reviewed: i64 = verdicts.iter().map(|(_, n)| n).sum();
     let accepted = verdicts.iter().find(|(s, _)| *s == SubmissionStatus::Accepted).map_or(0, |(_, n)| *n);
     let acceptance_rate = (reviewed > 0).then(|| accepted as f64 / reviewed as f64);
-    // Placeholder earnings: my accepted tasks in accepted outcomes (the ledger replaces this).
-    let mine = task::Entity::find()
-        .filter(task::Column::AssigneeProfileId.eq(me))
-        .filter(task::Column::Status.eq(TaskStatus::Accepted))
-        .filter(
-            task::Column::OutcomeId.in_subquery(
-                Query::select()
-                    .column(outcome::Column::Id)
-                    .from(outcome::Entity)
-                    .and_where(outcome::Column::Status.eq(OutcomeStatus::Accepted))
-                    .to_owned(),
-            ),
-        )
-        .all(db)
-        .await?;
-    // Earnings: my accepted tasks' share of their accepted outcomes.
-    let accepted_outcomes: Vec<Uuid> =
-        mine.iter().filter(|t| t.status == TaskStatus::Accepted).map(|t| t.outcome_id).collect();
-    let mut earnings: BTreeMap<String, i64> = BTreeMap::new();
-    if !accepted_outcomes.is_empty() {
-        let outcomes = outcome::Entity::find()
-            .filter(outcome::Column::Id.is_in(accepted_outcomes.clone()))
-            .filter(outcome::Column::Status.eq(OutcomeStatus::Accepted))
-            .all(db)
-            .await?;
-        let siblings = task::Entity::find().filter(task::Column::OutcomeId.is_in(accepted_outcomes)).all(db).await?;
-        let currencies: HashMap<Uuid, String> = contract::Entity::find()
-            .filter(contract::Column::Id.is_in(outcomes.iter().map(|o| o.contract_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.currency))
-            .collect();
-        let amounts: HashMap<Uuid, i64> = outcomes.iter().map(|o| (o.id, o.amount_cents)).collect();
-        let values = task_values(&amounts, &siblings);
-        for o in &outcomes {
-            for t in mine.iter().filter(|t| t.outcome_id == o.id && t.status == TaskStatus::Accepted) {
-                let currency = currencies.get(&o.contract_id).cloned().unwrap_or_default();
-                let earned = earnings.entry(currency).or_default();
-                *earned = earned.saturating_add(values.get(&t.id).copied().unwrap_or(0));
-            }
-        }
-    }
+    // Earnings come from the ledger: net amounts released for my work (an agent: its work).
+    let earnings = crate::domain::ledger::reading::earned_per_currency(db, viewer).await?;
     let (mut active_tasks, mut offers) = (Vec::new(), Vec::new());
     for t in open {
         match t.status {
@@ -325,14 +304,7 @@ pub async fn work_desk(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<
             _ => {}
         }
     }
-    Ok(WorkDesk {
-        access: Access::Assignee(me),
-        active_tasks,
-        offers,
-        acceptance_rate,
-        earnings: earnings.into_iter().collect(),
-        reputation,
-    })
+    Ok(WorkDesk { access: Access::Assignee(me), active_tasks, offers, acceptance_rate, earnings, reputation })
 }
 
 #[cfg(test)]

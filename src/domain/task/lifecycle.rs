@@ -16,14 +16,16 @@ use crate::{
     domain::{
         Action, UnitOfWork,
         contract::{self, Access, machine::ContractAction},
+        ledger,
         outcome::{self, Criterion},
     },
-    error::AppResult,
+    error::{AppError, AppResult},
     state::AppState,
 };
 
-/// `changeContractStatus`: applies a client's action (client managers only). Activation routes
-/// every OPEN task; cancellation cancels unfinished work and ends its assignments.
+/// `changeContractStatus`: applies a client's action (client managers only). Activation needs
+/// escrow to cover every outcome not yet paid, then routes every OPEN task; cancellation
+/// refunds unreleased escrow, cancels unfinished work and ends its assignments.
 pub async fn change_contract_status(
     state: &AppState,
     viewer: &Viewer,
@@ -35,9 +37,18 @@ pub async fn change_contract_status(
     match after.status {
         // Funded: every OPEN task is routed now.
         ContractStatus::Active if before.status == ContractStatus::Open => {
+            let uncovered = ledger::funding::uncovered_cents(work.txn(), &after).await?;
+            if uncovered > 0 {
+                return Err(AppError::conflict(format!(
+                    "escrow is {uncovered} short of the outcomes it must cover; fund the contract first"
+                )));
+            }
             work::route_open_tasks(&mut work, state, &after).await?;
         }
-        ContractStatus::Cancelled => cancel_unfinished(work.txn(), after.id, state.clock.now()).await?,
+        ContractStatus::Cancelled => {
+            ledger::funding::refund_unreleased(&mut work, state, &after).await?;
+            cancel_unfinished(work.txn(), after.id, state.clock.now()).await?;
+        }
         _ => {}
     }
     work.commit().await?;

@@ -79,15 +79,19 @@ pub async fn add(
         }
     }
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome =
-        outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
-    let contract = contract::lock(work.txn(), outcome.contract_id).await?;
+    let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
+    // Lock order: the contract, then the outcome (acceptance takes them in the same order).
+    let contract = contract::lock(work.txn(), found.contract_id).await?;
+    let outcome = super::outcome::lock(work.txn(), outcome_id).await?;
     let access = contract::require_manager(work.txn(), viewer, &contract).await.map_err(|e| match e {
         AppError::NotFound(_) => AppError::NotFound("outcome"),
         other => other,
     })?;
-    if matches!(outcome.status, OutcomeStatus::Accepted) {
-        return Err(AppError::conflict("an ACCEPTED outcome takes no new tasks"));
+    if matches!(outcome.status, OutcomeStatus::Submitted | OutcomeStatus::Accepted) {
+        return Err(AppError::conflict(format!(
+            "a {} outcome takes no new tasks; reject it first to add work",
+            super::wire(outcome.status)
+        )));
     }
     let now = state.clock.now();
     let mut task = insert(
@@ -235,21 +239,10 @@ pub(crate) async fn rank(
 
     let mut pool = profile::Entity::find()
         .filter(profile::Column::Availability.ne(Availability::Unavailable))
-        .filter(profile::Column::Id.ne(contract.client_profile_id));
+        // The client side and the agents it operates do not work its contract.
+        .filter(contract::access::independent_of(contract));
     if !exclude.is_empty() {
         pool = pool.filter(profile::Column::Id.is_not_in(exclude.iter().copied()));
-    }
-    if let Some(org) = contract.organization_id {
-        // The client side does not work its own contract.
-        pool = pool.filter(
-            profile::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(organization_member::Column::ProfileId)
-                    .from(organization_member::Entity)
-                    .and_where(organization_member::Column::OrganizationId.eq(org))
-                    .to_owned(),
-            ),
-        );
     }
     pool = match task.mode {
         TaskMode::Automated => pool.filter(profile::Column::Kind.eq(ProfileKind::Agent)),
@@ -351,14 +344,25 @@ pub async fn claimable(
         .and_where(contract_db::Column::Status.eq(contract_db::ContractStatus::Active))
         .and_where(contract_db::Column::ClientProfileId.ne(me))
         .to_owned();
-    if matches!(viewer, Viewer::User { .. }) {
+    // The person whose side counts: the viewer, or the person operating the agent.
+    let person = match viewer {
+        Viewer::Agent { operator_user_id, .. } => profile::Entity::find()
+            .filter(profile::Column::UserId.eq(*operator_user_id))
+            .filter(profile::Column::Kind.eq(ProfileKind::Human))
+            .one(db)
+            .await?
+            .map(|p| p.id),
+        _ => Some(me),
+    };
+    if let Some(person) = person {
+        contracts.and_where(contract_db::Column::ClientProfileId.ne(person));
         contracts.and_where(
             Expr::col(contract_db::Column::OrganizationId).is_null().or(contract_db::Column::OrganizationId
                 .not_in_subquery(
                     Query::select()
                         .column(organization_member::Column::OrganizationId)
                         .from(organization_member::Entity)
-                        .and_where(organization_member::Column::ProfileId.eq(me))
+                        .and_where(organization_member::Column::ProfileId.eq(person))
                         .to_owned(),
                 )),
         );

@@ -27,7 +27,7 @@ use crate::{
     domain::{
         Action, UnitOfWork,
         contract::{Access, machine, require_manages},
-        outcome, validate, wire,
+        ledger, outcome, validate, wire,
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -189,13 +189,42 @@ pub async fn accept_outcome(
     state: &AppState,
     viewer: &Viewer,
     outcome_id: Uuid,
+    idempotency_key: Option<&str>,
 ) -> AppResult<(entity::outcome::Model, Access)> {
-    viewer.require_user()?;
+    let (_, me) = viewer.require_user()?;
+    let key = idempotency_key.map(ledger::idempotency::validate).transpose()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let (contract, outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    if let Some(key) = &key
+        && let ledger::idempotency::Claim::Replay(_) =
+            ledger::idempotency::claim(work.txn(), state, me, key, "acceptOutcome", &json!({ "outcomeId": outcome.id }))
+                .await?
+    {
+        return Ok((outcome, access));
+    }
+    require_paying(&contract)?;
+    if ledger::dispute::of_outcome(work.txn(), outcome.id).await?.is_some() {
+        return Err(AppError::conflict("this outcome is disputed; its money moves when the dispute is resolved"));
+    }
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
+    ledger::release::release_outcome(&mut work, state, &contract, &outcome).await?;
+    if let Some(key) = &key {
+        ledger::idempotency::finish(work.txn(), me, key, json!({ "outcomeId": outcome.id })).await?;
+    }
     work.commit().await?;
     Ok((outcome, access))
+}
+
+/// Money moves, and outcomes are judged, only on an ACTIVE contract.
+fn require_paying(contract: &entity::contract::Model) -> AppResult<()> {
+    if contract.status == ContractStatus::Active {
+        Ok(())
+    } else {
+        Err(AppError::conflict(format!(
+            "the contract is {}; outcomes are accepted or rejected only while it is ACTIVE",
+            wire(contract.status)
+        )))
+    }
 }
 
 /// `rejectOutcome`: the client sends a SUBMITTED outcome back with feedback; its accepted
@@ -209,7 +238,8 @@ pub async fn reject_outcome(
     viewer.require_user()?;
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let (contract, outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    require_paying(&contract)?;
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
     let now = state.clock.now();
     let accepted = task::Entity::find()
@@ -256,6 +286,11 @@ pub async fn review_task(
         return Err(AppError::conflict(format!("the task is {}; only ACCEPTED work is reviewed", wire(task.status))));
     }
     let subject = task.assignee_profile_id.ok_or(AppError::NotFound("assignee"))?;
+    if let Some(contract) = entity::contract::Entity::find_by_id(task.contract_id).one(work.txn()).await?
+        && crate::domain::contract::access::is_client_side(work.txn(), &contract, subject).await?
+    {
+        return Err(AppError::forbidden("the client side does not review its own agents' work"));
+    }
     let existing = review::Entity::find()
         .filter(review::Column::TaskId.eq(task.id))
         .filter(review::Column::ReviewerProfileId.eq(me))

@@ -30,6 +30,8 @@ pub struct SweepReport {
     pub lapsed: usize,
     /// Assignments ended because the due date passed.
     pub overdue: usize,
+    /// Earnings whose hold passed (now withdrawable).
+    pub payouts_available: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,7 +42,10 @@ enum Kind {
 
 /// Runs one pass at the state's clock time.
 pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
-    let mut report = SweepReport::default();
+    let mut report = SweepReport {
+        payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
+        ..SweepReport::default()
+    };
     for kind in [Kind::Lapsed, Kind::Overdue] {
         for id in due_ids(state, kind).await? {
             match handle(state, id, kind).await {
@@ -63,7 +68,12 @@ pub async fn run_forever(state: AppState, every: std::time::Duration) {
         tick.tick().await;
         match run_once(&state).await {
             Ok(report) if report != SweepReport::default() => {
-                tracing::info!(lapsed = report.lapsed, overdue = report.overdue, "sweep re-routed tasks");
+                tracing::info!(
+                    lapsed = report.lapsed,
+                    overdue = report.overdue,
+                    payouts_available = report.payouts_available,
+                    "sweep handled work and payouts"
+                );
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(error = %error, "sweep pass failed"),

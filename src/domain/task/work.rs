@@ -252,6 +252,9 @@ pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     if contract.status != ContractStatus::Active {
         return Err(AppError::NotFound("task"));
     }
+    if contract::access::is_client_side(work.txn(), &contract, me).await? {
+        return Err(AppError::forbidden("an agent operated by the client side does not work its contract"));
+    }
     let profile = profile::Entity::find_by_id(me).one(work.txn()).await?.ok_or(AppError::NotFound("profile"))?;
     if !routing::eligible(task.mode, profile.kind) {
         let kind = if profile.kind == ProfileKind::Agent { "an agent" } else { "a person" };
@@ -303,8 +306,11 @@ pub async fn reassign(
                 .one(work.txn())
                 .await?
                 .ok_or_else(|| AppError::bad_input("profileId", "no such profile"))?;
-            if profile.id == contract.client_profile_id {
-                return Err(AppError::bad_input("profileId", "the client does not take its own task"));
+            if contract::access::is_client_side(work.txn(), &contract, profile.id).await? {
+                return Err(AppError::bad_input(
+                    "profileId",
+                    "the client side, and the agents it operates, do not take the contract's work",
+                ));
             }
             if !routing::eligible(task.mode, profile.kind) {
                 return Err(AppError::bad_input(

@@ -2,6 +2,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::types::money::Cents;
 use crate::{
     domain::{
         contract::{self, ContractInput},
@@ -32,7 +33,7 @@ pub struct CreateContractInput {
     /// ISO currency.
     pub currency: String,
     /// Budget in minor units.
-    pub budget_cents: i64,
+    pub budget_cents: Cents,
 }
 
 /// Input of `changeContractStatus`.
@@ -67,7 +68,7 @@ pub struct AddOutcomeInput {
     /// Acceptance criteria (1–20).
     pub criteria: Vec<CriterionInput>,
     /// Amount in minor units; all outcomes together stay within the budget.
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// Due date.
     pub due_at: Option<DateTime<Utc>>,
 }
@@ -107,7 +108,7 @@ impl ContractMutation {
             title: input.title,
             description: input.description,
             currency: input.currency,
-            budget_cents: input.budget_cents,
+            budget_cents: input.budget_cents.0,
         };
         let (created, access) = contract::create(state(ctx)?, viewer(ctx), fields).await?;
         Ok(Contract(created, access))
@@ -136,7 +137,7 @@ impl ContractMutation {
                     target: c.target,
                 })
                 .collect(),
-            amount_cents: input.amount_cents,
+            amount_cents: input.amount_cents.0,
             due_at: input.due_at,
         };
         let (outcome, access) = outcome::add(state(ctx)?, viewer(ctx), id, fields).await?;

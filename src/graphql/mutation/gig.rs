@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use super::profile::MoneyInput;
+use crate::graphql::types::money::Cents;
 use crate::{
     domain::{
         gig::{self, GigAction, GigInput},
@@ -82,7 +83,7 @@ pub struct SubmitProposalInput {
     /// Why you.
     pub cover_note: String,
     /// Your price in minor units (the gig's currency).
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// Days to deliver.
     pub eta_days: i32,
 }
@@ -117,7 +118,7 @@ impl GigMutation {
             title: Some(input.title),
             description: Some(input.description),
             skills: Some(input.skills),
-            budget_cents: Some(input.budget.amount_cents),
+            budget_cents: Some(input.budget.amount_cents.0),
             currency: Some(input.budget.currency),
             deadline: input.deadline,
             remote: input.remote,
@@ -131,7 +132,7 @@ impl GigMutation {
     async fn update_gig(&self, ctx: &Context<'_>, input: UpdateGigInput) -> GqlResult<Gig> {
         let id = parse_id(&input.gig_id, "gigId")?;
         let (budget_cents, currency) = match input.budget {
-            Some(m) => (Some(m.amount_cents), Some(m.currency)),
+            Some(m) => (Some(m.amount_cents.0), Some(m.currency)),
             None => (None, None),
         };
         let fields = GigInput {
@@ -169,7 +170,7 @@ impl GigMutation {
         let fields = ProposalInput {
             gig_id: parse_id(&input.gig_id, "gigId")?,
             cover_note: input.cover_note,
-            amount_cents: input.amount_cents,
+            amount_cents: input.amount_cents.0,
             eta_days: input.eta_days,
         };
         Ok(Proposal(proposal::submit(state(ctx)?, viewer(ctx), fields).await?))

@@ -1,6 +1,7 @@
 //! Editing the caller's profile and skills.
 use async_graphql::{Context, InputObject, MaybeUndefined, Object};
 
+use crate::graphql::types::money::Cents;
 use crate::{
     domain::profile::{self, Change, ProfileUpdate, SkillInput as Skill},
     graphql::{
@@ -29,7 +30,7 @@ impl From<SkillInput> for Skill {
 #[derive(InputObject)]
 pub struct MoneyInput {
     /// Minor units (cents).
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// ISO 4217 code.
     pub currency: String,
 }
@@ -82,7 +83,7 @@ impl ProfileMutation {
             bio: change(input.bio, |v| v),
             location: change(input.location, |v| v),
             timezone: change(input.timezone, |v| v),
-            rate: change(input.rate, |m| (m.amount_cents, m.currency)),
+            rate: change(input.rate, |m| (m.amount_cents.0, m.currency)),
             availability: input.availability.map(Into::into),
         };
         Ok(Profile(profile::update_mine(state(ctx)?, viewer(ctx), update).await?))

@@ -73,11 +73,14 @@ pub struct RejectTaskInput {
     pub feedback: String,
 }
 
-/// An outcome to act on.
+/// Input of `acceptOutcome`.
 #[derive(InputObject)]
 pub struct OutcomeIdInput {
-    /// The outcome.
+    /// A SUBMITTED outcome.
     pub outcome_id: ID,
+    /// Your key for this request (acceptance moves money): a retry with the same key returns
+    /// the first result instead of a CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// Input of `rejectOutcome`.
@@ -166,10 +169,17 @@ impl TaskMutation {
         Ok(Task(task, access))
     }
 
-    /// Accepts a SUBMITTED outcome (all its tasks accepted).
+    /// Accepts a SUBMITTED outcome (all its tasks accepted) on an ACTIVE contract and, in the
+    /// same transaction, releases its amount from escrow to the workers (fee taken) as PENDING
+    /// payouts.
     async fn accept_outcome(&self, ctx: &Context<'_>, input: OutcomeIdInput) -> GqlResult<Outcome> {
-        let (outcome, access) =
-            review::accept_outcome(state(ctx)?, viewer(ctx), parse_id(&input.outcome_id, "outcomeId")?).await?;
+        let (outcome, access) = review::accept_outcome(
+            state(ctx)?,
+            viewer(ctx),
+            parse_id(&input.outcome_id, "outcomeId")?,
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
         Ok(Outcome(outcome, access))
     }
 

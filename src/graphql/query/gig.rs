@@ -1,6 +1,7 @@
 //! Reading gigs and proposals.
 use async_graphql::{Context, ID, InputObject, Object, connection::Connection};
 
+use crate::graphql::types::money::Cents;
 use crate::{
     domain::{self, gig::GigFilter as Filter, page::PageRequest},
     graphql::{
@@ -23,9 +24,9 @@ pub struct GigFilter {
     #[graphql(default)]
     pub skills: Vec<String>,
     /// Minimum budget in minor units.
-    pub min_budget: Option<i64>,
+    pub min_budget: Option<Cents>,
     /// Maximum budget in minor units.
-    pub max_budget: Option<i64>,
+    pub max_budget: Option<Cents>,
     /// Only this community's gigs.
     pub community_id: Option<ID>,
     /// OPEN when omitted; DRAFT lists the gigs you manage.
@@ -53,8 +54,8 @@ impl GigQuery {
         let filter = Filter {
             text: f.text,
             skills: f.skills,
-            min_budget: f.min_budget,
-            max_budget: f.max_budget,
+            min_budget: f.min_budget.map(|c| c.0),
+            max_budget: f.max_budget.map(|c| c.0),
             community_id: f.community_id.map(|c| parse_id(&c, "filter.communityId")).transpose()?,
             status: f.status.map(Into::into),
         };

@@ -26,6 +26,28 @@ impl Me {
         let Viewer::User { user_id, .. } = &self.0 else { return Ok(None) };
         Ok(domain::account::find_user(&state(ctx)?.db, *user_id).await?.map(|u| u.email))
     }
+    /// My money per currency: pending (on hold), available, in flight, paid out. People only:
+    /// an agent's earnings belong to its operator.
+    async fn balance(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::ledger::Balance>> {
+        let balances = domain::ledger::reading::balances(&state(ctx)?.db, &self.0).await?;
+        Ok(balances.into_iter().map(Into::into).collect())
+    }
+    /// My payouts (earnings and withdrawals), newest first.
+    async fn payouts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<async_graphql::connection::Connection<String, super::ledger::Payout>> {
+        let state = state(ctx)?;
+        let page = domain::page::PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::ledger::reading::payouts(&state.db, &self.0, page).await?;
+        Ok(super::common::connection(page, super::ledger::Payout))
+    }
+    /// My net earnings by month, by contract and by who did the work (me or my agents).
+    async fn earnings(&self, ctx: &Context<'_>) -> GqlResult<super::ledger::Earnings> {
+        Ok(super::ledger::Earnings(domain::ledger::reading::earnings(&state(ctx)?.db, &self.0).await?))
+    }
     /// My work: offers awaiting me, active tasks, acceptance rate, earnings (agents need
     /// `tasks:read`).
     async fn work_dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::dashboard::WorkDashboard> {

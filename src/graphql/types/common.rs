@@ -1,18 +1,11 @@
 //! Small shared types: money, ids, connections.
-use async_graphql::{ID, SimpleObject, connection::Connection};
+use async_graphql::{ID, connection::Connection};
+
+pub use super::money::Money;
 use uuid::Uuid;
 
 use super::super::GqlResult;
 use crate::{domain::page::Page, error::AppError};
-
-/// An amount of money in minor units (cents) with its ISO 4217 currency.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct Money {
-    /// Amount in minor units, e.g. 12_50 for 12.50.
-    pub amount_cents: i64,
-    /// ISO 4217 code, e.g. EUR.
-    pub currency: String,
-}
 
 /// Parses a GraphQL ID into a UUID; `field` names the argument on error.
 pub fn parse_id(id: &ID, field: &str) -> GqlResult<Uuid> {

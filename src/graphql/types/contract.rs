@@ -100,7 +100,7 @@ impl Contract {
     }
     /// Budget.
     async fn budget(&self) -> Money {
-        Money { amount_cents: self.0.budget_cents, currency: self.0.currency.clone() }
+        Money::new(self.0.budget_cents, self.0.currency.clone())
     }
     /// Status.
     async fn status(&self) -> ContractStatus {
@@ -143,6 +143,11 @@ impl Contract {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// What escrow received, released, refunded and holds (the client side only).
+    async fn escrow(&self, ctx: &Context<'_>) -> GqlResult<super::ledger::Escrow> {
+        let totals = crate::domain::ledger::reading::escrow(&state(ctx)?.db, self.1, self.0.id).await?;
+        Ok(super::ledger::Escrow::new(totals, &self.0.currency))
+    }
     /// Progress, money and activity (the client side only).
     async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<ContractDashboard> {
         ContractDashboard::load(&state(ctx)?.db, self.1, self.0.id).await
@@ -178,7 +183,7 @@ impl Outcome {
     async fn amount(&self, ctx: &Context<'_>) -> GqlResult<Money> {
         let contract_currency =
             loaders(ctx)?.contracts.load_one(self.0.contract_id).await?.map(|c| c.currency).unwrap_or_default();
-        Ok(Money { amount_cents: self.0.amount_cents, currency: contract_currency })
+        Ok(Money::new(self.0.amount_cents, contract_currency))
     }
     /// Due date.
     async fn due_at(&self) -> Option<DateTime<Utc>> {
@@ -195,6 +200,11 @@ impl Outcome {
     /// When the client accepted it.
     async fn accepted_at(&self) -> Option<DateTime<Utc>> {
         self.0.accepted_at
+    }
+    /// Its dispute, if one was opened.
+    async fn dispute(&self, ctx: &Context<'_>) -> GqlResult<Option<super::ledger::Dispute>> {
+        let found = crate::domain::ledger::dispute::of_outcome(&state(ctx)?.db, self.0.id).await?;
+        Ok(found.map(super::ledger::Dispute))
     }
     /// Tasks, oldest first (assignees see only their own).
     async fn tasks(&self, ctx: &Context<'_>) -> GqlResult<Vec<Task>> {

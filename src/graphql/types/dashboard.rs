@@ -41,20 +41,32 @@ pub struct BudgetSummary {
     pub budget: Money,
     /// Promised to outcomes.
     pub committed: Money,
-    /// Earned by accepted outcomes (released once payments exist).
+    /// Amounts of accepted outcomes.
     pub accepted: Money,
     /// Budget not yet promised to an outcome.
     pub remaining: Money,
+    /// Paid into escrow.
+    pub funded: Money,
+    /// Released from escrow to workers (and fees).
+    pub released: Money,
+    /// Refunded to the client.
+    pub refunded: Money,
+    /// What escrow holds now.
+    pub escrow: Money,
 }
 
 impl From<&dashboard::BudgetLine> for BudgetSummary {
     fn from(l: &dashboard::BudgetLine) -> Self {
-        let money = |amount_cents| Money { amount_cents, currency: l.currency.clone() };
+        let money = |amount_cents| Money::new(amount_cents, l.currency.clone());
         Self {
             budget: money(l.budget_cents),
             committed: money(l.committed_cents),
             accepted: money(l.accepted_cents),
             remaining: money(l.remaining_cents),
+            funded: money(l.funded_cents),
+            released: money(l.released_cents),
+            refunded: money(l.refunded_cents),
+            escrow: money(l.escrow_cents),
         }
     }
 }
@@ -158,14 +170,10 @@ impl WorkDashboard {
     async fn acceptance_rate(&self) -> Option<f64> {
         self.0.acceptance_rate
     }
-    /// Placeholder until payments exist: the value of my accepted tasks in accepted outcomes,
-    /// by currency. No money has moved.
+    /// Net amounts released for my work, by currency (for an agent: what its work earned its
+    /// operator).
     async fn earnings(&self) -> Vec<Money> {
-        self.0
-            .earnings
-            .iter()
-            .map(|(currency, cents)| Money { amount_cents: *cents, currency: currency.clone() })
-            .collect()
+        self.0.earnings.iter().map(|(currency, cents)| Money::new(*cents, currency.clone())).collect()
     }
     /// My reputation (average review rating, 0–5).
     async fn reputation(&self) -> f64 {

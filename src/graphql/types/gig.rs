@@ -98,7 +98,7 @@ impl Gig {
     }
     /// Budget.
     async fn budget(&self) -> Money {
-        Money { amount_cents: self.0.budget_cents, currency: self.0.currency.clone() }
+        Money::new(self.0.budget_cents, self.0.currency.clone())
     }
     /// Deadline.
     async fn deadline(&self) -> Option<DateTime<Utc>> {
@@ -183,7 +183,7 @@ impl Proposal {
     }
     /// Price, in the gig's currency.
     async fn amount(&self) -> Money {
-        Money { amount_cents: self.0.amount_cents, currency: self.0.currency.clone() }
+        Money::new(self.0.amount_cents, self.0.currency.clone())
     }
     /// Days to deliver.
     async fn eta_days(&self) -> i32 {

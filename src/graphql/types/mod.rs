@@ -24,6 +24,8 @@ pub mod contract;
 pub mod dashboard;
 pub mod event;
 pub mod gig;
+pub mod ledger;
+pub mod money;
 pub mod organization;
 pub mod profile;
 pub mod task;

@@ -78,7 +78,7 @@ impl Profile {
     /// Usual rate per outcome unit, in minor units.
     async fn rate(&self) -> Option<Money> {
         match (self.0.rate_cents, &self.0.rate_currency) {
-            (Some(amount_cents), Some(currency)) => Some(Money { amount_cents, currency: currency.clone() }),
+            (Some(amount_cents), Some(currency)) => Some(Money::new(amount_cents, currency.clone())),
             _ => None,
         }
     }

@@ -133,7 +133,7 @@ impl Task {
         let outcome = outcome.ok_or(AppError::NotFound("outcome"))?;
         let currency = contract.map(|c| c.currency).unwrap_or_default();
         let cents = domain::money::task_share(outcome.amount_cents, &self.0, &siblings.unwrap_or_default());
-        Ok(Money { amount_cents: cents, currency })
+        Ok(Money::new(cents, currency))
     }
     /// When an open offer lapses.
     async fn offer_expires_at(&self) -> Option<DateTime<Utc>> {

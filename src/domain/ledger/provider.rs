@@ -1,0 +1,75 @@
+//! The payment provider: where money enters (charges) and leaves (payouts) the platform.
+//! A real provider implements the trait; the simulated one ships for development and tests.
+use std::{collections::HashMap, sync::Mutex};
+
+use futures_util::future::{BoxFuture, FutureExt};
+use uuid::Uuid;
+
+use crate::config::SimulatedProviderConfig;
+
+/// A refusal by the provider (a declined card, a bounced transfer), with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declined(pub String);
+
+/// Moves money across the platform's edge. Every call carries an idempotency key: the same key
+/// returns the first result and never moves money twice.
+pub trait PaymentProvider: Send + Sync + 'static {
+    /// Charges `payer` (a client) `cents` of `currency`; returns the provider's reference.
+    fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
+    /// Voids a charge whose booking could not be committed.
+    fn void(&self, reference: &str) -> BoxFuture<'_, ()>;
+    /// Sends `cents` of `currency` to `payee`; returns the provider's reference.
+    fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
+}
+
+/// An in-memory provider: charges succeed and payouts arrive, except where its configuration
+/// says they fail (amounts at or above a threshold), so every path can be exercised.
+#[derive(Default)]
+pub struct SimulatedProvider {
+    failures: SimulatedProviderConfig,
+    seen: Mutex<HashMap<String, Result<String, Declined>>>,
+}
+
+impl SimulatedProvider {
+    /// A provider failing as `failures` says.
+    pub fn new(failures: SimulatedProviderConfig) -> Self {
+        Self { failures, seen: Mutex::new(HashMap::new()) }
+    }
+
+    fn once(&self, key: String, outcome: impl FnOnce() -> Result<String, Declined>) -> Result<String, Declined> {
+        let Ok(mut seen) = self.seen.lock() else {
+            return Err(Declined("the simulated provider is unavailable".into()));
+        };
+        seen.entry(key).or_insert_with(outcome).clone()
+    }
+}
+
+impl PaymentProvider for SimulatedProvider {
+    fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
+        let declined = self.failures.decline_charges_from_cents.is_some_and(|limit| cents >= limit);
+        let result = self.once(format!("charge:{key}"), || {
+            if declined {
+                Err(Declined(format!("the card of {payer} was declined for {cents} {currency}")))
+            } else {
+                Ok(format!("sim_ch_{}", Uuid::new_v4().simple()))
+            }
+        });
+        async move { result }.boxed()
+    }
+
+    fn void(&self, _reference: &str) -> BoxFuture<'_, ()> {
+        async {}.boxed()
+    }
+
+    fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
+        let fails = self.failures.fail_payouts_from_cents.is_some_and(|limit| cents >= limit);
+        let result = self.once(format!("payout:{key}"), || {
+            if fails {
+                Err(Declined(format!("the bank of {payee} returned {cents} {currency}")))
+            } else {
+                Ok(format!("sim_po_{}", Uuid::new_v4().simple()))
+            }
+        });
+        async move { result }.boxed()
+    }
+}

@@ -1,0 +1,167 @@
+//! Release: when the client accepts an outcome its amount leaves escrow in the same database
+//! transaction, split exactly across the accepted tasks by weight (`money::task_shares`); the
+//! platform fee is taken from each share; an agent's share is credited to its operator and
+//! recorded as earned by the agent. Each share becomes a PENDING payout.
+use std::collections::HashMap;
+
+use entity::{
+    contract as contract_db,
+    ledger_account::{self, AccountKind},
+    ledger_transaction::{self, TransactionKind},
+    outcome,
+    payout::{self, PayoutKind, PayoutStatus},
+    profile::{self, ProfileKind},
+    task::{self, TaskStatus},
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Entry, Posting, account, payout::payout_activity, post};
+use crate::{
+    domain::{Action, UnitOfWork, money},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// What a release paid.
+#[derive(Debug)]
+pub struct Released {
+    /// The ledger transaction.
+    pub transaction: ledger_transaction::Model,
+    /// One PENDING payout per paid task.
+    pub payouts: Vec<payout::Model>,
+}
+
+/// Releases an accepted outcome's amount from escrow (the contract and outcome rows locked by
+/// the caller). Refuses while a task of the outcome is unfinished.
+pub(crate) async fn release_outcome(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    contract: &contract_db::Model,
+    outcome: &outcome::Model,
+) -> AppResult<Released> {
+    let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
+    if let Some(open) = tasks.iter().find(|t| !matches!(t.status, TaskStatus::Accepted | TaskStatus::Cancelled)) {
+        return Err(AppError::conflict(format!(
+            "task \"{}\" is {}; every task must be accepted before the outcome is paid",
+            open.title,
+            crate::domain::wire(open.status)
+        )));
+    }
+    let escrow = account(work.txn(), AccountKind::Escrow, contract.id, &contract.currency, true).await?;
+    if escrow.balance_cents < outcome.amount_cents {
+        return Err(AppError::conflict(format!(
+            "escrow holds {} of the {} this outcome pays; fund the contract first",
+            escrow.balance_cents, outcome.amount_cents
+        )));
+    }
+    let paid: Vec<&task::Model> = tasks.iter().filter(|t| t.status == TaskStatus::Accepted).collect();
+    pay(work, state, contract, outcome, &escrow, outcome.amount_cents, &paid, TransactionKind::Release, None).await
+}
+
+/// Pays `cents` out of `source` across `tasks` by weight, fee taken, as one transaction of
+/// `kind` with a PENDING payout per task (shared by acceptance and dispute releases).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn pay(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    contract: &contract_db::Model,
+    outcome: &outcome::Model,
+    source: &ledger_account::Model,
+    cents: i64,
+    tasks: &[&task::Model],
+    kind: TransactionKind,
+    dispute: Option<Uuid>,
+) -> AppResult<Released> {
+    let owned: Vec<task::Model> = tasks.iter().map(|t| (*t).clone()).collect();
+    let shares = money::task_shares(cents, &owned);
+    let gross: Vec<i64> = shares.iter().map(|(_, c)| *c).collect();
+    let fee_total = money::fee(cents, state.config.payments.fee_bps);
+    let fees = money::split(fee_total, &gross);
+    let payees = payees(work.txn(), &owned).await?;
+    let fee_account =
+        account(work.txn(), AccountKind::PlatformFees, super::PLATFORM, &contract.currency, false).await?;
+    let now = state.clock.now();
+    let available_at = chrono::Duration::from_std(state.config.payments.payout_hold)
+        .ok()
+        .and_then(|hold| now.checked_add_signed(hold))
+        .unwrap_or(now);
+
+    let mut posting = Posting::new(kind, &contract.currency, format!("outcome \"{}\" released", outcome.title));
+    posting.contract = Some(contract.id);
+    posting.outcome = Some(outcome.id);
+    posting.dispute = dispute;
+    posting.actor = work.actor_profile_id();
+    posting.entries.push(Entry::new(source, cents.checked_neg().unwrap_or(0)));
+    posting.entries.push(Entry::new(&fee_account, fee_total));
+    let mut payouts = Vec::new();
+    for (((task_id, share), fee), task) in shares.iter().zip(&fees).zip(&owned) {
+        let net = share.saturating_sub(*fee);
+        let Some(worker) = task.assignee_profile_id else {
+            return Err(AppError::conflict(format!("task \"{}\" has nobody to pay", task.title)));
+        };
+        let payee = payees.get(&worker).copied().ok_or_else(|| {
+            AppError::conflict(format!("the agent that did \"{}\" has no operator to pay", task.title))
+        })?;
+        if net <= 0 && *share <= 0 {
+            continue;
+        }
+        let pending = account(work.txn(), AccountKind::PayeePending, payee, &contract.currency, false).await?;
+        posting.entries.push(Entry { account: pending.id, cents: net, earned_by: Some(worker), task: Some(*task_id) });
+        payouts.push(payout::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            profile_id: Set(payee),
+            kind: Set(PayoutKind::Earning),
+            status: Set(PayoutStatus::Pending),
+            currency: Set(contract.currency.clone()),
+            amount_cents: Set(net),
+            fee_cents: Set(*fee),
+            contract_id: Set(Some(contract.id)),
+            outcome_id: Set(Some(outcome.id)),
+            task_id: Set(Some(*task_id)),
+            earned_by_profile_id: Set(Some(worker)),
+            available_at: Set(Some(available_at)),
+            failure_reason: Set(None),
+            provider_ref: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    }
+    let transaction = post(work.txn(), now, posting).await?;
+    let mut written = Vec::with_capacity(payouts.len());
+    for row in payouts {
+        let payout = row.insert(work.txn()).await?;
+        work.record(payout_activity(Action::PayoutPending, &payout)).await?;
+        written.push(payout);
+    }
+    let mut released = super::funding::money_activity(Action::OutcomeReleased, contract, transaction.id, cents);
+    if let Some(after) = released.after.as_mut().and_then(|a| a.as_object_mut()) {
+        after.insert("outcomeId".into(), json!(outcome.id));
+        after.insert("feeCents".into(), json!(fee_total));
+    }
+    work.record(released).await?;
+    Ok(Released { transaction, payouts: written })
+}
+
+/// Who is paid for each worker: a person is paid itself; an agent's operator's person profile.
+async fn payees(db: &impl ConnectionTrait, tasks: &[task::Model]) -> AppResult<HashMap<Uuid, Uuid>> {
+    let workers: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_profile_id).collect();
+    let profiles = profile::Entity::find().filter(profile::Column::Id.is_in(workers)).all(db).await?;
+    let operators: Vec<Uuid> = profiles.iter().filter_map(|p| p.operator_user_id).collect();
+    let people: HashMap<Uuid, Uuid> = profile::Entity::find()
+        .filter(profile::Column::UserId.is_in(operators))
+        .filter(profile::Column::Kind.eq(ProfileKind::Human))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.user_id.map(|u| (u, p.id)))
+        .collect();
+    Ok(profiles
+        .into_iter()
+        .filter_map(|p| match p.kind {
+            ProfileKind::Human => Some((p.id, p.id)),
+            ProfileKind::Agent => p.operator_user_id.and_then(|u| people.get(&u)).map(|person| (p.id, *person)),
+        })
+        .collect())
+}

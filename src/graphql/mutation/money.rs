@@ -1,0 +1,139 @@
+//! Money: funding contracts, withdrawals, disputes. Every mutation that moves money takes an
+//! `idempotencyKey`: a replay returns the first result and never moves money twice.
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use crate::{
+    domain::ledger::{dispute, funding, payout},
+    graphql::{
+        GqlResult, state,
+        types::{
+            contract::Contract,
+            ledger::{Dispute, DisputeResolution, Payout},
+            money::{Cents, Money},
+            parse_id,
+        },
+        viewer,
+    },
+};
+
+/// Input of `fundContract`.
+#[derive(InputObject)]
+pub struct FundContractInput {
+    /// The contract (you must be its creator, or an OWNER/ADMIN of its organization).
+    pub contract_id: ID,
+    /// Amount in minor units of the contract's currency.
+    pub amount_cents: Cents,
+    /// Your key for this request: a retry with the same key and input returns the first result.
+    pub idempotency_key: String,
+}
+
+/// What a funding moved.
+#[derive(SimpleObject)]
+pub struct FundingResult {
+    /// The ledger transaction (the same on every replay).
+    pub transaction_id: ID,
+    /// The amount moved into escrow.
+    pub amount: Money,
+    /// The contract, with its escrow.
+    pub contract: Contract,
+    /// True when this answers a replay: no money moved this time.
+    pub replayed: bool,
+}
+
+/// Input of `requestPayout`.
+#[derive(InputObject)]
+pub struct RequestPayoutInput {
+    /// Amount in minor units, at most your available balance.
+    pub amount_cents: Cents,
+    /// Currency of the balance to withdraw from.
+    pub currency: String,
+    /// Your key for this request.
+    pub idempotency_key: String,
+}
+
+/// Input of `openDispute`.
+#[derive(InputObject)]
+pub struct OpenDisputeInput {
+    /// A REJECTED or overdue outcome of a contract you are on.
+    pub outcome_id: ID,
+    /// Why.
+    pub reason: String,
+}
+
+/// Input of `resolveDispute`.
+#[derive(InputObject)]
+pub struct ResolveDisputeInput {
+    /// The dispute.
+    pub dispute_id: ID,
+    /// RELEASE, REFUND or SPLIT.
+    pub resolution: DisputeResolution,
+    /// With SPLIT: the part released to the workers (the rest is refunded).
+    pub release_cents: Option<Cents>,
+}
+
+/// Money mutations.
+#[derive(Default)]
+pub struct MoneyMutation;
+
+#[Object]
+impl MoneyMutation {
+    /// Moves money from the payment provider into the contract's escrow (never beyond its
+    /// budget). A contract is activated only once escrow covers its outcomes.
+    async fn fund_contract(&self, ctx: &Context<'_>, input: FundContractInput) -> GqlResult<FundingResult> {
+        let funded = funding::fund_contract(
+            state(ctx)?,
+            viewer(ctx),
+            funding::FundInput {
+                contract_id: parse_id(&input.contract_id, "contractId")?,
+                amount_cents: input.amount_cents.0,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(FundingResult {
+            transaction_id: ID(funded.transaction_id.to_string()),
+            amount: Money::new(funded.money.cents(), funded.money.currency()),
+            contract: Contract(funded.contract, funded.access),
+            replayed: funded.replayed,
+        })
+    }
+
+    /// Withdraws from your available balance through the payment provider: the payout is
+    /// PAID, or FAILED with the money back in your balance.
+    async fn request_payout(&self, ctx: &Context<'_>, input: RequestPayoutInput) -> GqlResult<Payout> {
+        let paid = payout::request(
+            state(ctx)?,
+            viewer(ctx),
+            payout::PayoutInput {
+                amount_cents: input.amount_cents.0,
+                currency: input.currency,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(Payout(paid))
+    }
+
+    /// Disputes a REJECTED or overdue outcome (its client's owners and admins, or a worker on
+    /// it); its amount is held until the dispute is resolved.
+    async fn open_dispute(&self, ctx: &Context<'_>, input: OpenDisputeInput) -> GqlResult<Dispute> {
+        let id = parse_id(&input.outcome_id, "outcomeId")?;
+        Ok(Dispute(dispute::open(state(ctx)?, viewer(ctx), id, &input.reason).await?))
+    }
+
+    /// Resolves a dispute: arbiters decide any way; the client may release in full and a
+    /// worker may refund in full.
+    async fn resolve_dispute(&self, ctx: &Context<'_>, input: ResolveDisputeInput) -> GqlResult<Dispute> {
+        let resolved = dispute::resolve(
+            state(ctx)?,
+            viewer(ctx),
+            dispute::Resolve {
+                dispute_id: parse_id(&input.dispute_id, "disputeId")?,
+                resolution: input.resolution.into(),
+                release_cents: input.release_cents.map(|c| c.0),
+            },
+        )
+        .await?;
+        Ok(Dispute(resolved))
+    }
+}
