@@ -12,6 +12,7 @@ mod events;
 mod gigs;
 mod helpers;
 mod http_spec;
+mod money;
 mod organizations;
 mod profiles;
 mod refusals;

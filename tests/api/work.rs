@@ -20,7 +20,13 @@ pub(crate) async fn worker(app: &TestApp, handle: &str, skills: Value) -> TestUs
 }
 
 /// Registers an agent for `operator` and returns (profile id, token with task scopes).
-async fn agent(app: &TestApp, operator: &TestUser, handle: &str, skills: Value, scopes: Value) -> (String, String) {
+pub(crate) async fn agent(
+    app: &TestApp,
+    operator: &TestUser,
+    handle: &str,
+    skills: Value,
+    scopes: Value,
+) -> (String, String) {
     let body = app
         .gql(
             "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
@@ -125,7 +131,7 @@ async fn view(app: &TestApp, task: &str, token: &str) -> Value {
     body["data"]["task"].clone()
 }
 
-async fn submit(app: &TestApp, task: &str, deliverable: Value, token: &str) -> Value {
+pub(crate) async fn submit(app: &TestApp, task: &str, deliverable: Value, token: &str) -> Value {
     app.gql(
         "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { status submission { checksPassed checks { metric value passed } } } }",
         json!({ "i": { "taskId": task, "deliverable": deliverable } }),
@@ -134,7 +140,7 @@ async fn submit(app: &TestApp, task: &str, deliverable: Value, token: &str) -> V
     .await
 }
 
-async fn reject(app: &TestApp, task: &str, feedback: &str, token: &str) -> Value {
+pub(crate) async fn reject(app: &TestApp, task: &str, feedback: &str, token: &str) -> Value {
     app.gql(
         "mutation($i: RejectTaskInput!) { rejectTask(input: $i) { status rejectionCount assignee { handle } } }",
         json!({ "i": { "taskId": task, "feedback": feedback } }),
