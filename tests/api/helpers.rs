@@ -118,6 +118,13 @@ impl TestApp {
         (serde_json::to_value(&response).expect("a JSON response"), statements)
     }
 
+    /// Like `execute`, as a given viewer (tests whose clock outruns access tokens).
+    pub async fn execute_as(&self, query: &str, variables: Value, viewer: semasocial::auth::Viewer) -> Value {
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let (response, _) = semasocial::graphql::execute(&self.schema, &self.state, viewer, request).await;
+        serde_json::to_value(&response).expect("a JSON response")
+    }
+
     /// Returns once at least `n` subscribers listen on this instance's event bus (a
     /// subscription holds one from the moment the server starts it).
     pub async fn wait_for_subscribers(&self, n: usize) {

@@ -13,6 +13,7 @@ mod gigs;
 mod helpers;
 mod http_spec;
 mod money;
+mod money_simulation;
 mod organizations;
 mod profiles;
 mod refusals;
