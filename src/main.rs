@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         Command::LedgerCheck => {
             let db = connect_database(&config).await?;
             Migrator::up(&db, None).await.context("running migrations")?;
-            let violations = semasocial::domain::ledger::check::run(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let violations = semasocial::domain::ledger::check::run(&db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if violations.is_empty() {
                 println!("ledger-check: the ledger is sound");
                 Ok(())

@@ -271,7 +271,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     };
     ledger::funding::fund_contract(&state, &ada, funding).await.map_err(err)?;
     for action in [ContractAction::Open, ContractAction::Activate] {
-        lifecycle::change_contract_status(&state, &ada, c.id, action).await.map_err(err)?;
+        lifecycle::change_contract_status(&state, &ada, c.id, action, None).await.map_err(err)?;
     }
     Ok(format!(
         "seeded 3 people (password {DEMO_PASSWORD}), agent @summarizer_bot operated by linus (token {token}), organization acme, \

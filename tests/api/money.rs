@@ -111,6 +111,24 @@ async fn accepting_an_outcome_pays_three_workers_exact_shares_once() {
     assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
     assert_eq!(app.count("ledger_transactions WHERE kind = 'RELEASE'").await, 1, "paid once");
     assert_eq!(app.count("payouts").await, 3);
+
+    // The contract's feed carries the money; only the client side sees escrow.
+    let feed = app
+        .gql(
+            "query($id: ID!) { contract(id: $id) { dashboard { activity(first: 50) { edges { node { action } } } } } }",
+            json!({ "id": s.contract }),
+            Some(&s.client.access_token),
+        )
+        .await;
+    let actions: Vec<&str> = feed["data"]["contract"]["dashboard"]["activity"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{feed}"))
+        .iter()
+        .filter_map(|e| e["node"]["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"contract.funded") && actions.contains(&"outcome.released"), "{actions:?}");
+    let peek = app.gql(ESCROW, json!({ "id": s.contract }), Some(&s.workers[0].access_token)).await;
+    assert_eq!(error_code(&peek), "FORBIDDEN", "{peek}");
     app.assert_ledger_sound().await;
 }
 
@@ -278,10 +296,12 @@ async fn cancelling_refunds_unreleased_escrow_and_no_outcome_is_paid_or_reopened
     let app = spawn_app().await;
     let s = submitted(&app, "EUR", 5_000, &[1, 1]).await;
     let status = "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }";
-    let body = app
-        .gql(status, json!({ "i": { "contractId": s.contract, "action": "CANCEL" } }), Some(&s.client.access_token))
-        .await;
+    let cancel = json!({ "i": { "contractId": s.contract, "action": "CANCEL", "idempotencyKey": "cancel-1" } });
+    let body = app.gql(status, cancel.clone(), Some(&s.client.access_token)).await;
     assert_eq!(body["data"]["changeContractStatus"]["status"], "CANCELLED", "{body}");
+    let replay = app.gql(status, cancel, Some(&s.client.access_token)).await;
+    assert_eq!(replay["data"]["changeContractStatus"]["status"], "CANCELLED", "a replay, not a CONFLICT: {replay}");
+    assert_eq!(app.count("ledger_transactions WHERE kind = 'REFUND'").await, 1, "refunded once");
     assert_eq!(error_code(&accept_outcome(&app, &s, None).await), "CONFLICT", "a cancelled contract pays nothing");
     let reject = app
         .gql(REJECT_OUTCOME, json!({ "i": { "outcomeId": s.outcome, "feedback": "no" } }), Some(&s.client.access_token))
@@ -371,9 +391,12 @@ async fn disputes_hold_the_money_until_an_arbiter_or_a_concession_settles_it() {
     )
     .await;
     assert_eq!(error_code(&app.gql(open, input.clone(), Some(&eve.access_token)).await), "NOT_FOUND");
-    let opened = app.gql(open, input.clone(), Some(&s.workers[0].access_token)).await;
+    let keyed = json!({ "i": { "outcomeId": s.outcome, "reason": "The launch slipped", "idempotencyKey": "d-1" } });
+    let opened = app.gql(open, keyed.clone(), Some(&s.workers[0].access_token)).await;
     assert_eq!(opened["data"]["openDispute"]["status"], "OPEN", "{opened}");
     let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap().to_owned();
+    let replay = app.gql(open, keyed, Some(&s.workers[0].access_token)).await;
+    assert_eq!(replay["data"]["openDispute"]["id"], dispute.as_str(), "the first dispute: {replay}");
     assert_eq!(error_code(&app.gql(open, input, Some(&s.client.access_token)).await), "CONFLICT", "once per outcome");
     assert_eq!(escrow(&app, &s).await["held"], 1_000);
 
@@ -595,4 +618,83 @@ async fn the_database_itself_refuses_unbalanced_transactions_negative_balances_a
         assert!(changed.is_err(), "{statement} rewrote the ledger");
     }
     app.assert_ledger_sound().await;
+}
+
+#[tokio::test]
+async fn ledger_check_exits_non_zero_on_a_corrupted_ledger() {
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+    let dir = std::env::temp_dir().join(format!("semasocial-ledger-check-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("ledger.db").display());
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_semasocial"))
+            .arg("ledger-check")
+            .env("DATABASE_URL", &url)
+            .env("DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let sound = run();
+    assert!(sound.status.success(), "{}", String::from_utf8_lossy(&sound.stderr));
+
+    // Someone with database access bypasses the triggers and books money out of thin air.
+    let mut options = sea_orm::ConnectOptions::new(url.clone());
+    options.max_connections(1);
+    let db = sea_orm::Database::connect(options).await.unwrap();
+    db.execute_unprepared(
+        "DROP TRIGGER ledger_lines_apply; DROP TRIGGER ledger_transactions_seal; PRAGMA ignore_check_constraints = ON;",
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    let account = entity::ledger_account::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        kind: Set(entity::ledger_account::AccountKind::Escrow),
+        owner_id: Set(uuid::Uuid::new_v4()),
+        currency: Set("EUR".into()),
+        balance_cents: Set(-5),
+        may_go_negative: Set(false),
+        created_at: Set(now),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let forged = entity::ledger_transaction::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        kind: Set(entity::ledger_transaction::TransactionKind::Funding),
+        contract_id: Set(None),
+        outcome_id: Set(None),
+        payout_id: Set(None),
+        dispute_id: Set(None),
+        actor_profile_id: Set(None),
+        provider_ref: Set(None),
+        memo: Set("forged".into()),
+        sealed: Set(true),
+        created_at: Set(now),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    entity::ledger_line::ActiveModel {
+        transaction_id: Set(forged.id),
+        account_id: Set(account.id),
+        currency: Set("EUR".into()),
+        amount_cents: Set(7),
+        earned_by_profile_id: Set(None),
+        task_id: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    db.close().await.ok();
+    let broken = run();
+    let report = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(broken.status.code(), Some(1), "{report}");
+    assert!(report.contains("does not balance"), "{report}");
+    assert!(report.contains("is negative"), "{report}");
+    assert!(report.contains("holds -5 but its lines sum to 7"), "{report}");
+    std::fs::remove_dir_all(&dir).ok();
 }

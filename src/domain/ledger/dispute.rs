@@ -32,7 +32,13 @@ use crate::{
 
 /// `openDispute`: the client's owners and admins, or a worker on one of the outcome's tasks,
 /// dispute a REJECTED or overdue outcome with a reason; its amount is held.
-pub async fn open(state: &AppState, viewer: &Viewer, outcome_id: Uuid, reason: &str) -> AppResult<dispute::Model> {
+pub async fn open(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+    reason: &str,
+    idempotency_key: Option<&str>,
+) -> AppResult<dispute::Model> {
     let (_, me) = viewer.require_user()?;
     let reason = validate::text(reason, "reason", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
@@ -43,6 +49,13 @@ pub async fn open(state: &AppState, viewer: &Viewer, outcome_id: Uuid, reason: &
     let side = side_of(work.txn(), viewer, &contract, &tasks).await?.ok_or(AppError::NotFound("outcome"))?;
     if side == Side::Client {
         contract::require_manager(work.txn(), viewer, &contract).await?;
+    }
+    let request = json!({ "outcomeId": outcome_id, "reason": reason });
+    if let Some(first) =
+        super::idempotency::replayed(work.txn(), state, me, idempotency_key, "openDispute", &request).await?
+    {
+        let id = super::idempotency::replayed_id(&first, "disputeId")?;
+        return dispute::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("dispute"));
     }
     if !matches!(contract.status, ContractStatus::Active | ContractStatus::Disputed) {
         return Err(AppError::conflict(format!("a {} contract takes no disputes", wire(contract.status))));
@@ -93,6 +106,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, outcome_id: Uuid, reason: &
     posting.entries = Entry::transfer(&escrow, &hold, outcome.amount_cents);
     post(work.txn(), now, posting).await?;
     work.record(activity(Action::DisputeOpened, &dispute)).await?;
+    super::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "disputeId": dispute.id })).await?;
     work.commit().await?;
     Ok(dispute)
 }
@@ -105,6 +119,8 @@ pub struct Resolve {
     pub resolution: Resolution,
     /// With SPLIT: what goes to the workers (the rest is refunded).
     pub release_cents: Option<i64>,
+    /// The resolver's key for this request.
+    pub idempotency_key: Option<String>,
 }
 
 /// `resolveDispute`: an arbiter releases, refunds or splits the held amount; the client side's
@@ -126,6 +142,15 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     let side = side_of(work.txn(), viewer, &contract, &tasks).await?;
     if !arbiter && side.is_none() {
         return Err(AppError::NotFound("dispute"));
+    }
+    let key = input.idempotency_key.as_deref();
+    let request = json!({
+        "disputeId": dispute.id,
+        "resolution": wire(input.resolution),
+        "releaseCents": input.release_cents,
+    });
+    if super::idempotency::replayed(work.txn(), state, me, key, "resolveDispute", &request).await?.is_some() {
+        return Ok(dispute);
     }
     let conceding = match (side, input.resolution) {
         (Some(Side::Client), Resolution::Release) => {
@@ -196,6 +221,7 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     active.resolved_at = Set(Some(now));
     let dispute = active.update(work.txn()).await?;
     work.record(activity(Action::DisputeResolved, &dispute)).await?;
+    super::idempotency::finish_optional(work.txn(), me, key, json!({ "disputeId": dispute.id })).await?;
     work.commit().await?;
     Ok(dispute)
 }

@@ -93,6 +93,36 @@ pub async fn claim(
         .ok_or_else(|| AppError::conflict("a request with this idempotencyKey is still in flight; retry it"))
 }
 
+/// `claim` for an optional key: `Some(first result)` when this replays an earlier request,
+/// `None` when there is no key or the key is new (validated as `validate` does).
+pub async fn replayed(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    actor: Uuid,
+    key: Option<&str>,
+    operation: &str,
+    request: &Value,
+) -> AppResult<Option<Value>> {
+    let Some(key) = key else { return Ok(None) };
+    match claim(db, state, actor, &validate(key)?, operation, request).await? {
+        Claim::New => Ok(None),
+        Claim::Replay(first) => Ok(Some(first)),
+    }
+}
+
+/// `finish` for an optional key.
+pub async fn finish_optional(
+    db: &impl ConnectionTrait,
+    actor: Uuid,
+    key: Option<&str>,
+    response: Value,
+) -> AppResult<()> {
+    match key {
+        Some(key) => finish(db, actor, &validate(key)?, response).await,
+        None => Ok(()),
+    }
+}
+
 /// Saves the result of the request that claimed `key`, in the same transaction as its work.
 pub async fn finish(db: &impl ConnectionTrait, actor: Uuid, key: &str, response: Value) -> AppResult<()> {
     let row = idempotency_key::ActiveModel {

@@ -31,8 +31,19 @@ pub async fn change_contract_status(
     viewer: &Viewer,
     id: Uuid,
     action: ContractAction,
+    idempotency_key: Option<&str>,
 ) -> AppResult<(contract_db::Model, Access)> {
+    let (_, me) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
+    let locked = contract::lock(work.txn(), id).await?;
+    let access = contract::require_manager(work.txn(), viewer, &locked).await?;
+    let request = json!({ "contractId": id, "action": format!("{action:?}") });
+    if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "changeContractStatus", &request)
+        .await?
+        .is_some()
+    {
+        return Ok((locked, access));
+    }
     let (before, after, access) = contract::transition_locked(&mut work, state, viewer, id, action).await?;
     match after.status {
         // Funded: every OPEN task is routed now.
@@ -51,6 +62,7 @@ pub async fn change_contract_status(
         }
         _ => {}
     }
+    ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "contractId": id })).await?;
     work.commit().await?;
     Ok((after, access))
 }

@@ -192,13 +192,10 @@ pub async fn accept_outcome(
     idempotency_key: Option<&str>,
 ) -> AppResult<(entity::outcome::Model, Access)> {
     let (_, me) = viewer.require_user()?;
-    let key = idempotency_key.map(ledger::idempotency::validate).transpose()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (contract, outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
-    if let Some(key) = &key
-        && let ledger::idempotency::Claim::Replay(_) =
-            ledger::idempotency::claim(work.txn(), state, me, key, "acceptOutcome", &json!({ "outcomeId": outcome.id }))
-                .await?
+    let request = json!({ "outcomeId": outcome.id });
+    if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "acceptOutcome", &request).await?.is_some()
     {
         return Ok((outcome, access));
     }
@@ -208,9 +205,7 @@ pub async fn accept_outcome(
     }
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
     ledger::release::release_outcome(&mut work, state, &contract, &outcome).await?;
-    if let Some(key) = &key {
-        ledger::idempotency::finish(work.txn(), me, key, json!({ "outcomeId": outcome.id })).await?;
-    }
+    ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "outcomeId": outcome.id })).await?;
     work.commit().await?;
     Ok((outcome, access))
 }

@@ -43,6 +43,9 @@ pub struct ChangeContractStatusInput {
     pub contract_id: ID,
     /// What to do.
     pub action: ContractAction,
+    /// Your key for this request (activation and cancellation move money): a retry with the
+    /// same key returns the first result instead of a CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// An acceptance criterion.
@@ -117,8 +120,14 @@ impl ContractMutation {
     /// Moves a contract along DRAFT → OPEN → ACTIVE → COMPLETED (or CANCELLED / DISPUTED).
     async fn change_contract_status(&self, ctx: &Context<'_>, input: ChangeContractStatusInput) -> GqlResult<Contract> {
         let id = parse_id(&input.contract_id, "contractId")?;
-        let (changed, access) =
-            lifecycle::change_contract_status(state(ctx)?, viewer(ctx), id, input.action.into()).await?;
+        let (changed, access) = lifecycle::change_contract_status(
+            state(ctx)?,
+            viewer(ctx),
+            id,
+            input.action.into(),
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
         Ok(Contract(changed, access))
     }
 

@@ -58,6 +58,8 @@ pub struct OpenDisputeInput {
     pub outcome_id: ID,
     /// Why.
     pub reason: String,
+    /// Your key for this request (it moves the amount into a hold).
+    pub idempotency_key: Option<String>,
 }
 
 /// Input of `resolveDispute`.
@@ -69,6 +71,8 @@ pub struct ResolveDisputeInput {
     pub resolution: DisputeResolution,
     /// With SPLIT: the part released to the workers (the rest is refunded).
     pub release_cents: Option<Cents>,
+    /// Your key for this request.
+    pub idempotency_key: Option<String>,
 }
 
 /// Money mutations.
@@ -118,7 +122,9 @@ impl MoneyMutation {
     /// it); its amount is held until the dispute is resolved.
     async fn open_dispute(&self, ctx: &Context<'_>, input: OpenDisputeInput) -> GqlResult<Dispute> {
         let id = parse_id(&input.outcome_id, "outcomeId")?;
-        Ok(Dispute(dispute::open(state(ctx)?, viewer(ctx), id, &input.reason).await?))
+        let opened =
+            dispute::open(state(ctx)?, viewer(ctx), id, &input.reason, input.idempotency_key.as_deref()).await?;
+        Ok(Dispute(opened))
     }
 
     /// Resolves a dispute: arbiters decide any way; the client may release in full and a
@@ -131,6 +137,7 @@ impl MoneyMutation {
                 dispute_id: parse_id(&input.dispute_id, "disputeId")?,
                 resolution: input.resolution.into(),
                 release_cents: input.release_cents.map(|c| c.0),
+                idempotency_key: input.idempotency_key,
             },
         )
         .await?;
