@@ -99,6 +99,34 @@ pub struct ConfigArgs {
     /// Simulated provider: payouts of at least this many minor units fail.
     #[arg(long, env = "SIMULATED_FAIL_PAYOUTS_FROM_CENTS")]
     pub simulated_fail_payouts_from_cents: Option<i64>,
+    /// Answer introspection queries (default: on, off when APP_ENV=production).
+    #[arg(long, env = "GRAPHQL_INTROSPECTION")]
+    pub graphql_introspection: Option<bool>,
+    /// Serve GraphiQL to browsers (default: on, off when APP_ENV=production).
+    #[arg(long, env = "GRAPHIQL")]
+    pub graphiql: Option<bool>,
+    /// Bearer token `/metrics` requires; in production `/metrics` is served only with one.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+/// What the server shows beyond the API itself.
+#[derive(Clone, Debug)]
+pub struct ExposureConfig {
+    /// Introspection queries are answered.
+    pub introspection: bool,
+    /// GraphiQL is served to browsers.
+    pub graphiql: bool,
+    /// The token `/metrics` requires, if any.
+    pub metrics_token: Option<Secret>,
+    /// Without a token, `/metrics` is served (development) or not at all (production).
+    pub metrics_open: bool,
+}
+
+impl Default for ExposureConfig {
+    fn default() -> Self {
+        Self { introspection: true, graphiql: true, metrics_token: None, metrics_open: true }
+    }
 }
 
 /// How money moves.
@@ -221,6 +249,8 @@ pub struct Config {
     pub work: WorkConfig,
     /// Fees, holds, idempotency, arbiters and the simulated provider.
     pub payments: PaymentsConfig,
+    /// Introspection, GraphiQL and metrics exposure.
+    pub exposure: ExposureConfig,
 }
 
 impl Default for Limits {
@@ -257,6 +287,7 @@ impl Config {
             log_json: false,
             work: WorkConfig::default(),
             payments: PaymentsConfig::default(),
+            exposure: ExposureConfig::default(),
         }
     }
 
@@ -314,6 +345,13 @@ impl Config {
                 decline_charges_from_cents: args.simulated_decline_charges_from_cents,
                 fail_payouts_from_cents: args.simulated_fail_payouts_from_cents,
             },
+        };
+        let production = args.app_env == AppEnv::Production;
+        config.exposure = ExposureConfig {
+            introspection: args.graphql_introspection.unwrap_or(!production),
+            graphiql: args.graphiql.unwrap_or(!production),
+            metrics_token: args.metrics_token.filter(|t| !t.is_empty()).map(Secret::new),
+            metrics_open: !production,
         };
         Ok(config)
     }

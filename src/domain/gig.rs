@@ -355,6 +355,7 @@ pub async fn search(
     {
         return Err(AppError::bad_input("filter.maxBudget", "must not be below minBudget"));
     }
+    validate::at_most(filter.skills.len(), 20, "filter.skills")?;
     if !filter.skills.is_empty() {
         let skills = filter
             .skills

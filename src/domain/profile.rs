@@ -266,6 +266,7 @@ pub async fn search(
     if let Some(kind) = filter.kind {
         query = query.filter(profile::Column::Kind.eq(kind));
     }
+    validate::at_most(filter.skills.len(), 20, "filter.skills")?;
     if !filter.skills.is_empty() {
         let skills = filter
             .skills

@@ -158,6 +158,12 @@ pub fn timezone(raw: &str, field: &str) -> AppResult<String> {
     }
 }
 
+/// Refuses a list argument longer than `max` (BAD_USER_INPUT on `field`), before any of it
+/// reaches the database.
+pub fn at_most(len: usize, max: usize, field: &str) -> AppResult<()> {
+    if len > max { Err(AppError::bad_input(field, format!("give at most {max} items"))) } else { Ok(()) }
+}
+
 /// A skill name: trimmed, lower-case, 1–50 of letters, digits, space and `+#.-`.
 pub fn skill_name(raw: &str, field: &str) -> AppResult<String> {
     let skill = raw.trim().to_lowercase();

@@ -63,6 +63,9 @@ pub fn build_schema(state: AppState) -> AppSchema {
     if state.config.app_env == AppEnv::Production {
         builder = builder.disable_suggestions();
     }
+    if !state.config.exposure.introspection {
+        builder = builder.disable_introspection();
+    }
     builder.data(state).finish()
 }
 

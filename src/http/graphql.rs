@@ -158,7 +158,7 @@ pub async fn get(
         return websocket(state, &mut parts).await;
     }
     let has_query = params.iter().any(|(k, _)| k == "query");
-    if !has_query && wants_html(&headers) {
+    if !has_query && wants_html(&headers) && state.app.config.exposure.graphiql {
         return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
             .into_response();
     }

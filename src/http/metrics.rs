@@ -46,7 +46,28 @@ pub fn graphql_operation(kind: &'static str, outcome: &'static str) {
 }
 
 /// The Prometheus text exposition.
-pub async fn render() -> impl IntoResponse {
+/// `GET /metrics`: with `METRICS_TOKEN` set, only for `Authorization: Bearer <token>`; without
+/// one, open in development and absent (404) in production.
+pub async fn render(
+    axum::extract::State(state): axum::extract::State<super::HttpState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let exposure = &state.app.config.exposure;
+    let allowed = match &exposure.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes())),
+        None => exposure.metrics_open,
+    };
+    if !allowed {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

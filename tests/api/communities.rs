@@ -173,7 +173,20 @@ async fn roles_follow_the_rules_and_one_owner_stays() {
     join(&app, &cat, &c).await;
     assert_eq!(error_code(&set_role(&app, &cat, &c, &bob, "MODERATOR").await), "FORBIDDEN");
     assert_eq!(set_role(&app, &ada, &c, &bob, "MODERATOR").await["data"]["setCommunityRole"]["role"], "MODERATOR");
-    assert_eq!(set_role(&app, &bob, &c, &cat, "MODERATOR").await["data"]["setCommunityRole"]["role"], "MODERATOR");
+    assert_eq!(
+        error_code(&set_role(&app, &bob, &c, &cat, "MODERATOR").await),
+        "FORBIDDEN",
+        "only owners make moderators"
+    );
+    assert_eq!(set_role(&app, &ada, &c, &cat, "MODERATOR").await["data"]["setCommunityRole"]["role"], "MODERATOR");
+    // A moderator can neither demote a peer nor, therefore, ban it.
+    assert_eq!(
+        error_code(&set_role(&app, &bob, &c, &cat, "MEMBER").await),
+        "FORBIDDEN",
+        "only owners demote moderators"
+    );
+    assert_eq!(error_code(&ban(&app, &bob, &c, &cat).await), "FORBIDDEN");
+    assert_eq!(app.count("community_bans").await, 0);
     assert_eq!(
         error_code(&set_role(&app, &bob, &c, &ada, "MEMBER").await),
         "FORBIDDEN",

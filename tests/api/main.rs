@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set; Redis when `TEST_REDIS_URL` is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod agents;
 mod auth;
 mod communities;

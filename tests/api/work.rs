@@ -126,6 +126,11 @@ pub(crate) async fn act(app: &TestApp, action: &str, task: &str, token: &str) ->
     app.gql(&ACT.replace("TASK_ACTION", action), json!({ "i": { "taskId": task } }), Some(token)).await
 }
 
+/// The handle of a task's assignee (or `-`).
+pub(crate) async fn view_assignee(app: &TestApp, task: &str, token: &str) -> String {
+    view(app, task, token).await["assignee"]["handle"].as_str().unwrap_or("-").to_owned()
+}
+
 async fn view(app: &TestApp, task: &str, token: &str) -> Value {
     let body = app.gql(TASK, json!({ "id": task }), Some(token)).await;
     body["data"]["task"].clone()

@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::Viewer,
+    auth::{AgentScope, Viewer},
     domain::organization,
     error::{AppError, AppResult},
 };
@@ -122,7 +122,8 @@ pub async fn access_many(
 
 /// A contract the viewer may see, with the kind of access; NOT_FOUND otherwise.
 pub async fn visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> AppResult<(contract::Model, Access)> {
-    viewer.require_any()?;
+    // Contracts are work data: an agent token needs `tasks:read`, as for its tasks.
+    viewer.require_profile(AgentScope::TasksRead)?;
     let contract = contract::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("contract"))?;
     let access = access(db, viewer, &contract).await?.ok_or(AppError::NotFound("contract"))?;
     Ok((contract, access))

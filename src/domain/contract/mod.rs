@@ -132,7 +132,7 @@ pub async fn mine(
     viewer: &Viewer,
     page: PageRequest,
 ) -> AppResult<Page<(contract::Model, Access)>> {
-    let me = viewer.require_any()?;
+    let me = viewer.require_profile(crate::auth::AgentScope::TasksRead)?;
     let mut on = Condition::any().add(
         contract::Column::Id.in_subquery(
             Query::select()

@@ -80,6 +80,18 @@ pub(crate) async fn tried(db: &impl ConnectionTrait, task_id: Uuid) -> AppResult
         .await?)
 }
 
+/// Whether `profile` held or was offered a task at any time (the claimable list leaves such
+/// tasks out; claiming applies the same rule).
+pub(crate) async fn held_before(db: &impl ConnectionTrait, task_id: Uuid, profile: Uuid) -> AppResult<bool> {
+    let found = task_assignment::Entity::find()
+        .filter(task_assignment::Column::TaskId.eq(task_id))
+        .filter(task_assignment::Column::ProfileId.eq(profile))
+        .filter(task_assignment::Column::EndedAt.is_not_null())
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Assignment history of many tasks in one statement, oldest first (for loaders).
 pub async fn history_of(
     db: &impl ConnectionTrait,

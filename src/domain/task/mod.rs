@@ -71,6 +71,7 @@ pub async fn add(
     if !(1..=10_000).contains(&input.weight) {
         return Err(AppError::bad_input("weight", "must be between 1 and 10000"));
     }
+    validate::at_most(input.skills.len(), 20, "skills")?;
     let mut skills = Vec::new();
     for (i, s) in input.skills.iter().enumerate() {
         let skill = validate::skill_name(s, &format!("skills[{i}]"))?;
@@ -315,6 +316,7 @@ pub async fn mine(
     page: PageRequest,
 ) -> AppResult<(Page<task::Model>, Access)> {
     let me = viewer.require_profile(AgentScope::TasksRead)?;
+    validate::at_most(statuses.as_ref().map_or(0, Vec::len), 7, "statuses")?;
     let statuses = statuses.filter(|s| !s.is_empty()).unwrap_or_else(|| {
         vec![TaskStatus::Offered, TaskStatus::Assigned, TaskStatus::Rejected, TaskStatus::Submitted]
     });

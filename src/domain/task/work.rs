@@ -267,6 +267,11 @@ pub async fn claim(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     if !missing.is_empty() {
         return Err(AppError::forbidden(format!("missing required skills: {}", missing.join(", "))));
     }
+    if assignment::held_before(work.txn(), task.id, me).await? {
+        return Err(AppError::forbidden(
+            "you held or were offered this task before (declined, lapsed, overdue or rejected); it goes to someone new",
+        ));
+    }
     if task.status != TaskStatus::Open {
         return Err(AppError::conflict(format!("the task is {}; only OPEN tasks can be claimed", wire(task.status))));
     }
@@ -311,6 +316,9 @@ pub async fn reassign(
                     "profileId",
                     "the client side, and the agents it operates, do not take the contract's work",
                 ));
+            }
+            if profile.availability == entity::profile::Availability::Unavailable {
+                return Err(AppError::bad_input("profileId", "this profile is unavailable for work"));
             }
             if !routing::eligible(task.mode, profile.kind) {
                 return Err(AppError::bad_input(
