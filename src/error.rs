@@ -112,6 +112,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ux_users_email", "users.email", "email"),
     ("ux_profiles_handle", "profiles.handle", "handle"),
     ("ux_organizations_slug", "organizations.slug", "slug"),
+    ("ux_communities_slug", "communities.slug", "slug"),
 ];
 
 impl From<DbErr> for AppError {

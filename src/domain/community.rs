@@ -220,11 +220,17 @@ pub async fn decide_join_request(
 ) -> AppResult<community_join_request::Model> {
     let (_, me) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let request = community_join_request::Entity::find_by_id(request_id)
+    let found = community_join_request::Entity::find_by_id(request_id)
         .one(work.txn())
         .await?
         .ok_or(AppError::NotFound("join request"))?;
-    lock(work.txn(), request.community_id).await?;
+    lock(work.txn(), found.community_id).await?;
+    // Re-read under the community's lock: another moderator may have decided it meanwhile.
+    let request = community_join_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
+        .one(work.txn())
+        .await?
+        .ok_or(AppError::NotFound("join request"))?;
     rules::require_moderator(role_of(work.txn(), request.community_id, me).await?)?;
     if request.status != JoinRequestStatus::Pending {
         return Err(AppError::conflict(format!("the request is already {}", crate::domain::wire(request.status))));

@@ -1,4 +1,10 @@
 //! Business rules and state machines, one module per area. No axum or async-graphql here.
+//!
+//! Lock order, everywhere: a contract row, then its task rows, then the outcome row, then a
+//! dispute row, then ledger accounts (a payee's available balance before its other accounts).
+//! A command takes any subsequence of it, never two rows in another order. Settling a payout
+//! locks the payout row before its accounts; nothing holding an account waits for an existing
+//! payout row.
 #![warn(clippy::arithmetic_side_effects)]
 pub mod account;
 pub mod activity;

@@ -194,6 +194,12 @@ pub(crate) async fn managed(
     let contract = contract::lock(work.txn(), found.contract_id).await?;
     let access = contract::access(work.txn(), viewer, &contract).await?.ok_or(AppError::NotFound("outcome"))?;
     contract::require_manages(access)?;
+    // Lock order (domain/mod.rs): the contract, its tasks, then the outcome.
+    entity::task::Entity::find()
+        .filter(entity::task::Column::OutcomeId.eq(outcome_id))
+        .lock_exclusive()
+        .all(work.txn())
+        .await?;
     let outcome = lock(work.txn(), outcome_id).await?;
     Ok((contract, outcome, access))
 }

@@ -5,8 +5,8 @@ use entity::{
     proposal::{self, ProposalStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set, SqlErr,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    SqlErr, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -105,8 +105,7 @@ async fn decide(
     reason: Option<String>,
 ) -> AppResult<proposal::Model> {
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let proposal = proposal::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("proposal"))?;
-    let gig = lock_gig(work.txn(), proposal.gig_id).await?;
+    let (proposal, gig) = locked(work.txn(), id).await?;
     require_manager(work.txn(), viewer, &gig).await?;
     check_move(proposal.status, to)?;
     let from = proposal.status;
@@ -121,15 +120,25 @@ async fn decide(
     Ok(proposal)
 }
 
+/// A proposal and its gig, both locked: the gig first (every proposal change locks it), then
+/// the proposal re-read under that lock, so a decision never acts on a status another request
+/// has just changed.
+async fn locked(db: &impl ConnectionTrait, id: Uuid) -> AppResult<(proposal::Model, gig::Model)> {
+    let found = proposal::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("proposal"))?;
+    let gig = lock_gig(db, found.gig_id).await?;
+    let proposal =
+        proposal::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("proposal"))?;
+    Ok((proposal, gig))
+}
+
 /// Withdraws your own proposal.
 pub async fn withdraw(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<proposal::Model> {
     let (_, me) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let proposal = proposal::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("proposal"))?;
+    let (proposal, _) = locked(work.txn(), id).await?;
     if proposal.author_profile_id != me {
         return Err(AppError::forbidden("only the author withdraws a proposal"));
     }
-    lock_gig(work.txn(), proposal.gig_id).await?;
     check_move(proposal.status, ProposalStatus::Withdrawn)?;
     let from = proposal.status;
     let mut active = proposal.into_active_model();
@@ -156,8 +165,7 @@ pub struct Accepted {
 pub async fn accept(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Accepted> {
     let now = state.clock.now();
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let proposal = proposal::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("proposal"))?;
-    let gig = lock_gig(work.txn(), proposal.gig_id).await?;
+    let (proposal, gig) = locked(work.txn(), id).await?;
     require_manager(work.txn(), viewer, &gig).await?;
     let gig_to = transition(gig.status, GigAction::Fill)?;
     check_move(proposal.status, ProposalStatus::Accepted)?;

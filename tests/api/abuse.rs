@@ -183,3 +183,134 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     assert_eq!(error_code(&second), "CONFLICT", "another admin cannot review the same work again: {second}");
     assert_eq!(app.count("reviews").await, 1);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: accepting and withdrawing one proposal at once"]
+async fn a_proposal_accepted_and_withdrawn_at_once_ends_one_way_only() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    for round in 0..4 {
+        let bob = app.register(&format!("bob{round}")).await;
+        let gig = crate::gigs::create_gig(&app, &ada, json!({})).await;
+        crate::gigs::publish(&app, &ada, &gig).await;
+        let proposal = crate::gigs::propose(&app, &bob, &gig).await["data"]["submitProposal"]["id"].clone();
+        let input = json!({ "i": { "proposalId": proposal } });
+        let (accepted, withdrawn) = futures_util::join!(
+            app.gql(
+                "mutation($i: ProposalIdInput!) { acceptProposal(input: $i) { proposal { status } } }",
+                input.clone(),
+                Some(&ada.access_token)
+            ),
+            app.gql(
+                "mutation($i: ProposalIdInput!) { withdrawProposal(input: $i) { status } }",
+                input,
+                Some(&bob.access_token)
+            ),
+        );
+        let won = (accepted["data"]["acceptProposal"].is_object(), withdrawn["data"]["withdrawProposal"].is_object());
+        assert!(won == (true, false) || won == (false, true), "{accepted} {withdrawn}");
+        let state = app
+            .gql(
+                "query($id: ID!) { gig(id: $id) { status } proposal(id: $p) { status } }"
+                    .replace("$p", &format!("\"{}\"", proposal.as_str().unwrap()))
+                    .as_str(),
+                json!({ "id": gig }),
+                Some(&ada.access_token),
+            )
+            .await;
+        let (gig_status, proposal_status) =
+            (state["data"]["gig"]["status"].clone(), state["data"]["proposal"]["status"].clone());
+        assert!(
+            (gig_status == "FILLED" && proposal_status == "ACCEPTED")
+                || (gig_status == "OPEN" && proposal_status == "WITHDRAWN"),
+            "{state}"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: a claim racing a cancellation"]
+async fn a_claim_racing_a_cancellation_never_leaves_an_open_assignment_on_a_cancelled_task() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let oper = app.register("oper").await;
+    let scopes = json!(["TASKS_READ", "TASKS_WRITE"]);
+    let (_, bot) = agent(&app, &oper, "late_bot", json!([{ "skill": "etl", "level": 3 }]), scopes).await;
+    for _ in 0..4 {
+        let c = contract(&app, &ada, None, 10_000).await;
+        let o = outcome(&app, &ada, &c, "Data", 10_000, json!([{ "description": "x" }])).await;
+        // No agent has `rare` yet: the task stays OPEN, claimable once the bot learns it.
+        let t =
+            id(&task(&app, &ada, &o, json!({ "title": "ETL", "mode": "AUTOMATED", "skills": ["etl", "rare"] })).await);
+        activate(&app, &ada, &c).await;
+        app.gql(
+            "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }",
+            json!({ "i": { "skills": [{ "skill": "etl", "level": 3 }, { "skill": "rare", "level": 3 }] } }),
+            Some(&bot),
+        )
+        .await;
+        let cancel = app.gql(
+            "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
+            json!({ "i": { "contractId": c, "action": "CANCEL" } }),
+            Some(&ada.access_token),
+        );
+        let (_, _) = futures_util::join!(cancel, act(&app, "claimTask", &t, &bot));
+    }
+    assert_eq!(
+        app.count(
+            "task_assignments a JOIN tasks t ON t.id = a.task_id WHERE t.status = 'CANCELLED' AND a.ended_at IS NULL"
+        )
+        .await,
+        0
+    );
+    app.assert_ledger_sound().await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: one slug, two communities at once"]
+async fn two_communities_with_one_slug_at_once_give_a_field_error_not_an_internal_one() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let create = "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id } }";
+    let input = json!({ "i": { "slug": "rustaceans", "name": "Rust", "visibility": "PUBLIC" } });
+    let (a, b) = futures_util::join!(
+        app.gql(create, input.clone(), Some(&ada.access_token)),
+        app.gql(create, input, Some(&bob.access_token)),
+    );
+    let codes = [error_code(&a), error_code(&b)];
+    assert!(codes.contains(&"<no error>") && codes.contains(&"BAD_USER_INPUT"), "{a} {b}");
+    assert!(error_field(&a) == "slug" || error_field(&b) == "slug");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: two moderators deciding one join request at once"]
+async fn one_join_request_decided_twice_at_once_is_decided_once() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let mod1 = app.register("modone").await;
+    let eve = app.register("eve").await;
+    let c = crate::communities::create_community(&app, &ada, "club", "PRIVATE").await;
+    let request = crate::communities::join(&app, &mod1, &c).await["data"]["joinCommunity"]["joinRequest"]["id"].clone();
+    let approve = "mutation($i: JoinRequestIdInput!) { approveJoinRequest(input: $i) { status } }";
+    app.gql(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)).await;
+    app.gql(
+        "mutation($i: SetCommunityRoleInput!) { setCommunityRole(input: $i) { role } }",
+        json!({ "i": { "communityId": c, "profileId": mod1.profile_id, "role": "MODERATOR" } }),
+        Some(&ada.access_token),
+    )
+    .await;
+    let request = crate::communities::join(&app, &eve, &c).await["data"]["joinCommunity"]["joinRequest"]["id"].clone();
+    let (a, r) = futures_util::join!(
+        app.gql(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)),
+        app.gql(
+            "mutation($i: JoinRequestIdInput!) { rejectJoinRequest(input: $i) { status } }",
+            json!({ "i": { "requestId": request } }),
+            Some(&mod1.access_token)
+        ),
+    );
+    let decided = [a["data"]["approveJoinRequest"].is_object(), r["data"]["rejectJoinRequest"].is_object()];
+    assert_eq!(decided.iter().filter(|d| **d).count(), 1, "{a} {r}");
+    let members = app.count("community_members").await;
+    assert_eq!(members, if decided[0] { 3 } else { 2 });
+}

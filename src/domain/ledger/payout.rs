@@ -131,6 +131,8 @@ async fn settle(
     if payout.status != PayoutStatus::Processing {
         return Ok(payout);
     }
+    // A payee's accounts are locked available first (as `request` does), then the others.
+    account(work.txn(), AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
     let in_flight = account(work.txn(), AccountKind::PayoutInFlight, payout.profile_id, &payout.currency, true).await?;
     let now = state.clock.now();
     let (kind, to, status, action) = match &sent {
@@ -195,8 +197,8 @@ async fn make_available(state: &AppState, id: Uuid) -> AppResult<bool> {
     if payout.status != PayoutStatus::Pending || payout.available_at.is_none_or(|at| at > now) {
         return Ok(false);
     }
-    let pending = account(work.txn(), AccountKind::PayeePending, payout.profile_id, &payout.currency, true).await?;
     let available = account(work.txn(), AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
+    let pending = account(work.txn(), AccountKind::PayeePending, payout.profile_id, &payout.currency, true).await?;
     let mut posting = Posting::new(TransactionKind::EarningsAvailable, &payout.currency, "hold passed");
     posting.payout = Some(payout.id);
     posting.contract = payout.contract_id;

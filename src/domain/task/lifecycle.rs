@@ -78,6 +78,8 @@ pub(crate) async fn cancel_unfinished(
         .column(task::Column::Id)
         .filter(task::Column::ContractId.eq(contract_id))
         .filter(task::Column::Status.is_not_in([TaskStatus::Accepted, TaskStatus::Cancelled]))
+        // Locked: a claim in flight finishes first, and its assignment is ended here with it.
+        .lock_exclusive()
         .into_tuple()
         .all(db)
         .await?;

@@ -2,7 +2,7 @@
 //! accept or decline within the offer time limit), claims, manual reassignment, and the
 //! release of a task back to routing. Every change keeps the assignment history.
 //!
-//! Lock order: a task row first, then its outcome row; nothing here locks a contract.
+//! Locks follow the order written down in `domain/mod.rs`: tasks before their outcome.
 use entity::{
     contract::{self as contract_db, ContractStatus},
     profile::{self, ProfileKind},
