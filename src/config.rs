@@ -72,6 +72,9 @@ pub struct ConfigArgs {
     /// Failed-or-not login attempts allowed per email and window.
     #[arg(long, env = "LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
+    /// Login attempts allowed per client address per 15 minutes.
+    #[arg(long, env = "LOGIN_IP_RATE_LIMIT", default_value_t = 100)]
+    pub login_ip_rate_limit: u32,
     /// Mutations allowed per caller and minute.
     #[arg(long, env = "MUTATION_RATE_LIMIT", default_value_t = 120)]
     pub mutation_rate_limit: u32,
@@ -212,6 +215,8 @@ pub struct Limits {
     pub default_page_size: usize,
     /// Login attempts per email per window.
     pub login_attempts: u32,
+    /// Login attempts allowed per client address and window (password spraying).
+    pub login_attempts_per_ip: u32,
     /// Window of the login limit.
     pub login_window: Duration,
     /// Mutations per caller per minute.
@@ -263,6 +268,7 @@ impl Default for Limits {
             max_page_size: 50,
             default_page_size: 20,
             login_attempts: 10,
+            login_attempts_per_ip: 100,
             login_window: Duration::from_secs(15 * 60),
             mutations_per_minute: 120,
             loader_batch_window: Duration::from_millis(2),
@@ -318,6 +324,7 @@ impl Config {
         config.log_json = args.log_json;
         config.hashing = HashingConfig { memory_kib: args.argon2_memory_kib, iterations: args.argon2_iterations };
         config.limits.login_attempts = args.login_rate_limit;
+        config.limits.login_attempts_per_ip = args.login_ip_rate_limit;
         config.limits.mutations_per_minute = args.mutation_rate_limit;
         if args.offer_ttl_secs == 0 {
             bail!("OFFER_TTL_SECS must be positive");

@@ -5,3 +5,7 @@ pub mod token;
 pub mod viewer;
 
 pub use viewer::{AgentScope, Viewer, authenticate};
+
+/// The address a request came from, for per-address limits (put in request data by HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);

@@ -115,15 +115,23 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Sessi
     Ok(session)
 }
 
-/// Signs in with email and password. Wrong email and wrong password look the same.
-pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+/// Signs in with email and password. Wrong email and wrong password look the same. Attempts
+/// are limited per account *and* client address, so a stranger elsewhere cannot lock a person
+/// out (spraying from one address is limited per address by the HTTP layer).
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> AppResult<Session> {
     let wrong = || AppError::Unauthenticated("invalid email or password".into());
     let email = email.trim().to_lowercase();
+    let from = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
     state
         .limiter
         .hit(
             state.clock.as_ref(),
-            &format!("login:{email}"),
+            &format!("login:{email}:{from}"),
             state.config.limits.login_attempts,
             state.config.limits.login_window,
         )

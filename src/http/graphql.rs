@@ -93,7 +93,7 @@ pub async fn post(
         }
         let value: Json = serde_json::from_slice(&body)
             .map_err(|e| Refusal::bad_request("body", format!("the request body is not valid JSON: {e}")))?;
-        let (operations, batched) = match value {
+        let (mut operations, batched) = match value {
             Json::Array(items) => {
                 let max = state.app.config.limits.max_batch;
                 if items.is_empty() || items.len() > max {
@@ -110,8 +110,33 @@ pub async fn post(
             other => (vec![Operation::new(parse_params(other)?)], false),
         };
         let viewer = viewer_of(&state, &headers).await?;
-        for _ in operations.iter().filter(|op| op.ty == Some(OperationType::Mutation)) {
+        // Limits count fields, not documents: aliases and batches buy no extra attempts.
+        let credential_fields: usize = operations.iter().map(|op| op.credential_fields()).sum();
+        if credential_fields > 1 {
+            return Err(Refusal::bad_request(
+                "query",
+                "a request holds at most one login, register or refreshToken field",
+            ));
+        }
+        if operations.iter().any(|op| op.fields.iter().any(|f| f == "login")) {
+            rate_limit(
+                &state,
+                &format!("login:ip:{}", peer.ip()),
+                state.app.config.limits.login_attempts_per_ip,
+                state.app.config.limits.login_window,
+            )
+            .await?;
+        }
+        let mutation_fields: usize = operations
+            .iter()
+            .filter(|op| op.ty == Some(OperationType::Mutation))
+            .map(|op| op.fields.len().max(1))
+            .sum();
+        for _ in 0..mutation_fields {
             rate_limit_mutation(&state, &viewer, peer).await?;
+        }
+        for op in &mut operations {
+            op.request.data.insert(crate::auth::ClientIp(peer.ip()));
         }
         Ok((operations, batched, viewer))
     }
@@ -135,12 +160,19 @@ pub async fn post(
 struct Operation {
     request: Request,
     ty: Option<OperationType>,
+    /// Names (not aliases) of the operation's top-level fields, fragments expanded.
+    fields: Vec<String>,
 }
 
 impl Operation {
     fn new(request: Request) -> Self {
-        let ty = operation_type(&request);
-        Self { request, ty }
+        let (ty, fields) = operation_shape(&request);
+        Self { request, ty, fields }
+    }
+
+    /// Fields that check or issue credentials: one per request at most.
+    fn credential_fields(&self) -> usize {
+        self.fields.iter().filter(|f| matches!(f.as_str(), "login" | "register" | "refreshToken")).count()
     }
 }
 
@@ -240,15 +272,45 @@ fn parse_params(value: Json) -> Result<Request, Refusal> {
     Ok(request)
 }
 
-/// The type of the operation a request will run, when its document parses.
-fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = parse_query(&request.query).ok()?;
+/// The type of the operation a request will run and its top-level field names, when its
+/// document parses.
+fn operation_shape(request: &Request) -> (Option<OperationType>, Vec<String>) {
+    let Ok(document) = parse_query(&request.query) else { return (None, Vec::new()) };
     let mut operations = document.operations.iter();
     let chosen = match &request.operation_name {
         Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
         None => operations.next(),
     };
-    chosen.map(|(_, op)| op.node.ty)
+    let Some((_, op)) = chosen else { return (None, Vec::new()) };
+    let mut fields = Vec::new();
+    collect_fields(&document, &op.node.selection_set.node, 0, &mut fields);
+    (Some(op.node.ty), fields)
+}
+
+fn collect_fields(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    set: &async_graphql::parser::types::SelectionSet,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    use async_graphql::parser::types::Selection;
+    // Fragments may not nest deeper than this (cycles are invalid and refused later anyway).
+    if depth > 8 {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => out.push(field.node.name.node.to_string()),
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    collect_fields(document, &fragment.node.selection_set.node, depth.saturating_add(1), out);
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                collect_fields(document, &inline.node.selection_set.node, depth.saturating_add(1), out);
+            }
+        }
+    }
 }
 
 async fn viewer_of(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Refusal> {
@@ -285,18 +347,20 @@ async fn rate_limit_mutation(state: &HttpState, viewer: &Viewer, peer: SocketAdd
         Some(id) => format!("mutation:{id}"),
         None => format!("mutation:ip:{}", peer.ip()),
     };
+    let limit = state.app.config.limits.mutations_per_minute;
+    rate_limit(state, &key, limit, std::time::Duration::from_secs(60)).await
+}
+
+async fn rate_limit(state: &HttpState, key: &str, limit: u32, window: std::time::Duration) -> Result<(), Refusal> {
     let app = &state.app;
-    app.limiter
-        .hit(app.clock.as_ref(), &key, app.config.limits.mutations_per_minute, std::time::Duration::from_secs(60))
-        .await
-        .map_err(|err| {
-            let status = if matches!(err, AppError::RateLimited(_)) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            Refusal::from_app(status, &err)
-        })
+    app.limiter.hit(app.clock.as_ref(), key, limit, window).await.map_err(|err| {
+        let status = if matches!(err, AppError::RateLimited(_)) {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        Refusal::from_app(status, &err)
+    })
 }
 
 async fn execute_one(state: &HttpState, op: Operation, viewer: Viewer, kind: ResponseType) -> HttpResponse {

@@ -314,3 +314,55 @@ async fn one_join_request_decided_twice_at_once_is_decided_once() {
     let members = app.count("community_members").await;
     assert_eq!(members, if decided[0] { 3 } else { 2 });
 }
+
+#[tokio::test]
+async fn aliases_and_batches_buy_no_extra_login_or_mutation_attempts() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 5).await;
+    let ada = app.register("ada").await;
+
+    // Password spraying in one document: refused before any password is checked.
+    let spray: String = (0..20)
+        .map(|n| {
+            format!("l{n}: login(input: {{ email: \"user{n}@example.com\", password: \"guess\" }}) {{ accessToken }} ")
+        })
+        .collect();
+    let (status, body) = app.gql_status(&format!("mutation {{ {spray} }}"), json!({}), None).await;
+    assert_eq!(status, 400, "a request error: {body}");
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // Nor across a batch, nor by registering twice to probe which emails exist.
+    let register = |n: u32| json!({ "query": format!("mutation {{ register(input: {{ email: \"probe{n}@example.com\", password: \"correct horse battery\", handle: \"probe{n}\", displayName: \"p\" }}) {{ accessToken }} }}") });
+    let batch = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!([register(1), register(2)]))
+        .send()
+        .await
+        .unwrap();
+    let batch: serde_json::Value = batch.json().await.unwrap();
+    assert_eq!(error_code(&batch), "BAD_USER_INPUT", "{batch}");
+    assert_eq!(app.count("users").await, 1, "nobody was registered");
+
+    // Six aliased mutations against a limit of five: refused whole, nothing ran.
+    let edits: String =
+        (0..6).map(|n| format!("e{n}: updateMyProfile(input: {{ headline: \"spam {n}\" }}) {{ headline }} ")).collect();
+    let (status, body) = app.gql_status(&format!("mutation {{ {edits} }}"), json!({}), Some(&ada.access_token)).await;
+    assert_eq!((status.as_u16(), error_code(&body)), (429, "RATE_LIMITED"), "{body}");
+    let me = app.gql("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
+    assert!(me["data"]["me"]["profile"]["headline"].is_null(), "{me}");
+}
+
+#[tokio::test]
+async fn a_stranger_elsewhere_cannot_lock_a_person_out() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let stranger: std::net::IpAddr = "203.0.113.66".parse().unwrap();
+    let home: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    let mut limited = false;
+    for _ in 0..12 {
+        let attempt = semasocial::domain::account::login(&app.state, &ada.email, "wrong guess", Some(stranger)).await;
+        limited |= matches!(attempt, Err(semasocial::error::AppError::RateLimited(_)));
+    }
+    assert!(limited, "the stranger's own attempts are limited");
+    let mine = semasocial::domain::account::login(&app.state, &ada.email, crate::helpers::PASSWORD, Some(home)).await;
+    assert!(mine.is_ok(), "ada still signs in from home: {:?}", mine.err());
+}

@@ -57,7 +57,8 @@ impl AccountMutation {
 
     /// Signs in. Wrong email and wrong password give the same UNAUTHENTICATED error.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> GqlResult<AuthPayload> {
-        Ok(AuthPayload(account::login(state(ctx)?, &input.email, &input.password).await?))
+        let client = ctx.data_opt::<crate::auth::ClientIp>().map(|c| c.0);
+        Ok(AuthPayload(account::login(state(ctx)?, &input.email, &input.password, client).await?))
     }
 
     /// Exchanges a refresh token for a new pair; reusing an old one ends the session.
