@@ -59,7 +59,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(8);
+        .limit_directives(8)
+        .extension(BatchBudget { limit: limits.max_complexity });
     if state.config.app_env == AppEnv::Production {
         builder = builder.disable_suggestions();
     }
@@ -91,6 +92,57 @@ pub async fn execute(
     let statements = count.get();
     metrics::histogram!("graphql_request_sql_statements").record(statements as f64);
     (response, statements)
+}
+
+/// The complexity of a connection field: its page (`first`, defaulting and capped as
+/// `PageRequest` does) times the cost of one item, so the limit bounds the rows a query can ask
+/// for, not only its shape.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let defaults = crate::config::Limits::default();
+    let page =
+        first.map_or(defaults.default_page_size, |n| usize::try_from(n).unwrap_or(0).min(defaults.max_page_size));
+    page.max(1).saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// Request data shared by the operations of one HTTP request (a batch): they spend one
+/// complexity budget together instead of each getting a fresh one.
+#[derive(Clone, Default)]
+pub struct ComplexityBudget(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+/// Refuses an operation once its batch has spent the complexity limit.
+pub struct BatchBudget {
+    limit: usize,
+}
+
+impl async_graphql::extensions::ExtensionFactory for BatchBudget {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(BatchBudgetExtension { limit: self.limit })
+    }
+}
+
+struct BatchBudgetExtension {
+    limit: usize,
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for BatchBudgetExtension {
+    async fn validation(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextValidation<'_>,
+    ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        let result = next.run(ctx).await?;
+        if let Some(budget) = ctx.data_opt::<ComplexityBudget>() {
+            let spent = budget.0.fetch_add(result.complexity, std::sync::atomic::Ordering::SeqCst);
+            if spent.saturating_add(result.complexity) > self.limit {
+                return Err(vec![async_graphql::ServerError::new(
+                    format!("the operations of this request exceed the complexity limit of {} together", self.limit),
+                    None,
+                )]);
+            }
+        }
+        Ok(result)
+    }
 }
 
 /// The shared state of the process.

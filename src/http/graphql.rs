@@ -135,8 +135,10 @@ pub async fn post(
         for _ in 0..mutation_fields {
             rate_limit_mutation(&state, &viewer, peer).await?;
         }
+        let budget = crate::graphql::ComplexityBudget::default();
         for op in &mut operations {
             op.request.data.insert(crate::auth::ClientIp(peer.ip()));
+            op.request.data.insert(budget.clone());
         }
         Ok((operations, batched, viewer))
     }

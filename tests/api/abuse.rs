@@ -366,3 +366,39 @@ async fn a_stranger_elsewhere_cannot_lock_a_person_out() {
     let mine = semasocial::domain::account::login(&app.state, &ada.email, crate::helpers::PASSWORD, Some(home)).await;
     assert!(mine.is_ok(), "ada still signs in from home: {:?}", mine.err());
 }
+
+#[tokio::test]
+async fn a_query_costs_its_page_sizes_and_a_batch_shares_one_budget() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let c = crate::communities::create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let nested = |n: u32| {
+        format!(
+            "query($c: ID!) {{ community(id: $c) {{ posts(first: {n}) {{ edges {{ node {{ comments(first: {n}) {{ edges {{ node {{ body }} }} }} }} }} }} }} }}"
+        )
+    };
+    let small = app.gql(&nested(5), json!({ "c": c }), Some(&ada.access_token)).await;
+    assert!(small.get("errors").is_none(), "{small}");
+    let (status, large) = app.gql_status(&nested(50), json!({ "c": c }), Some(&ada.access_token)).await;
+    assert_eq!(status, 200, "application/json keeps 200 for request errors: {large}");
+    assert!(
+        large["data"].is_null() && large["errors"][0]["message"].as_str().unwrap_or_default().contains("omplex"),
+        "{large}"
+    );
+
+    // Ten operations of about 250 each: together they pass the limit of 1 000.
+    let page = json!({ "query": "{ profiles(first: 50) { edges { node { handle displayName headline } } } }" });
+    let batch = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&ada.access_token)
+        .json(&vec![page; 10])
+        .send()
+        .await
+        .unwrap();
+    let batch: serde_json::Value = batch.json().await.unwrap();
+    let items = batch.as_array().unwrap_or_else(|| panic!("{batch}"));
+    let refused = items.iter().filter(|r| r["errors"].is_array()).count();
+    assert!(items[0]["errors"].is_null(), "the first operations run: {batch}");
+    assert!(refused >= 6, "the batch shares one budget: {batch}");
+}

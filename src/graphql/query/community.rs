@@ -22,6 +22,7 @@ pub struct CommunityQuery;
 #[Object]
 impl CommunityQuery {
     /// Public communities and yours, newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn communities(
         &self,
         ctx: &Context<'_>,

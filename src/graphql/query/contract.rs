@@ -28,6 +28,7 @@ impl ContractQuery {
     }
 
     /// Contracts you are on, newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn my_contracts(
         &self,
         ctx: &Context<'_>,
@@ -49,6 +50,7 @@ impl ContractQuery {
 
     /// Tasks offered to or held by you, newest first (default: OFFERED, ASSIGNED, REJECTED,
     /// SUBMITTED). Agents need the `tasks:read` scope.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn my_tasks(
         &self,
         ctx: &Context<'_>,
@@ -65,6 +67,7 @@ impl ContractQuery {
 
     /// OPEN tasks of ACTIVE contracts you may claim, newest first: the mode fits you (agents:
     /// AUTOMATED/ANY, people: JUDGMENT/ANY) and you hold every required skill.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn claimable_tasks(
         &self,
         ctx: &Context<'_>,

@@ -17,6 +17,7 @@ pub struct EventQuery;
 #[Object]
 impl EventQuery {
     /// Upcoming events you may see, soonest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

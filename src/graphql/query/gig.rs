@@ -40,6 +40,7 @@ pub struct GigQuery;
 #[Object]
 impl GigQuery {
     /// Gigs you may see; keyset pages for every sort.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn gigs(
         &self,
         ctx: &Context<'_>,
@@ -75,6 +76,7 @@ impl GigQuery {
     }
 
     /// Your proposals, newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn my_proposals(
         &self,
         ctx: &Context<'_>,

@@ -33,6 +33,7 @@ impl ProfileQuery {
     }
 
     /// Profiles, newest first; `first` is capped at the maximum page size.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn profiles(
         &self,
         ctx: &Context<'_>,

@@ -33,6 +33,7 @@ impl Me {
         Ok(balances.into_iter().map(Into::into).collect())
     }
     /// My payouts (earnings and withdrawals), newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn payouts(
         &self,
         ctx: &Context<'_>,

@@ -86,6 +86,7 @@ impl Community {
         Ok(loaders(ctx)?.my_community_roles.load_one(self.0.id).await?.map(Into::into))
     }
     /// Members, oldest first (hidden outside private communities).
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +99,7 @@ impl Community {
         Ok(connection(page, CommunityMember))
     }
     /// Posts, pinned first, then newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -110,6 +112,7 @@ impl Community {
         Ok(connection(page, Post))
     }
     /// Upcoming events, soonest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -230,6 +233,7 @@ impl Post {
         self.0.updated_at
     }
     /// Comments, newest first; `parentId` threads replies.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,

@@ -140,6 +140,7 @@ impl ContractDashboard {
         self.summary.budget.first().map(BudgetSummary::from)
     }
     /// Everything that happened on the contract, newest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,

@@ -144,6 +144,7 @@ impl Gig {
         self.0.created_at
     }
     /// Proposals, newest first (the gig's managers only).
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn proposals(
         &self,
         ctx: &Context<'_>,

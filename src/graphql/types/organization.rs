@@ -59,6 +59,7 @@ impl Organization {
         Ok(domain::organization::role_of(&state(ctx)?.db, self.0.id, me).await?.map(Into::into))
     }
     /// Members, oldest first. Only members may list them.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
