@@ -13,11 +13,36 @@ use axum::{
     routing::get,
 };
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
+use axum::response::IntoResponse;
+
 use crate::{graphql::AppSchema, state::AppState};
+
+/// Turns a panic anywhere below into an `INTERNAL` GraphQL error body (500), logged, instead of
+/// a dropped connection.
+pub fn catch_panics() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response> {
+    CatchPanicLayer::custom(panic_response as fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = detail, "a request panicked");
+    let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
 
 /// State of the HTTP handlers.
 #[derive(Clone)]
@@ -41,6 +66,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(catch_panics())
         .layer(middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

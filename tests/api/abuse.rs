@@ -402,3 +402,23 @@ async fn a_query_costs_its_page_sizes_and_a_batch_shares_one_budget() {
     assert!(items[0]["errors"].is_null(), "the first operations run: {batch}");
     assert!(refused >= 6, "the batch shares one budget: {batch}");
 }
+
+#[tokio::test]
+async fn a_panic_answers_internal_json_not_a_dropped_connection() {
+    // The production layer, around a handler that panics (no production route panics on purpose).
+    let router: axum::Router =
+        axum::Router::new().route("/boom", axum::routing::get(boom)).layer(semasocial::http::catch_panics());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let response = reqwest::get(format!("http://{address}/boom")).await.unwrap();
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL", "{body}");
+    assert!(!body.to_string().contains("resolver bug"), "the cause is logged, never sent");
+}
+
+async fn boom() -> &'static str {
+    let bug: Option<&'static str> = None;
+    bug.expect("resolver bug")
+}
