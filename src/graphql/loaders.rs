@@ -149,6 +149,10 @@ loaders! {
     submissions: Vec<task_submission::Model> = plain domain::task::review::submissions_of;
     /// Assignment history by task id, oldest first.
     history: Vec<task_assignment::Model> = plain domain::task::assignment::history_of;
+    /// Disputes by outcome id.
+    disputes: entity::dispute::Model = plain domain::ledger::dispute::of_outcomes;
+    /// Escrow figures by contract id (callers check access).
+    escrow: domain::ledger::reading::ContractTotals = plain domain::ledger::reading::contract_totals;
 }
 
 /// A loader collecting keys for `window` (config `limits.loader_batch_window`) before it

@@ -698,3 +698,26 @@ async fn ledger_check_exits_non_zero_on_a_corrupted_ledger() {
     assert!(report.contains("holds -5 but its lines sum to 7"), "{report}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn a_page_of_contracts_with_escrow_and_disputes_costs_the_same_statements_whatever_its_size() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let query = "{ myContracts(first: 20) { edges { node { title escrow { funded { amountCents } remaining { amountCents } } outcomes { title dispute { status } } } } } }";
+    let mut costs = Vec::new();
+    for size in [2, 6] {
+        while app.count("contracts").await < size {
+            let c = crate::work::contract(&app, &ada, None, 10_000).await;
+            crate::work::outcome(&app, &ada, &c, "One", 5_000, json!([{ "description": "x" }])).await;
+            fund(&app, &ada, &c, 5_000).await;
+        }
+        let (body, statements) = app.execute(query, json!({}), Some(&ada.access_token)).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let edges = body["data"]["myContracts"]["edges"].as_array().map(Vec::len);
+        assert_eq!(edges, Some(usize::try_from(size).unwrap()));
+        assert_eq!(body["data"]["myContracts"]["edges"][0]["node"]["escrow"]["funded"]["amountCents"], 5_000);
+        costs.push(statements);
+    }
+    // The page and its access (2), then escrow totals and outcomes (2), then disputes (1).
+    assert_eq!(costs, [5, 5]);
+}

@@ -226,6 +226,17 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     Ok(dispute)
 }
 
+/// The disputes of many outcomes in one statement, by outcome (for loaders; callers check
+/// that the viewer sees the outcomes).
+pub async fn of_outcomes(
+    db: &impl ConnectionTrait,
+    outcome_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, dispute::Model>> {
+    let rows =
+        dispute::Entity::find().filter(dispute::Column::OutcomeId.is_in(outcome_ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|d| (d.outcome_id, d)).collect())
+}
+
 /// The dispute of an outcome, if any (callers have checked that the viewer sees the outcome).
 pub async fn of_outcome(db: &impl ConnectionTrait, outcome_id: Uuid) -> AppResult<Option<dispute::Model>> {
     Ok(dispute::Entity::find().filter(dispute::Column::OutcomeId.eq(outcome_id)).one(db).await?)

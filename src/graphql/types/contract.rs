@@ -145,7 +145,8 @@ impl Contract {
     }
     /// What escrow received, released, refunded and holds (the client side only).
     async fn escrow(&self, ctx: &Context<'_>) -> GqlResult<super::ledger::Escrow> {
-        let totals = crate::domain::ledger::reading::escrow(&state(ctx)?.db, self.1, self.0.id).await?;
+        crate::domain::ledger::reading::require_escrow_access(self.1)?;
+        let totals = loaders(ctx)?.escrow.load_one(self.0.id).await?.unwrap_or_default();
         Ok(super::ledger::Escrow::new(totals, &self.0.currency))
     }
     /// Progress, money and activity (the client side only).
@@ -203,8 +204,7 @@ impl Outcome {
     }
     /// Its dispute, if one was opened.
     async fn dispute(&self, ctx: &Context<'_>) -> GqlResult<Option<super::ledger::Dispute>> {
-        let found = crate::domain::ledger::dispute::of_outcome(&state(ctx)?.db, self.0.id).await?;
-        Ok(found.map(super::ledger::Dispute))
+        Ok(loaders(ctx)?.disputes.load_one(self.0.id).await?.map(super::ledger::Dispute))
     }
     /// Tasks, oldest first (assignees see only their own).
     async fn tasks(&self, ctx: &Context<'_>) -> GqlResult<Vec<Task>> {
