@@ -35,7 +35,7 @@ pub struct BudgetLine {
     pub budget_cents: i64,
     /// Sum of outcome amounts (promised to outcomes).
     pub committed_cents: i64,
-    /// Sum of accepted outcome amounts (earned; released once the ledger exists).
+    /// Sum of accepted outcome amounts.
     pub accepted_cents: i64,
     /// Budget not yet committed to an outcome.
     pub remaining_cents: i64,

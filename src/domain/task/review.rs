@@ -1,7 +1,8 @@
 //! Submission and review: the assignee submits a deliverable (its metrics are checked against
 //! the outcome's criteria), the client accepts or rejects it; the second rejection re-routes
 //! the task. When every task of an outcome is accepted the outcome awaits the client, who
-//! accepts it (the seam where money will be released) or sends it back for rework.
+//! accepts it (releasing its amount from escrow in the same transaction) or sends it back for
+//! rework.
 //! Reviews of accepted work feed the reviewed profile's reputation.
 use entity::{
     contract::ContractStatus,

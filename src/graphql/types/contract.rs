@@ -50,7 +50,8 @@ mirror_enum!(OutcomeStatus, outcome_db::OutcomeStatus, [Pending, InProgress, Sub
 pub enum ContractAction {
     /// DRAFT → OPEN.
     Open,
-    /// OPEN → ACTIVE: every OPEN task is routed (funding moves money here once the ledger exists).
+    /// OPEN → ACTIVE once escrow covers every unpaid outcome (see `fundContract`); every OPEN
+    /// task is routed.
     Activate,
     /// ACTIVE → COMPLETED.
     Complete,
