@@ -15,6 +15,7 @@ mod m20261123_000011_create_contracts;
 mod m20261124_000012_task_work;
 mod m20261124_000013_drop_task_skills_json;
 mod m20261124_000014_create_ledger;
+mod m20261124_000015_add_foreign_keys;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -37,6 +38,31 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_task_work::Migration),
             Box::new(m20261124_000013_drop_task_skills_json::Migration),
             Box::new(m20261124_000014_create_ledger::Migration),
+            Box::new(m20261124_000015_add_foreign_keys::Migration),
         ]
     }
+}
+
+/// A reference to add: (table, column, referenced table); the referenced column is `id`.
+pub(crate) type ForeignKeySpec = (&'static str, &'static str, &'static str);
+
+/// The foreign key `fk_<table>_<column>` of a reference (no cascade: referenced rows stay).
+pub(crate) fn fk(spec: &ForeignKeySpec) -> ForeignKeyCreateStatement {
+    let (table, column, target) = *spec;
+    ForeignKey::create()
+        .name(format!("fk_{table}_{column}"))
+        .from(Alias::new(table), Alias::new(column))
+        .to(Alias::new(target), Alias::new("id"))
+        .to_owned()
+}
+
+/// The index `ix_<table>_<column>` a reference is looked up by.
+pub(crate) fn index(spec: &ForeignKeySpec) -> IndexCreateStatement {
+    let (table, column, _) = *spec;
+    Index::create()
+        .name(format!("ix_{table}_{column}"))
+        .table(Alias::new(table))
+        .col(Alias::new(column))
+        .if_not_exists()
+        .to_owned()
 }

@@ -421,3 +421,18 @@ async fn a_panic_answers_internal_json_not_a_dropped_connection() {
 async fn boom() -> &'static str {
     panic!("resolver bug")
 }
+
+#[tokio::test]
+async fn logins_from_one_address_are_limited_whatever_accounts_they_try() {
+    let app = spawn_app_with(|c| c.limits.login_attempts_per_ip = 3).await;
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let mut codes = Vec::new();
+    for n in 0..4 {
+        let (status, body) = app
+            .gql_status(login, json!({ "i": { "email": format!("victim{n}@example.com"), "password": "guess" } }), None)
+            .await;
+        codes.push((status.as_u16(), error_code(&body).to_owned()));
+    }
+    assert_eq!(codes[..3].iter().filter(|(_, c)| c == "UNAUTHENTICATED").count(), 3, "{codes:?}");
+    assert_eq!(codes[3], (429, "RATE_LIMITED".to_owned()), "spraying many accounts from one address stops");
+}
