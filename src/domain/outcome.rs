@@ -183,25 +183,30 @@ pub(crate) async fn start_locked(
     Ok(())
 }
 
-/// An outcome whose contract the viewer manages, both rows locked (the contract first), with
-/// the viewer's access; NOT_FOUND for people who are not on the contract.
-pub(crate) async fn managed(
-    work: &UnitOfWork<'_>,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-) -> AppResult<(entity::contract::Model, outcome::Model, Access)> {
+/// An outcome whose contract the viewer manages, the contract, the outcome's tasks and the
+/// outcome locked in that order, with the viewer's access; NOT_FOUND for people who are not
+/// on the contract.
+pub(crate) async fn managed(work: &UnitOfWork<'_>, viewer: &Viewer, outcome_id: Uuid) -> AppResult<Managed> {
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
     let access = contract::access(work.txn(), viewer, &contract).await?.ok_or(AppError::NotFound("outcome"))?;
     contract::require_manages(access)?;
     // Lock order (domain/mod.rs): the contract, its tasks, then the outcome.
-    entity::task::Entity::find()
+    let tasks = entity::task::Entity::find()
         .filter(entity::task::Column::OutcomeId.eq(outcome_id))
         .lock_exclusive()
         .all(work.txn())
         .await?;
     let outcome = lock(work.txn(), outcome_id).await?;
-    Ok((contract, outcome, access))
+    Ok(Managed { contract, outcome, tasks, access })
+}
+
+/// A managed outcome with its locked contract and tasks.
+pub(crate) struct Managed {
+    pub contract: entity::contract::Model,
+    pub outcome: outcome::Model,
+    pub tasks: Vec<entity::task::Model>,
+    pub access: Access,
 }
 
 /// Outcomes by id in one statement (for loaders; callers check access).

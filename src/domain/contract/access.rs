@@ -4,8 +4,7 @@ use std::collections::HashMap;
 use entity::{
     contract,
     organization_member::{self, OrgRole},
-    profile::{self, ProfileKind},
-    task, task_assignment,
+    profile, task, task_assignment,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -171,11 +170,6 @@ pub async fn is_client_side(db: &impl ConnectionTrait, contract: &contract::Mode
     let independent =
         profile::Entity::find().filter(profile::Column::Id.eq(worker)).filter(independent_of(contract)).one(db).await?;
     Ok(independent.is_none())
-}
-
-/// "an agent" or "a person", for messages.
-pub fn kind_name(kind: ProfileKind) -> &'static str {
-    if kind == ProfileKind::Agent { "an agent" } else { "a person" }
 }
 
 /// Refuses anyone but the client's owners and admins.

@@ -92,18 +92,17 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: ContractInput) -> 
     Ok((contract, Access::MANAGER))
 }
 
-/// Applies a client's action to a locked contract along its machine (client managers only),
-/// inside the caller's unit of work; returns the contract before and after. What the change
-/// does to the contract's work is the caller's (`task::lifecycle`).
+/// Applies a client's action along the machine to a contract the caller has locked and whose
+/// manager it has checked (`lock`, `require_manager`), inside the caller's unit of work; returns
+/// the contract after. What the change does to the contract's work is the caller's
+/// (`task::lifecycle`).
 pub(crate) async fn transition_locked(
     work: &mut UnitOfWork<'_>,
     state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
+    before: &contract::Model,
     action: machine::ContractAction,
-) -> AppResult<(contract::Model, contract::Model, Access)> {
-    let before = lock(work.txn(), id).await?;
-    let access = require_manager(work.txn(), viewer, &before).await?;
+) -> AppResult<contract::Model> {
+    let id = before.id;
     let to = action.apply(before.status)?;
     if to == ContractStatus::Completed {
         let open = outcome::Entity::find()
@@ -122,7 +121,7 @@ pub(crate) async fn transition_locked(
     active.updated_at = Set(state.clock.now());
     let after = active.update(work.txn()).await?;
     work.record(activity(Action::ContractStatusChanged, &after, Some(before.status))).await?;
-    Ok((before, after, access))
+    Ok(after)
 }
 
 /// Contracts the viewer is on (as client side or assignee), newest first, each with the

@@ -190,7 +190,7 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
         posting.outcome = Some(outcome.id);
         posting.dispute = Some(dispute.id);
         posting.actor = Some(me);
-        posting.entries = vec![Entry::new(&hold, refunded.saturating_neg()), Entry::new(&source, refunded)];
+        posting.entries = Entry::transfer(&hold, &source, refunded);
         post(work.txn(), now, posting).await?;
     }
     if released > 0 {

@@ -36,23 +36,31 @@ impl SimulatedProvider {
         Self { failures, seen: Mutex::new(HashMap::new()) }
     }
 
-    fn once(&self, key: String, outcome: impl FnOnce() -> Result<String, Declined>) -> Result<String, Declined> {
+    /// The answer to `key` (the first one ever given to it): refused with `reason` when
+    /// `fails`, otherwise a new reference starting with `prefix`.
+    fn answer(
+        &self,
+        key: String,
+        fails: bool,
+        prefix: &str,
+        reason: impl FnOnce() -> String,
+    ) -> Result<String, Declined> {
         let Ok(mut seen) = self.seen.lock() else {
             return Err(Declined("the simulated provider is unavailable".into()));
         };
-        seen.entry(key).or_insert_with(outcome).clone()
+        seen.entry(key)
+            .or_insert_with(|| {
+                if fails { Err(Declined(reason())) } else { Ok(format!("{prefix}{}", Uuid::new_v4().simple())) }
+            })
+            .clone()
     }
 }
 
 impl PaymentProvider for SimulatedProvider {
     fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
-        let declined = self.failures.decline_charges_from_cents.is_some_and(|limit| cents >= limit);
-        let result = self.once(format!("charge:{key}"), || {
-            if declined {
-                Err(Declined(format!("the card of {payer} was declined for {cents} {currency}")))
-            } else {
-                Ok(format!("sim_ch_{}", Uuid::new_v4().simple()))
-            }
+        let fails = self.failures.decline_charges_from_cents.is_some_and(|limit| cents >= limit);
+        let result = self.answer(format!("charge:{key}"), fails, "sim_ch_", || {
+            format!("the card of {payer} was declined for {cents} {currency}")
         });
         async move { result }.boxed()
     }
@@ -63,12 +71,8 @@ impl PaymentProvider for SimulatedProvider {
 
     fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
         let fails = self.failures.fail_payouts_from_cents.is_some_and(|limit| cents >= limit);
-        let result = self.once(format!("payout:{key}"), || {
-            if fails {
-                Err(Declined(format!("the bank of {payee} returned {cents} {currency}")))
-            } else {
-                Ok(format!("sim_po_{}", Uuid::new_v4().simple()))
-            }
+        let result = self.answer(format!("payout:{key}"), fails, "sim_po_", || {
+            format!("the bank of {payee} returned {cents} {currency}")
         });
         async move { result }.boxed()
     }

@@ -115,12 +115,6 @@ fn add_line(totals: &mut ContractTotals, txn: &str, account: &str, cents: i64) {
     }
 }
 
-/// A contract's escrow figures (the client side only; `access` as the contract was read with).
-pub async fn escrow(db: &impl ConnectionTrait, access: Access, contract_id: Uuid) -> AppResult<ContractTotals> {
-    require_escrow_access(access)?;
-    Ok(contract_totals(db, &[contract_id]).await?.remove(&contract_id).unwrap_or_default())
-}
-
 /// Only the client side sees a contract's escrow.
 pub fn require_escrow_access(access: Access) -> AppResult<()> {
     if access.is_client() { Ok(()) } else { Err(AppError::forbidden("only the client side sees a contract's escrow")) }

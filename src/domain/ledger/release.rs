@@ -33,15 +33,15 @@ pub struct Released {
     pub payouts: Vec<payout::Model>,
 }
 
-/// Releases an accepted outcome's amount from escrow (the contract and outcome rows locked by
-/// the caller). Refuses while a task of the outcome is unfinished.
+/// Releases an accepted outcome's amount from escrow (the contract, the outcome's `tasks` and the
+/// outcome locked by the caller). Refuses while a task of the outcome is unfinished.
 pub(crate) async fn release_outcome(
     work: &mut UnitOfWork<'_>,
     state: &AppState,
     contract: &contract_db::Model,
     outcome: &outcome::Model,
+    tasks: &[task::Model],
 ) -> AppResult<Released> {
-    let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
     if let Some(open) = tasks.iter().find(|t| !matches!(t.status, TaskStatus::Accepted | TaskStatus::Cancelled)) {
         return Err(AppError::conflict(format!(
             "task \"{}\" is {}; every task must be accepted before the outcome is paid",

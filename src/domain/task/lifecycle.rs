@@ -35,16 +35,16 @@ pub async fn change_contract_status(
 ) -> AppResult<(contract_db::Model, Access)> {
     let (_, me) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let locked = contract::lock(work.txn(), id).await?;
-    let access = contract::require_manager(work.txn(), viewer, &locked).await?;
+    let before = contract::lock(work.txn(), id).await?;
+    let access = contract::require_manager(work.txn(), viewer, &before).await?;
     let request = json!({ "contractId": id, "action": format!("{action:?}") });
     if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "changeContractStatus", &request)
         .await?
         .is_some()
     {
-        return Ok((locked, access));
+        return Ok((before, access));
     }
-    let (before, after, access) = contract::transition_locked(&mut work, state, viewer, id, action).await?;
+    let after = contract::transition_locked(&mut work, state, &before, action).await?;
     match after.status {
         // Funded: every OPEN task is routed now.
         ContractStatus::Active if before.status == ContractStatus::Open => {

@@ -194,7 +194,7 @@ pub async fn accept_outcome(
 ) -> AppResult<(entity::outcome::Model, Access)> {
     let (_, me) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (contract, outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
     let request = json!({ "outcomeId": outcome.id });
     if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "acceptOutcome", &request).await?.is_some()
     {
@@ -205,7 +205,7 @@ pub async fn accept_outcome(
         return Err(AppError::conflict("this outcome is disputed; its money moves when the dispute is resolved"));
     }
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
-    ledger::release::release_outcome(&mut work, state, &contract, &outcome).await?;
+    ledger::release::release_outcome(&mut work, state, &contract, &outcome, &tasks).await?;
     ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "outcomeId": outcome.id })).await?;
     work.commit().await?;
     Ok((outcome, access))
@@ -234,17 +234,11 @@ pub async fn reject_outcome(
     viewer.require_user()?;
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (contract, outcome, access) = outcome::managed(&work, viewer, outcome_id).await?;
+    let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
     require_paying(&contract)?;
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
     let now = state.clock.now();
-    let accepted = task::Entity::find()
-        .filter(task::Column::OutcomeId.eq(outcome.id))
-        .filter(task::Column::Status.eq(TaskStatus::Accepted))
-        .lock_exclusive()
-        .all(work.txn())
-        .await?;
-    for task in accepted {
+    for task in tasks.into_iter().filter(|t| t.status == TaskStatus::Accepted) {
         machine::task(task.status, TaskStatus::Rejected)?;
         let Some(assignee) = task.assignee_profile_id else { continue };
         assignment::start(work.txn(), task.id, assignee, "outcome_rework", now, true).await?;
