@@ -111,6 +111,15 @@ pub struct ConfigArgs {
     /// Bearer token `/metrics` requires; in production `/metrics` is served only with one.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// WebSocket read buffer per connection, in bytes (grows for larger messages).
+    #[arg(long, env = "WS_READ_BUFFER_BYTES", default_value_t = 2048)]
+    pub ws_read_buffer_bytes: usize,
+    /// Largest WebSocket message a client may send, in bytes.
+    #[arg(long, env = "WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub ws_max_message_bytes: usize,
+    /// Seconds a WebSocket client has to send `connection_init`.
+    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
 }
 
 /// What the server shows beyond the API itself.
@@ -256,6 +265,25 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// Introspection, GraphiQL and metrics exposure.
     pub exposure: ExposureConfig,
+    /// WebSocket connections.
+    pub websocket: WebSocketConfig,
+}
+
+/// Settings of WebSocket connections: small buffers, so an idle subscriber costs little.
+#[derive(Clone, Debug)]
+pub struct WebSocketConfig {
+    /// Initial read buffer per connection, in bytes.
+    pub read_buffer_bytes: usize,
+    /// Largest message (and frame) a client may send, in bytes.
+    pub max_message_bytes: usize,
+    /// Time a client has to send `connection_init` before the socket closes with 4408.
+    pub init_timeout: Duration,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self { read_buffer_bytes: 2048, max_message_bytes: 64 * 1024, init_timeout: Duration::from_secs(10) }
+    }
 }
 
 impl Default for Limits {
@@ -294,6 +322,7 @@ impl Config {
             work: WorkConfig::default(),
             payments: PaymentsConfig::default(),
             exposure: ExposureConfig::default(),
+            websocket: WebSocketConfig::default(),
         }
     }
 
@@ -326,6 +355,14 @@ impl Config {
         config.limits.login_attempts = args.login_rate_limit;
         config.limits.login_attempts_per_ip = args.login_ip_rate_limit;
         config.limits.mutations_per_minute = args.mutation_rate_limit;
+        if args.ws_init_timeout_secs == 0 || args.ws_max_message_bytes < 1024 {
+            bail!("WS_INIT_TIMEOUT_SECS must be positive and WS_MAX_MESSAGE_BYTES at least 1024");
+        }
+        config.websocket = WebSocketConfig {
+            read_buffer_bytes: args.ws_read_buffer_bytes.max(256),
+            max_message_bytes: args.ws_max_message_bytes,
+            init_timeout: Duration::from_secs(args.ws_init_timeout_secs),
+        };
         if args.offer_ttl_secs == 0 {
             bail!("OFFER_TTL_SECS must be positive");
         }

@@ -70,6 +70,12 @@ impl Application {
             .work
             .sweep_interval
             .map(|every| tokio::spawn(crate::domain::task::sweep::run_forever(self.state.clone(), every)));
+        let stopping = self.state.shutdown.clone();
+        let signal = async move {
+            signal.await;
+            // Live connections close (1001) while in-flight requests drain.
+            stopping.send_replace(true);
+        };
         let served =
             axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(signal)
@@ -118,7 +124,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             let client = redis::Client::open(url.expose()).context("parsing REDIS_URL")?;
             let manager = redis::aio::ConnectionManager::new(client.clone()).await.context("connecting to Redis")?;
             let bus = RedisBus::connect(client, &config.redis_namespace).await?;
-            (Arc::new(bus), Some(manager.clone()), RateLimiter::Redis(manager, config.redis_namespace.clone()))
+            (Arc::new(bus), Some(manager.clone()), RateLimiter::redis(manager, config.redis_namespace.clone()))
         }
         None => (Arc::new(InProcessBus::new()), None, RateLimiter::memory()),
     };
@@ -136,6 +142,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         limiter: Arc::new(limiter),
         dummy_password_hash: dummy_password_hash.into(),
         provider: Arc::new(crate::domain::ledger::provider::SimulatedProvider::new(config_simulated)),
+        shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         db_statements,
     })
 }

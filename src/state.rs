@@ -32,6 +32,8 @@ pub struct AppState {
     pub dummy_password_hash: Arc<str>,
     /// Where money enters and leaves the platform.
     pub provider: Arc<dyn crate::domain::ledger::provider::PaymentProvider>,
+    /// Set to `true` when the server begins shutting down (WebSocket connections close 1001).
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// SQL statements this process has run (tests use it to prove lists cost O(1) statements).
     pub db_statements: Arc<AtomicU64>,
 }

@@ -1,6 +1,7 @@
 //! SeaORM models and relations of Semasocial. No API types live here.
 
 pub mod activity;
+pub mod activity_stream;
 pub mod agent_token;
 pub mod comment;
 pub mod community;
@@ -17,6 +18,7 @@ pub mod idempotency_key;
 pub mod ledger_account;
 pub mod ledger_line;
 pub mod ledger_transaction;
+pub mod notification;
 pub mod organization;
 pub mod organization_member;
 pub mod outcome;
@@ -27,6 +29,7 @@ pub mod profile_skill;
 pub mod proposal;
 pub mod refresh_token;
 pub mod review;
+pub mod stream_head;
 pub mod task;
 pub mod task_assignment;
 pub mod task_skill;

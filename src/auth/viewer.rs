@@ -118,14 +118,35 @@ impl Viewer {
 
 /// Resolves the bearer token of a request into a viewer. A bad token is an error, not anonymous.
 pub async fn authenticate(state: &AppState, bearer: Option<&str>) -> AppResult<Viewer> {
+    Ok(authenticate_session(state, bearer).await?.0)
+}
+
+/// Like [`authenticate`], with the time the credentials expire (an access token's expiry;
+/// agent tokens last until revoked), for connections that outlive one request.
+pub async fn authenticate_session(
+    state: &AppState,
+    bearer: Option<&str>,
+) -> AppResult<(Viewer, Option<chrono::DateTime<chrono::Utc>>)> {
     let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(Viewer::Anonymous);
+        return Ok((Viewer::Anonymous, None));
     };
     if token.starts_with(AGENT_TOKEN_PREFIX) {
-        return authenticate_agent(state, token).await;
+        return Ok((authenticate_agent(state, token).await?, None));
     }
     let claims = state.keys.verify_access(token, state.clock.now())?;
-    Ok(Viewer::User { user_id: claims.sub, profile_id: claims.pid })
+    Ok((Viewer::User { user_id: claims.sub, profile_id: claims.pid }, chrono::DateTime::from_timestamp(claims.exp, 0)))
+}
+
+/// Whether a viewer authenticated earlier still may act: an agent's token must not have been
+/// revoked since. (Access tokens are checked by their expiry.)
+pub async fn still_valid(db: &impl sea_orm::ConnectionTrait, viewer: &Viewer) -> AppResult<()> {
+    let Viewer::Agent { token_id, .. } = viewer else { return Ok(()) };
+    let live = agent_token::Entity::find_by_id(*token_id)
+        .filter(agent_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .is_some();
+    if live { Ok(()) } else { Err(AppError::Unauthenticated("the agent token was revoked".into())) }
 }
 
 async fn authenticate_agent(state: &AppState, token: &str) -> AppResult<Viewer> {

@@ -1,10 +1,15 @@
 //! The unit of work: one transaction, its activity records, and events published after commit.
 use entity::activity;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set, TransactionTrait};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use crate::{auth::Viewer, error::AppResult, events::DomainEvent, state::AppState};
+use crate::{
+    auth::Viewer,
+    error::AppResult,
+    events::{DomainEvent, StreamPos},
+    state::AppState,
+};
 
 /// Declares `Action` with the wire name of each variant.
 macro_rules! actions {
@@ -143,12 +148,25 @@ pub struct NewActivity {
 
 /// A database transaction that records activities and publishes their events only once it
 /// has committed. Dropping it without `commit` rolls everything back and publishes nothing.
+///
+/// Activities are written at commit, after the heads of every stream they are filed under have
+/// been locked in name order (the last locks a unit of work takes; see `domain`'s lock order):
+/// ids and positions are therefore handed out in commit order per stream, which is what lets
+/// a subscriber resume after any activity id with no gap and no duplicate.
 pub struct UnitOfWork<'a> {
     state: &'a AppState,
     txn: DatabaseTransaction,
     actor_user_id: Option<Uuid>,
     actor_profile_id: Option<Uuid>,
-    events: Vec<DomainEvent>,
+    pending: Vec<Pending>,
+}
+
+/// An activity waiting for commit, with the actor at the time it was recorded.
+struct Pending {
+    activity: NewActivity,
+    actor_user_id: Option<Uuid>,
+    actor_profile_id: Option<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 impl<'a> UnitOfWork<'a> {
@@ -159,7 +177,7 @@ impl<'a> UnitOfWork<'a> {
             txn: state.db.begin().await?,
             actor_user_id: viewer.user_id(),
             actor_profile_id: viewer.profile_id(),
-            events: Vec::new(),
+            pending: Vec::new(),
         })
     }
 
@@ -179,44 +197,193 @@ impl<'a> UnitOfWork<'a> {
         &self.txn
     }
 
-    /// Writes an activity record in this transaction and queues its event.
+    /// Records an activity of this work; it is written (and notified) at commit.
     pub async fn record(&mut self, activity: NewActivity) -> AppResult<()> {
-        let now = self.state.clock.now();
-        let row = activity::ActiveModel {
-            topic: Set(activity.topic),
-            actor_user_id: Set(self.actor_user_id),
-            actor_profile_id: Set(self.actor_profile_id),
-            action: Set(activity.action.as_str().to_owned()),
-            subject_type: Set(activity.subject_type.to_owned()),
-            subject_id: Set(activity.subject_id),
-            before: Set(activity.before),
-            after: Set(activity.after),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.txn)
-        .await?;
-        self.events.push(DomainEvent {
-            id: row.id,
-            topic: row.topic,
-            action: row.action,
-            subject_type: row.subject_type,
-            subject_id: row.subject_id,
-            actor_profile_id: row.actor_profile_id,
-            after: row.after,
-            occurred_at: row.created_at,
+        self.pending.push(Pending {
+            activity,
+            actor_user_id: self.actor_user_id,
+            actor_profile_id: self.actor_profile_id,
+            at: self.state.clock.now(),
         });
         Ok(())
     }
 
-    /// Commits, then publishes the recorded events in order.
+    /// Writes the activities, their stream positions and notifications, commits, then
+    /// publishes the events in order.
     pub async fn commit(self) -> AppResult<()> {
-        self.txn.commit().await?;
-        if !self.events.is_empty() {
-            self.state.bus.publish(self.events);
+        let Self { state, txn, pending, .. } = self;
+        let events = write_outbox(&txn, pending).await?;
+        txn.commit().await?;
+        if !events.is_empty() {
+            state.bus.publish(events);
         }
         Ok(())
     }
+}
+
+/// Writes pending activities with their positions; returns their events.
+async fn write_outbox(txn: &DatabaseTransaction, pending: Vec<Pending>) -> AppResult<Vec<DomainEvent>> {
+    use std::collections::BTreeMap;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inboxes = crate::domain::notification::inboxes(
+        txn,
+        pending.iter().map(|p| (&p.activity, p.actor_profile_id)),
+    )
+    .await?;
+    let organizations = contract_organizations(txn, &pending).await?;
+    let streams: Vec<Vec<String>> = pending
+        .iter()
+        .zip(&inboxes)
+        .map(|(p, users)| {
+            let mut streams = delivery_streams(&p.activity);
+            // A contract's activity also reaches its organization's admins.
+            if let Some(org) = contract_of(&p.activity.topic).and_then(|c| organizations.get(&c)) {
+                streams.push(organization_topic(*org));
+            }
+            streams.extend(users.iter().map(|u| crate::domain::notification::inbox_stream(*u)));
+            streams.dedup();
+            streams
+        })
+        .collect();
+    // Lock every head in name order and reserve positions: (first free position, count).
+    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    for stream in streams.iter().flatten() {
+        let count = counts.entry(stream.as_str()).or_insert(0);
+        *count = count.saturating_add(1);
+    }
+    let mut next: BTreeMap<&str, i64> = BTreeMap::new();
+    for (stream, count) in counts {
+        next.insert(stream, reserve(txn, stream, count).await?);
+    }
+    let mut events = Vec::with_capacity(pending.len());
+    let mut positions = Vec::new();
+    let mut notifications = Vec::new();
+    for ((p, streams), users) in pending.into_iter().zip(&streams).zip(inboxes) {
+        let row = activity::ActiveModel {
+            topic: Set(p.activity.topic),
+            actor_user_id: Set(p.actor_user_id),
+            actor_profile_id: Set(p.actor_profile_id),
+            action: Set(p.activity.action.as_str().to_owned()),
+            subject_type: Set(p.activity.subject_type.to_owned()),
+            subject_id: Set(p.activity.subject_id),
+            before: Set(p.activity.before),
+            after: Set(p.activity.after),
+            created_at: Set(p.at),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mut event = DomainEvent::from_row(row);
+        for stream in streams {
+            let Some(seq) = next.get_mut(stream.as_str()) else { continue };
+            event.streams.push(StreamPos { stream: stream.clone(), seq: *seq });
+            positions.push(entity::activity_stream::ActiveModel {
+                stream: Set(stream.clone()),
+                seq: Set(*seq),
+                activity_id: Set(event.id),
+            });
+            *seq = seq.saturating_add(1);
+        }
+        notifications.extend(users.into_iter().map(|user_id| entity::notification::ActiveModel {
+            user_id: Set(user_id),
+            activity_id: Set(event.id),
+            read_at: Set(None),
+            created_at: Set(event.occurred_at),
+            ..Default::default()
+        }));
+        events.push(event);
+    }
+    entity::activity_stream::Entity::insert_many(positions).exec(txn).await?;
+    if !notifications.is_empty() {
+        entity::notification::Entity::insert_many(notifications).exec(txn).await?;
+    }
+    Ok(events)
+}
+
+/// The contract a topic is about, if it is a contract's.
+fn contract_of(topic: &str) -> Option<Uuid> {
+    topic.strip_prefix("contract:").and_then(|id| id.parse().ok())
+}
+
+/// The organizations of the contracts the pending activities are about (one query, none when
+/// no activity is a contract's).
+async fn contract_organizations(
+    txn: &DatabaseTransaction,
+    pending: &[Pending],
+) -> AppResult<std::collections::HashMap<Uuid, Uuid>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let mut contracts: Vec<Uuid> = pending.iter().filter_map(|p| contract_of(&p.activity.topic)).collect();
+    contracts.sort_unstable();
+    contracts.dedup();
+    if contracts.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>)> = entity::contract::Entity::find()
+        .select_only()
+        .columns([entity::contract::Column::Id, entity::contract::Column::OrganizationId])
+        .filter(entity::contract::Column::Id.is_in(contracts))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(c, org)| org.map(|o| (c, o))).collect())
+}
+
+/// Takes a stream's head (locking its row until commit) and reserves `count` positions;
+/// returns the first.
+async fn reserve(txn: &DatabaseTransaction, stream: &str, count: i64) -> AppResult<i64> {
+    use entity::stream_head::{ActiveModel, Column, Entity};
+    use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+    let head = Entity::insert(ActiveModel { stream: Set(stream.to_owned()), seq: Set(count) })
+        .on_conflict(
+            OnConflict::column(Column::Stream)
+                .value(Column::Seq, Expr::col((Entity, Column::Seq)).add(count))
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
+        .await?;
+    Ok(head.seq.saturating_sub(count).saturating_add(1))
+}
+
+/// The streams an activity is delivered on besides inboxes: its topic, the workers a task
+/// change concerns (`worker:<profile>`), and the person whose access it changes
+/// (`access:<profile>`: their live subscriptions re-check what they may follow).
+fn delivery_streams(a: &NewActivity) -> Vec<String> {
+    let mut streams = vec![a.topic.clone()];
+    let after = a.after.as_ref();
+    let profile_at = |key: &str| after.and_then(|v| v[key].as_str()).and_then(|s| s.parse::<Uuid>().ok());
+    if a.subject_type == "task" {
+        for key in ["assigneeProfileId", "previousAssigneeProfileId"] {
+            if let Some(p) = profile_at(key) {
+                streams.push(worker_stream(p));
+            }
+        }
+    }
+    let loses_or_changes_access = match a.action {
+        Action::OrganizationMemberRemoved
+        | Action::OrganizationMemberRoleChanged
+        | Action::CommunityMemberLeft
+        | Action::CommunityMemberBanned
+        | Action::CommunityMemberRoleChanged => Some(a.subject_id),
+        Action::AgentTokenRevoked => profile_at("agentProfileId"),
+        _ => None,
+    };
+    if let Some(p) = loses_or_changes_access {
+        streams.push(access_stream(p));
+    }
+    streams.dedup();
+    streams
+}
+
+/// The stream of task changes that concern a worker (offered, held, taken away).
+pub fn worker_stream(profile_id: Uuid) -> String {
+    format!("worker:{profile_id}")
+}
+
+/// The stream of changes to a profile's access (memberships, roles, bans, revoked tokens).
+pub fn access_stream(profile_id: Uuid) -> String {
+    format!("access:{profile_id}")
 }
 
 /// Topic of everything about one user account (sessions, agents).

@@ -190,7 +190,7 @@ pub async fn revoke_token(state: &AppState, viewer: &Viewer, token_id: Uuid) -> 
         subject_type: "agent_token",
         subject_id: row.id,
         before: None,
-        after: Some(json!({ "name": row.name })),
+        after: Some(json!({ "name": row.name, "agentProfileId": row.agent_profile_id })),
     })
     .await?;
     work.commit().await?;

@@ -415,6 +415,18 @@ pub async fn require_read(
     Ok(community)
 }
 
+/// Whether the viewer may follow a community's activity live: it may read the community and
+/// is not banned from it. Returns whether the viewer is a member (whose access survives the
+/// community turning private).
+pub async fn may_follow(db: &impl ConnectionTrait, viewer: &Viewer, community_id: Uuid) -> AppResult<bool> {
+    let community = require_read(db, viewer, community_id).await?;
+    let Some(me) = viewer.profile_id() else { return Ok(false) };
+    if is_banned(db, community.id, me).await? {
+        return Err(AppError::forbidden("you are banned from this community"));
+    }
+    Ok(role_of(db, community.id, me).await?.is_some())
+}
+
 /// Members, oldest first (readers of the community only).
 pub async fn members(
     db: &impl ConnectionTrait,

@@ -309,6 +309,8 @@ fn comment_activity(
         subject_type: "comment",
         subject_id: comment.id,
         before: None,
-        after: Some(extra.unwrap_or_else(|| json!({ "postId": post.id, "parentId": comment.parent_id }))),
+        after: Some(extra.unwrap_or_else(|| {
+            json!({ "postId": post.id, "parentId": comment.parent_id, "postAuthorProfileId": post.author_profile_id })
+        })),
     }
 }

@@ -4,7 +4,8 @@
 //! dispute row, then ledger accounts (a payee's available balance before its other accounts).
 //! A command takes any subsequence of it, never two rows in another order. Settling a payout
 //! locks the payout row before its accounts; nothing holding an account waits for an existing
-//! payout row.
+//! payout row. Last of all, at commit, the unit of work takes the heads of the streams its
+//! activities are filed under, in name order (`activity::UnitOfWork`).
 #![warn(clippy::arithmetic_side_effects)]
 pub mod account;
 pub mod activity;
@@ -16,6 +17,7 @@ pub mod event;
 pub mod gig;
 pub mod ledger;
 pub mod money;
+pub mod notification;
 pub mod organization;
 pub mod outcome;
 pub mod page;

@@ -1,17 +1,17 @@
-//! The single-instance bus: a tokio broadcast channel.
-use tokio::sync::broadcast;
+//! The single-instance bus: events go straight to this process's hub.
+use std::sync::Arc;
 
-use super::{BROADCAST_CAPACITY, DomainEvent, EventBus};
+use super::{DomainEvent, EventBus, Hub};
 
-/// Delivers events to subscribers of this process only.
+/// Delivers events to listeners of this process only.
 pub struct InProcessBus {
-    sender: broadcast::Sender<DomainEvent>,
+    hub: Arc<Hub>,
 }
 
 impl InProcessBus {
-    /// A bus with no subscribers yet.
+    /// A bus with no listeners yet.
     pub fn new() -> Self {
-        Self { sender: broadcast::channel(BROADCAST_CAPACITY).0 }
+        Self { hub: Hub::new() }
     }
 }
 
@@ -24,16 +24,11 @@ impl Default for InProcessBus {
 impl EventBus for InProcessBus {
     fn publish(&self, events: Vec<DomainEvent>) {
         for event in events {
-            // An error only means nobody listens right now.
-            let _ = self.sender.send(event);
+            self.hub.dispatch(event);
         }
     }
 
-    fn subscriber_count(&self) -> usize {
-        self.sender.receiver_count()
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
-        self.sender.subscribe()
+    fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 }

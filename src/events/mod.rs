@@ -1,15 +1,25 @@
 //! Domain events: what happened, published after the database transaction commits.
 //!
+//! The activity table is the outbox. Each activity is filed under the streams it is delivered
+//! on (`activity_streams`: its topic, the workers a task change concerns, the inboxes it
+//! notifies, the people whose access it changes) at a position that is dense per stream and
+//! increases in commit order. Events carry those positions, so a listener knows exactly when
+//! it missed one and re-reads the stream from the database ([`follow`]).
+//!
 //! With Redis every instance publishes to one channel and one subscriber connection per
-//! process fans events out through a tokio broadcast; without Redis the broadcast is all.
+//! process hands events to the [`Hub`], which routes them to the listeners of their streams;
+//! without Redis the hub is fed directly.
+pub mod follow;
+mod hub;
 mod in_process;
 mod redis_bus;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use std::sync::Arc;
 use uuid::Uuid;
 
+pub use hub::{Delivery, Hub, Listener, Missed};
 pub use in_process::InProcessBus;
 pub use redis_bus::RedisBus;
 
@@ -20,6 +30,9 @@ pub struct DomainEvent {
     pub id: i64,
     /// Where it is published, e.g. `organization:<uuid>`.
     pub topic: String,
+    /// Every stream it is filed under, with its position there (the topic is one of them).
+    #[serde(default)]
+    pub streams: Vec<StreamPos>,
     /// What happened, e.g. `organization.member_added`.
     pub action: String,
     /// Kind of the changed thing.
@@ -34,16 +47,44 @@ pub struct DomainEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Carries domain events to every subscriber of every instance.
+/// A position on a stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPos {
+    /// The stream, e.g. `community:<uuid>` or `inbox:<user uuid>`.
+    pub stream: String,
+    /// Dense, increasing in commit order.
+    pub seq: i64,
+}
+
+impl DomainEvent {
+    /// The event of a stored activity (positions are not needed when read back in order).
+    pub fn from_row(a: entity::activity::Model) -> Self {
+        Self {
+            id: a.id,
+            topic: a.topic,
+            streams: Vec::new(),
+            action: a.action,
+            subject_type: a.subject_type,
+            subject_id: a.subject_id,
+            actor_profile_id: a.actor_profile_id,
+            after: a.after,
+            occurred_at: a.created_at,
+        }
+    }
+}
+
+/// Carries domain events to every listener of every instance.
 pub trait EventBus: Send + Sync + 'static {
     /// Publishes committed events, in order. Never blocks on the network.
     fn publish(&self, events: Vec<DomainEvent>);
-    /// A receiver of every event published from now on.
-    fn subscribe(&self) -> broadcast::Receiver<DomainEvent>;
-    /// Receivers currently subscribed in this process (live subscriptions hold one each).
-    fn subscriber_count(&self) -> usize;
+    /// Where this process's listeners wait for events.
+    fn hub(&self) -> &Arc<Hub>;
+    /// Listeners currently held in this process (a live subscription holds one or two).
+    fn subscriber_count(&self) -> usize {
+        self.hub().listener_count()
+    }
+    /// Whether events published now reach the other instances (always, in process).
+    fn connected(&self) -> bool {
+        true
+    }
 }
-
-/// Capacity of the per-process broadcast; a subscriber lagging further loses the oldest events
-/// (and is told so by `RecvError::Lagged`).
-pub const BROADCAST_CAPACITY: usize = 1024;

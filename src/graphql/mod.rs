@@ -23,6 +23,7 @@ pub struct QueryRoot(
     query::GigQuery,
     query::EventQuery,
     query::ContractQuery,
+    query::NotificationQuery,
 );
 
 /// Root mutation object.
@@ -38,6 +39,7 @@ pub struct MutationRoot(
     mutation::ContractMutation,
     mutation::TaskMutation,
     mutation::MoneyMutation,
+    mutation::NotificationMutation,
 );
 
 /// Root subscription object.
@@ -47,6 +49,7 @@ pub struct SubscriptionRoot(
     subscription::CommunitySubscription,
     subscription::ContractSubscription,
     subscription::MoneySubscription,
+    subscription::NotificationSubscription,
 );
 
 /// The served schema type.
@@ -85,6 +88,7 @@ pub async fn execute(
     request: async_graphql::Request,
 ) -> (async_graphql::Response, u64) {
     let count = crate::telemetry::StatementCount::new();
+    // Loaders are made inside the scope: their batches count toward this operation.
     let response = count
         .clone()
         .scope(async move { schema.execute(request.data(Loaders::new(state, &viewer)).data(viewer)).await })

@@ -3,15 +3,14 @@
 use std::net::SocketAddr;
 
 use async_graphql::{
-    Data, Request, ServerError, Variables,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    Request, ServerError, Variables,
+    http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
 };
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     body::Bytes,
-    extract::{ConnectInfo, FromRequestParts, Query, State, WebSocketUpgrade, rejection::BytesRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    extract::{ConnectInfo, Query, State, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response as HttpResponse},
 };
 use serde_json::{Map, Value as Json, json};
@@ -24,7 +23,7 @@ use super::{
 use crate::{
     auth::{Viewer, viewer::authenticate},
     error::AppError,
-    graphql::{Loaders, to_server_error},
+    graphql::to_server_error,
 };
 
 /// A failure before execution: status plus one error.
@@ -132,8 +131,10 @@ pub async fn post(
             .filter(|op| op.ty == Some(OperationType::Mutation))
             .map(|op| op.fields.len().max(1))
             .sum();
-        for _ in 0..mutation_fields {
-            rate_limit_mutation(&state, &viewer, peer).await?;
+        if mutation_fields > 0 {
+            mutation_allowance(&state, &viewer, peer, mutation_fields)
+                .await
+                .map_err(|error| Refusal { status: StatusCode::TOO_MANY_REQUESTS, error, allow: None })?;
         }
         let budget = crate::graphql::ComplexityBudget::default();
         for op in &mut operations {
@@ -181,6 +182,7 @@ impl Operation {
 /// `GET /graphql`: GraphiQL for browsers, WebSocket upgrades, or a query in the URL.
 pub async fn get(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(params): Query<Vec<(String, String)>>,
     request: axum::extract::Request,
 ) -> HttpResponse {
@@ -189,7 +191,7 @@ pub async fn get(
     let is_upgrade =
         headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if is_upgrade {
-        return websocket(state, &mut parts).await;
+        return super::ws::upgrade(state, &mut parts, peer).await;
     }
     let has_query = params.iter().any(|(k, _)| k == "query");
     if !has_query && wants_html(&headers) && state.app.config.exposure.graphiql {
@@ -276,7 +278,7 @@ fn parse_params(value: Json) -> Result<Request, Refusal> {
 
 /// The type of the operation a request will run and its top-level field names, when its
 /// document parses.
-fn operation_shape(request: &Request) -> (Option<OperationType>, Vec<String>) {
+pub(super) fn operation_shape(request: &Request) -> (Option<OperationType>, Vec<String>) {
     let Ok(document) = parse_query(&request.query) else { return (None, Vec::new()) };
     let mut operations = document.operations.iter();
     let chosen = match &request.operation_name {
@@ -344,13 +346,23 @@ async fn viewer_of(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Ref
     })
 }
 
-async fn rate_limit_mutation(state: &HttpState, viewer: &Viewer, peer: SocketAddr) -> Result<(), Refusal> {
+/// Spends `fields` mutations of the caller's per-minute allowance (HTTP and WebSocket share
+/// it): aliases and batches buy no extra mutations.
+pub(super) async fn mutation_allowance(
+    state: &HttpState,
+    viewer: &Viewer,
+    peer: SocketAddr,
+    fields: usize,
+) -> Result<(), Box<ServerError>> {
     let key = match viewer.profile_id() {
         Some(id) => format!("mutation:{id}"),
         None => format!("mutation:ip:{}", peer.ip()),
     };
     let limit = state.app.config.limits.mutations_per_minute;
-    rate_limit(state, &key, limit, std::time::Duration::from_secs(60)).await
+    for _ in 0..fields {
+        rate_limit(state, &key, limit, std::time::Duration::from_secs(60)).await.map_err(|refusal| refusal.error)?;
+    }
+    Ok(())
 }
 
 async fn rate_limit(state: &HttpState, key: &str, limit: u32, window: std::time::Duration) -> Result<(), Refusal> {
@@ -402,36 +414,4 @@ async fn execute(state: &HttpState, op: Operation, viewer: Viewer, kind: Respons
         _ => StatusCode::OK,
     };
     (status, body)
-}
-
-/// Upgrades to `graphql-transport-ws` (or legacy `graphql-ws`); the token comes in
-/// `connection_init`'s payload as `authorization` (or `token`).
-async fn websocket(state: HttpState, parts: &mut Parts) -> HttpResponse {
-    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
-        Ok(u) => u,
-        Err(e) => return e.into_response(),
-    };
-    let schema = state.schema.clone();
-    let app = state.app.clone();
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let token = ["authorization", "Authorization", "token"]
-                    .iter()
-                    .find_map(|k| payload.get(*k).and_then(Json::as_str))
-                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
-                let viewer =
-                    authenticate(&app, token.as_deref()).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                let mut data = Data::default();
-                data.insert(Loaders::new(&app, &viewer));
-                data.insert(viewer);
-                Ok(data)
-            })
-            .serve()
-            .await;
-    })
 }

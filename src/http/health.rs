@@ -16,7 +16,11 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Value>) 
         None => None,
         Some(conn) => {
             let mut conn = conn.clone();
-            Some(redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok())
+            let command = redis::cmd("PING");
+            let ping = command.query_async::<String>(&mut conn);
+            let answered = matches!(tokio::time::timeout(std::time::Duration::from_millis(500), ping).await, Ok(Ok(_)));
+            // The event bus's own subscriber connection must be up too, or live updates stall.
+            Some(answered && state.app.bus.connected())
         }
     };
     let ok = database && redis.unwrap_or(true);

@@ -4,6 +4,7 @@ mod health;
 mod ics;
 mod media;
 pub mod metrics;
+mod ws;
 
 use axum::{
     Router,

@@ -10,58 +10,61 @@ use crate::{
     organizations::{add, create_org},
 };
 
-/// Waits (bounded, so a broken bus fails instead of hanging) for the next event.
-async fn next_event(
-    rx: &mut tokio::sync::broadcast::Receiver<semasocial::events::DomainEvent>,
-) -> semasocial::events::DomainEvent {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event arrives").expect("bus open")
-}
-
-/// The next event on `topic`, skipping others (with Redis, earlier events may still be in flight).
-async fn next_event_on(
-    rx: &mut tokio::sync::broadcast::Receiver<semasocial::events::DomainEvent>,
-    topic: &str,
-) -> semasocial::events::DomainEvent {
+/// Waits (bounded, so a broken bus fails instead of hanging) for the next event a listener
+/// receives, with its position on the listened stream.
+pub async fn next_event(listener: &mut semasocial::events::Listener) -> (semasocial::events::DomainEvent, i64) {
     loop {
-        let event = next_event(rx).await;
-        if event.topic == topic {
-            return event;
+        let delivery =
+            tokio::time::timeout(Duration::from_secs(10), listener.recv()).await.expect("an event arrives").expect("hub open");
+        if let semasocial::events::Delivery::Event { event, seq } = delivery {
+            return ((*event).clone(), seq);
         }
     }
 }
 
 #[tokio::test]
-async fn a_committed_change_publishes_its_activity_as_an_event() {
+async fn a_committed_change_publishes_its_activity_as_an_event_at_the_next_position() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
     app.register("bob").await;
-    let mut rx = app.state.bus.subscribe();
     let org = create_org(&app, &ada, "acme").await;
+    let topic = format!("organization:{org}");
+    let mut listener = app.state.bus.hub().listen(&topic);
     add(&app, &ada, &org, "bob", "ADMIN").await;
 
-    // Events arrive in commit order.
-    let topic = format!("organization:{org}");
-    assert_eq!(next_event_on(&mut rx, &topic).await.action, "organization.created");
-    let event = next_event_on(&mut rx, &topic).await;
+    let (event, seq) = next_event(&mut listener).await;
     assert_eq!(event.action, "organization.member_added");
-    assert_eq!(event.topic, format!("organization:{org}"));
+    assert_eq!(seq, 2, "organization.created holds position 1 of the organization's stream");
+    assert_eq!(event.topic, topic);
     assert_eq!(event.after, Some(json!({ "role": "ADMIN" })));
     assert_eq!(event.actor_profile_id.map(|p| p.to_string()), Some(ada.profile_id.clone()));
-    // The event is the activity record: same id, and it is in the database.
-    use sea_orm::EntityTrait;
+    // The event is the activity record: same id, in the database, filed under its stream.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let row = entity::activity::Entity::find_by_id(event.id).one(&app.state.db).await.unwrap().expect("activity row");
     assert_eq!(row.action, "organization.member_added");
+    let filed: Vec<(i64, i64)> = entity::activity_stream::Entity::find()
+        .filter(entity::activity_stream::Column::Stream.eq(topic.as_str()))
+        .order_by_asc(entity::activity_stream::Column::Seq)
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.seq, r.activity_id))
+        .collect();
+    assert_eq!(filed.len(), 2);
+    assert_eq!(filed[1], (2, event.id));
+    assert!(filed[0].1 < event.id, "positions follow commit order");
 }
 
 #[tokio::test]
 async fn a_refused_change_publishes_nothing_and_records_nothing() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
-    let mut rx = app.state.bus.subscribe();
     let org = create_org(&app, &ada, "acme").await;
     let topic = format!("organization:{org}");
-    assert_eq!(next_event_on(&mut rx, &topic).await.action, "organization.created");
+    let mut listener = app.state.bus.hub().listen(&topic);
     let activities = app.count("activities").await;
+    let positions = app.count("activity_streams").await;
 
     // The last owner cannot leave: the transaction rolls back.
     let body = app
@@ -73,11 +76,14 @@ async fn a_refused_change_publishes_nothing_and_records_nothing() {
         .await;
     assert_eq!(crate::helpers::error_code(&body), "CONFLICT");
 
-    // The next thing on the organization's topic is a later, successful change.
+    // The next thing on the organization's stream is a later, successful change, at the very
+    // next position: the refused change took none.
     app.register("bob").await;
     add(&app, &ada, &org, "bob", "MEMBER").await;
-    assert_eq!(next_event_on(&mut rx, &topic).await.action, "organization.member_added");
+    let (event, seq) = next_event(&mut listener).await;
+    assert_eq!((event.action.as_str(), seq), ("organization.member_added", 2));
     assert_eq!(app.count("activities").await, activities + 3, "bob's registration, token and membership only");
+    assert!(app.count("activity_streams").await >= positions + 3);
 }
 
 pub async fn ws_connect(
@@ -194,14 +200,14 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
     })
     .await;
     let b = spawn_app_with(move |c| c.redis_namespace = namespace).await;
-    let mut on_b = b.state.bus.subscribe();
     let ada = a.register("ada").await;
+    a.register("bob").await;
     let org = create_org(&a, &ada, "acme").await;
-    // Instance B sees A's events, in order.
-    assert_eq!(next_event(&mut on_b).await.action, "account.registered");
-    assert_eq!(next_event(&mut on_b).await.action, "session.token_issued");
-    let event = next_event(&mut on_b).await;
-    assert_eq!((event.action.as_str(), event.topic), ("organization.created", format!("organization:{org}")));
+    let mut on_b = b.state.bus.hub().listen(&format!("organization:{org}"));
+    add(&a, &ada, &org, "bob", "MEMBER").await;
+    // Instance B receives A's event with its position on the stream.
+    let (event, seq) = next_event(&mut on_b).await;
+    assert_eq!((event.action.as_str(), seq), ("organization.member_added", 2));
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod events;
 mod gigs;
 mod helpers;
 mod http_spec;
+mod live;
 mod migrations;
 mod money;
 mod money_simulation;

@@ -4,6 +4,7 @@ mod community;
 mod contract;
 mod event;
 mod gig;
+mod notification;
 mod organization;
 mod profile;
 
@@ -12,5 +13,6 @@ pub use community::CommunityQuery;
 pub use contract::ContractQuery;
 pub use event::EventQuery;
 pub use gig::GigQuery;
+pub use notification::NotificationQuery;
 pub use organization::OrganizationQuery;
 pub use profile::ProfileQuery;

@@ -26,6 +26,7 @@ pub mod event;
 pub mod gig;
 pub mod ledger;
 pub mod money;
+pub mod notification;
 pub mod organization;
 pub mod profile;
 pub mod task;

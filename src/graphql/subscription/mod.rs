@@ -1,0 +1,233 @@
+//! Live updates over WebSocket. Each subscription follows one stream of the outbox
+//! (`events::follow`): it takes an optional `after` (the `id` of the last message received)
+//! and first replays what was missed, then continues live with no gap and no duplicate.
+//! What a subscriber sees is decided per subscriber by its gate (`gates.rs`); access is
+//! checked again whenever it may have changed, and a stream that lost it ends with an error
+//! carrying a code.
+mod gates;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Json, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+
+use super::{GqlError, GqlResult, state, types::parse_id, viewer};
+use crate::{
+    auth::{AgentScope, SessionExpiry, Viewer},
+    domain::{
+        self,
+        activity::{access_stream, organization_topic, worker_stream},
+    },
+    error::AppError,
+    events::{
+        DomainEvent,
+        follow::{Follow, Gate, follow},
+    },
+    state::AppState,
+};
+
+/// A committed change, as subscribers see it.
+#[derive(SimpleObject, Clone)]
+pub struct ActivityEvent {
+    /// Ordered id of the activity record; pass the last one received as `after` to resume.
+    pub id: ID,
+    /// What happened, e.g. `organization.member_added`.
+    pub action: String,
+    /// Kind of the changed thing.
+    pub subject_type: String,
+    /// Id of the changed thing.
+    pub subject_id: ID,
+    /// Profile that acted.
+    pub actor_profile_id: Option<ID>,
+    /// State after the change.
+    pub after: Option<Json<serde_json::Value>>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<&DomainEvent> for ActivityEvent {
+    fn from(e: &DomainEvent) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            action: e.action.clone(),
+            subject_type: e.subject_type.clone(),
+            subject_id: ID(e.subject_id.to_string()),
+            actor_profile_id: e.actor_profile_id.map(|p| ID(p.to_string())),
+            after: e.after.clone().map(Json),
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
+impl From<entity::activity::Model> for ActivityEvent {
+    fn from(a: entity::activity::Model) -> Self {
+        Self::from(&DomainEvent::from_row(a))
+    }
+}
+
+/// The activity id a subscription resumes after.
+fn resume_point(after: Option<&ID>) -> GqlResult<Option<i64>> {
+    after
+        .map(|id| {
+            id.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| AppError::bad_input("after", "is not an event id").into())
+        })
+        .transpose()
+}
+
+/// Follows `stream` for the viewer of `ctx`: replay after `after`, then live, through `gate`.
+async fn subscribe_to<T: Send + 'static, G: Gate>(
+    ctx: &Context<'_>,
+    stream: String,
+    after: Option<&ID>,
+    gate: G,
+    map: fn(&DomainEvent) -> T,
+) -> GqlResult<impl Stream<Item = async_graphql::Result<T>> + use<T, G>> {
+    let state = state(ctx)?;
+    let viewer = viewer(ctx);
+    let expires_in = ctx
+        .data_opt::<SessionExpiry>()
+        .map(|SessionExpiry(at)| (*at - state.clock.now()).to_std().unwrap_or_default());
+    let spec = Follow {
+        stream,
+        after: resume_point(after)?,
+        access: viewer.profile_id().map(access_stream),
+        expires_in,
+    };
+    let events = follow(state.db.clone(), state.bus.hub(), spec, gate).await.map_err(GqlError::from)?;
+    Ok(events.map(move |item: Result<Arc<DomainEvent>, AppError>| match item {
+        Ok(event) => Ok(map(&event)),
+        Err(err) => Err(GqlError::from(err).into()),
+    }))
+}
+
+/// Subscriptions about organizations.
+#[derive(Default)]
+pub struct OrganizationSubscription;
+
+#[Subscription]
+impl OrganizationSubscription {
+    /// Changes to an organization and its members, for its members; its owners and admins
+    /// also receive the activity of the organization's contracts. The stream ends (FORBIDDEN)
+    /// when the subscriber stops being a member.
+    async fn organization_activity(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+        let state = state(ctx)?;
+        let org = parse_id(&organization_id, "organizationId")?;
+        let gate = gates::OrganizationGate::open(state, viewer(ctx), org).await.map_err(GqlError::from)?;
+        Ok(subscribe_to(ctx, organization_topic(org), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+    }
+}
+
+/// Subscriptions about communities.
+#[derive(Default)]
+pub struct CommunitySubscription;
+
+#[Subscription]
+impl CommunitySubscription {
+    /// Changes in a community you may read: posts, comments, members, events and RSVP counts
+    /// (`event.rsvp*` actions carry `goingCount` and `capacity`). The stream ends (FORBIDDEN)
+    /// when you may no longer read it: banned, or no longer a member of a private community.
+    async fn community_activity(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+        let state = state(ctx)?;
+        let id = parse_id(&community_id, "communityId")?;
+        let gate = gates::CommunityGate::open(state, viewer(ctx), id).await.map_err(GqlError::from)?;
+        Ok(subscribe_to(ctx, domain::community::topic(id), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+    }
+}
+
+/// Subscriptions about contracts and task work.
+#[derive(Default)]
+pub struct ContractSubscription;
+
+#[Subscription]
+impl ContractSubscription {
+    /// Changes to a contract you are on. The client side receives everything; a worker only
+    /// the changes to its own tasks. The stream ends (FORBIDDEN) when you lose access.
+    async fn contract_activity(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+        let state = state(ctx)?;
+        let id = parse_id(&contract_id, "contractId")?;
+        let gate = gates::ContractGate::open(state, viewer(ctx), id).await.map_err(GqlError::from)?;
+        Ok(subscribe_to(ctx, domain::contract::topic(id), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+    }
+
+    /// Changes to tasks offered to you, held by you or just taken from you, across contracts
+    /// (agents need `tasks:read`).
+    async fn my_task_updates(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+        let state = state(ctx)?;
+        let me = viewer(ctx).require_profile(AgentScope::TasksRead).map_err(GqlError::from)?;
+        let gate = gates::PersonalGate::open(state, viewer(ctx));
+        Ok(subscribe_to(ctx, worker_stream(me), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+    }
+}
+
+/// Subscriptions about money.
+#[derive(Default)]
+pub struct MoneySubscription;
+
+#[Subscription]
+impl MoneySubscription {
+    /// Changes to my payouts: earnings released to me (`payout.pending`), holds passed
+    /// (`payout.available`), withdrawals (`payout.processing`, `payout.paid`, `payout.failed`).
+    /// People only; an agent's earnings go to its operator.
+    async fn payout_updated(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+        let state = state(ctx)?;
+        let (_, me) = viewer(ctx).require_user().map_err(GqlError::from)?;
+        let gate = gates::PersonalGate::open(state, viewer(ctx));
+        Ok(subscribe_to(ctx, domain::ledger::payout::topic(me), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+    }
+}
+
+/// Subscriptions about my inbox.
+#[derive(Default)]
+pub struct NotificationSubscription;
+
+#[Subscription]
+impl NotificationSubscription {
+    /// What reaches my inbox, as it happens (unread). Resume with `after` like every
+    /// subscription; the inbox itself is `notifications`.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<super::types::notification::Notification>> + use<>>
+    {
+        let state = state(ctx)?;
+        let (user, _) = viewer(ctx).require_user().map_err(GqlError::from)?;
+        let gate = gates::PersonalGate::open(state, viewer(ctx));
+        let stream = domain::notification::inbox_stream(user);
+        Ok(subscribe_to(ctx, stream, after.as_ref(), gate, super::types::notification::Notification::unread).await?)
+    }
+}
+
+/// The state and viewer a gate re-checks with.
+#[derive(Clone)]
+struct Subscriber {
+    state: AppState,
+    viewer: Viewer,
+}

@@ -1,0 +1,391 @@
+//! GraphQL over WebSocket: the `graphql-transport-ws` protocol exactly, and the legacy
+//! `graphql-ws` (subscriptions-transport-ws) one. The protocol loop is ours; execution is
+//! async-graphql's.
+//!
+//! One task per connection: it reads client messages and polls every operation's stream
+//! (no task or channel per operation), so an idle subscribed connection costs a few KiB.
+//! Close codes (graphql-transport-ws): 4400 malformed or unknown message, 4401 subscribe before
+//! `connection_ack`, 4403 bad credentials at init, 4408 no init in time, 4409 an id already in
+//! use, 4429 a second init, 1001 server shutdown, 1011 an internal failure (logged).
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use async_graphql::{Request, Response, ServerError, parser::types::OperationType};
+use axum::{
+    extract::{
+        FromRequestParts, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response as HttpResponse},
+};
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{AbortHandle, BoxStream, SelectAll, SplitSink},
+};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use super::{
+    HttpState,
+    graphql::{mutation_allowance, operation_shape},
+};
+use crate::{
+    auth::{ClientIp, SessionExpiry, Viewer, viewer::authenticate_session, viewer::still_valid},
+    error::AppError,
+    graphql::{ComplexityBudget, Loaders, to_server_error},
+};
+
+const TRANSPORT_WS: &str = "graphql-transport-ws";
+const LEGACY_WS: &str = "graphql-ws";
+/// Operations one connection may run at once.
+const MAX_OPERATIONS: usize = 100;
+
+/// Which subprotocol the client chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    /// `graphql-transport-ws` (the `graphql-ws` npm library).
+    TransportWs,
+    /// The legacy `graphql-ws` subprotocol (subscriptions-transport-ws).
+    Legacy,
+}
+
+/// Upgrades `GET /graphql` to a WebSocket speaking one of the two protocols.
+pub async fn upgrade(state: HttpState, parts: &mut Parts, peer: SocketAddr) -> HttpResponse {
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(u) => u.protocols([TRANSPORT_WS, LEGACY_WS]),
+        Err(e) => return e.into_response(),
+    };
+    let protocol = match upgrade.selected_protocol().map(|p| p.as_bytes()) {
+        Some(b"graphql-transport-ws") => Protocol::TransportWs,
+        Some(b"graphql-ws") => Protocol::Legacy,
+        _ => {
+            let error = to_server_error(&AppError::bad_input(
+                "sec-websocket-protocol",
+                "offer the graphql-transport-ws (or legacy graphql-ws) subprotocol",
+            ));
+            return (StatusCode::BAD_REQUEST, axum::Json(json!({ "errors": [error] }))).into_response();
+        }
+    };
+    let settings = &state.app.config.websocket;
+    upgrade
+        .read_buffer_size(settings.read_buffer_bytes)
+        .write_buffer_size(0)
+        .max_message_size(settings.max_message_bytes)
+        .max_frame_size(settings.max_message_bytes)
+        .on_upgrade(move |socket| async move {
+            metrics::gauge!("websocket_connections").increment(1.0);
+            Box::pin(Connection::new(state, protocol, peer).run(socket)).await;
+            metrics::gauge!("websocket_connections").decrement(1.0);
+        })
+}
+
+/// A client message of either protocol.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Json>,
+    },
+    Ping {
+        #[serde(default)]
+        payload: Option<Json>,
+    },
+    Pong {
+        #[serde(default)]
+        #[allow(dead_code)]
+        payload: Option<Json>,
+    },
+    Subscribe {
+        id: String,
+        payload: Request,
+    },
+    Complete {
+        id: String,
+    },
+    // Legacy names.
+    Start {
+        id: String,
+        payload: Request,
+    },
+    Stop {
+        id: String,
+    },
+    ConnectionTerminate,
+}
+
+/// What one operation's stream yields: a response, or its end.
+type OpItem = (Arc<str>, Option<Response>);
+
+/// Why the connection closes.
+struct Close(u16, String);
+
+impl Close {
+    fn new(code: u16, reason: impl Into<String>) -> Self {
+        let mut reason: String = reason.into();
+        // A close reason holds at most 123 bytes.
+        while reason.len() > 123 {
+            reason.pop();
+        }
+        Self(code, reason)
+    }
+}
+
+/// The authenticated side of a connection, once acknowledged.
+struct Session {
+    viewer: Viewer,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+struct Connection {
+    state: HttpState,
+    protocol: Protocol,
+    peer: SocketAddr,
+    session: Option<Session>,
+    operations: HashMap<Arc<str>, AbortHandle>,
+    streams: SelectAll<BoxStream<'static, OpItem>>,
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+impl Connection {
+    fn new(state: HttpState, protocol: Protocol, peer: SocketAddr) -> Self {
+        Self { state, protocol, peer, session: None, operations: HashMap::new(), streams: SelectAll::new() }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let init_deadline = tokio::time::sleep(self.state.app.config.websocket.init_timeout);
+        tokio::pin!(init_deadline);
+        let mut shutdown = self.state.app.shutdown.subscribe();
+        let stopping = async move {
+            let _ = shutdown.wait_for(|stopping| *stopping).await;
+        };
+        tokio::pin!(stopping);
+        let close = loop {
+            let waiting_for_init = self.session.is_none();
+            tokio::select! {
+                () = &mut stopping => break Some(Close::new(1001, "server shutting down")),
+                () = &mut init_deadline, if waiting_for_init => {
+                    break Some(Close::new(4408, "Connection initialisation timeout"));
+                }
+                message = incoming.next() => {
+                    let text = match message {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Binary(_))) => break Some(Close::new(4400, "Binary messages are not supported")),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    };
+                    match self.receive(text.as_str(), &mut sink).await {
+                        Ok(()) => {}
+                        Err(close) => break close,
+                    }
+                }
+                Some((id, item)) = self.streams.next(), if !self.streams.is_empty() => {
+                    if self.deliver(&id, item, &mut sink).await.is_err() {
+                        break None;
+                    }
+                }
+            }
+        };
+        if let Some(Close(code, reason)) = close {
+            let frame = CloseFrame { code, reason: reason.into() };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
+        let _ = sink.close().await;
+    }
+
+    /// Handles one client message; `Err` closes the connection (with a frame when `Some`).
+    async fn receive(&mut self, text: &str, sink: &mut Sink) -> Result<(), Option<Close>> {
+        let value: Json = serde_json::from_str(text).map_err(|_| Close::new(4400, "Invalid message: not JSON"))?;
+        let kind = value.get("type").and_then(Json::as_str).unwrap_or_default().to_owned();
+        let message: ClientMessage = serde_json::from_value(value).map_err(|_| {
+            let reason = if kind.is_empty() {
+                "Invalid message: no type".to_owned()
+            } else {
+                format!("Invalid message of type {kind}")
+            };
+            Close::new(4400, reason)
+        })?;
+        let legacy = self.protocol == Protocol::Legacy;
+        match message {
+            ClientMessage::ConnectionInit { payload } => self.init(payload, sink).await,
+            ClientMessage::Ping { payload } if !legacy => {
+                let pong = match payload {
+                    Some(payload) => json!({ "type": "pong", "payload": payload }),
+                    None => json!({ "type": "pong" }),
+                };
+                send(sink, &pong).await.map_err(|()| None)
+            }
+            ClientMessage::Pong { .. } if !legacy => Ok(()),
+            ClientMessage::Subscribe { id, payload } if !legacy => self.start(id, payload, sink).await,
+            ClientMessage::Start { id, payload } if legacy => self.start(id, payload, sink).await,
+            ClientMessage::Complete { id } if !legacy => {
+                self.stop(&id);
+                Ok(())
+            }
+            ClientMessage::Stop { id } if legacy => {
+                self.stop(&id);
+                Ok(())
+            }
+            ClientMessage::ConnectionTerminate if legacy => Err(None),
+            _ => Err(Some(Close::new(4400, format!("Invalid message of type {kind} for this subprotocol")))),
+        }
+    }
+
+    async fn init(&mut self, payload: Option<Json>, sink: &mut Sink) -> Result<(), Option<Close>> {
+        if self.session.is_some() {
+            return Err(Some(Close::new(4429, "Too many initialisation requests")));
+        }
+        let payload = payload.unwrap_or(Json::Null);
+        let token = ["authorization", "Authorization", "token"]
+            .iter()
+            .find_map(|k| payload.get(*k).and_then(Json::as_str))
+            .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
+        match authenticate_session(&self.state.app, token.as_deref()).await {
+            Ok((viewer, expires_at)) => {
+                self.session = Some(Session { viewer, expires_at });
+                send(sink, &json!({ "type": "connection_ack" })).await.map_err(|()| None)
+            }
+            Err(err) => {
+                let internal = !matches!(err, AppError::Unauthenticated(_));
+                if internal {
+                    tracing::error!(error = ?err, "authenticating a WebSocket connection failed");
+                }
+                if self.protocol == Protocol::Legacy {
+                    let error = to_server_error(&err);
+                    let _ = send(sink, &json!({ "type": "connection_error", "payload": error })).await;
+                }
+                Err(Some(if internal {
+                    Close::new(1011, "Internal server error")
+                } else {
+                    Close::new(4403, format!("Forbidden: {err}"))
+                }))
+            }
+        }
+    }
+
+    /// Starts an operation: checks, then adds its stream to the connection's.
+    async fn start(&mut self, id: String, request: Request, sink: &mut Sink) -> Result<(), Option<Close>> {
+        let Some(session) = &self.session else { return Err(Some(Close::new(4401, "Unauthorized"))) };
+        if self.operations.contains_key(id.as_str()) {
+            return Err(Some(Close::new(4409, format!("Subscriber for {id} already exists"))));
+        }
+        let id: Arc<str> = id.into();
+        if let Err(error) = admit(&self.state, session, self.peer, self.operations.len(), &request).await {
+            return self.send_error(&id, vec![*error], sink).await.map_err(|()| None);
+        }
+        let viewer = session.viewer.clone();
+        let mut request = request.data(ClientIp(self.peer.ip())).data(ComplexityBudget::default());
+        if let Some(at) = session.expires_at {
+            request = request.data(SessionExpiry(at));
+        }
+        let is_subscription = operation_shape(&request).0 == Some(OperationType::Subscription);
+        let responses: BoxStream<'static, Response> = if is_subscription {
+            let request = request.data(Loaders::new(&self.state.app, &viewer)).data(viewer);
+            self.state.schema.execute_stream(request).boxed()
+        } else {
+            let (schema, app) = (self.state.schema.clone(), self.state.app.clone());
+            futures_util::stream::once(async move {
+                let (response, _) = crate::graphql::execute(&schema, &app, viewer, request).await;
+                response
+            })
+            .boxed()
+        };
+        let tagged = {
+            let (each, last) = (id.clone(), id.clone());
+            responses.map(move |r| (each.clone(), Some(r))).chain(futures_util::stream::once(async move { (last, None) }))
+        };
+        let (stream, handle) = futures_util::stream::abortable(tagged);
+        self.operations.insert(id, handle);
+        self.streams.push(stream.boxed());
+        Ok(())
+    }
+
+    fn stop(&mut self, id: &str) {
+        if let Some(handle) = self.operations.remove(id) {
+            handle.abort();
+        }
+    }
+
+    /// Sends what an operation produced: `next`, its final `complete`, or a terminal `error`.
+    async fn deliver(&mut self, id: &Arc<str>, item: Option<Response>, sink: &mut Sink) -> Result<(), ()> {
+        let Some(response) = item else {
+            if self.operations.remove(id).is_some() {
+                return send(sink, &json!({ "type": "complete", "id": &**id })).await;
+            }
+            return Ok(());
+        };
+        if !self.operations.contains_key(id) {
+            return Ok(());
+        }
+        // Nothing ran (a request error) or the stream ended in an error: the operation is over.
+        if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+            self.stop(id);
+            return self.send_error(id, response.errors, sink).await;
+        }
+        let kind = if self.protocol == Protocol::Legacy { "data" } else { "next" };
+        let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }));
+        send(sink, &json!({ "type": kind, "id": &**id, "payload": payload })).await
+    }
+
+    async fn send_error(&mut self, id: &str, errors: Vec<ServerError>, sink: &mut Sink) -> Result<(), ()> {
+        let errors: Vec<Json> = errors.iter().map(error_json).collect();
+        match self.protocol {
+            Protocol::TransportWs => send(sink, &json!({ "type": "error", "id": id, "payload": errors })).await,
+            Protocol::Legacy => {
+                // The legacy protocol carries one error and expects `complete` after it.
+                let first = errors.into_iter().next().unwrap_or(Json::Null);
+                send(sink, &json!({ "type": "error", "id": id, "payload": first })).await?;
+                send(sink, &json!({ "type": "complete", "id": id })).await
+            }
+        }
+    }
+}
+
+/// Whether an operation may run now: limits, expiry, a revoked agent token.
+async fn admit(
+state: &HttpState,
+session: &Session,
+peer: SocketAddr,
+running: usize,
+request: &Request,
+) -> Result<(), Box<ServerError>> {
+    let refuse = |err: AppError| Box::new(to_server_error(&err));
+    if running >= MAX_OPERATIONS {
+        // At most MAX_OPERATIONS at once: the client ends one, then retries.
+        return Err(refuse(AppError::RateLimited(1)));
+    }
+    let now = state.app.clock.now();
+    if session.expires_at.is_some_and(|at| at <= now) {
+        return Err(refuse(AppError::Unauthenticated(
+            "the access token expired; reconnect with a fresh one".into(),
+        )));
+    }
+    still_valid(&state.app.db, &session.viewer).await.map_err(refuse)?;
+    let (ty, fields) = operation_shape(request);
+    if fields.iter().any(|f| matches!(f.as_str(), "login" | "register" | "refreshToken")) {
+        return Err(refuse(AppError::bad_input("query", "log in, register and refresh tokens over HTTP")));
+    }
+    if ty == Some(OperationType::Mutation) {
+        mutation_allowance(state, &session.viewer, peer, fields.len().max(1)).await?;
+    }
+    Ok(())
+}
+
+/// A GraphQL error as JSON, without the `locations` a request error cannot have.
+fn error_json(error: &ServerError) -> Json {
+    let mut value = serde_json::to_value(error).unwrap_or_else(|_| json!({ "message": "internal error" }));
+    if let Json::Object(map) = &mut value
+        && map.get("locations").and_then(Json::as_array).is_some_and(|l| {
+            l.iter().all(|loc| loc["line"] == 0)
+        })
+    {
+        map.remove("locations");
+    }
+    value
+}
+
+async fn send(sink: &mut Sink, value: &Json) -> Result<(), ()> {
+    sink.send(Message::Text(value.to_string().into())).await.map_err(|_| ())
+}
