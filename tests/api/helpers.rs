@@ -182,6 +182,20 @@ impl TestApp {
         semasocial::startup::build_state(config, Arc::new(self.clock.clone())).await.expect("second instance")
     }
 
+    /// A second server instance on the same database and Redis namespace, serving HTTP and
+    /// WebSocket on its own port: (its state, its port).
+    pub async fn serve_another_instance(&self) -> (AppState, u16) {
+        let state = self.another_instance().await;
+        let schema = semasocial::graphql::build_schema(state.clone());
+        let router = semasocial::http::router(state.clone(), schema);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let port = listener.local_addr().expect("bound").port();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+        });
+        (state, port)
+    }
+
     /// Runs one sweep pass (lapsed offers, overdue tasks) at the test clock's time.
     pub async fn sweep(&self) -> semasocial::domain::task::sweep::SweepReport {
         semasocial::domain::task::sweep::run_once(&self.state).await.expect("sweep runs")

@@ -255,3 +255,403 @@ async fn a_bad_resume_point_is_refused_with_the_field() {
     assert_eq!(error_code_of(&message), "BAD_USER_INPUT");
     assert_eq!(message["payload"][0]["extensions"]["field"], "after", "{message}");
 }
+
+/// Waits for the `error` that ends operation "1" and returns its code.
+async fn ended_with(ws: &mut Ws) -> String {
+    loop {
+        let message = next_of(ws, "1").await;
+        if message["type"] == "error" {
+            return error_code_of(&message).to_owned();
+        }
+        assert_eq!(message["type"], "next", "{message}");
+    }
+}
+
+#[tokio::test]
+async fn losing_the_client_organization_ends_a_contract_stream() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "MEMBER").await;
+    let contract = crate::work::contract(&app, &ada, Some(&org), 10_000).await;
+    let mut ws = ws_connect(&app, &bob.access_token).await;
+    let query = "subscription($c: ID!) { contractActivity(contractId: $c) { id action } }";
+    subscribe(&app, &mut ws, query, json!({ "c": contract })).await;
+    crate::work::outcome(&app, &ada, &contract, "Report", 1_000, json!([{ "description": "Signed" }])).await;
+    assert_eq!(next_of(&mut ws, "1").await["payload"]["data"]["contractActivity"]["action"], "outcome.added");
+
+    let removed = app
+        .gql(
+            "mutation($i: RemoveMemberInput!) { removeMember(input: $i) }",
+            json!({ "i": { "organizationId": org, "profileId": bob.profile_id } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(removed["data"]["removeMember"], true, "{removed}");
+    assert_eq!(ended_with(&mut ws).await, "FORBIDDEN");
+    // Nothing of the contract reaches Bob afterwards, and the socket itself is still usable.
+    crate::work::outcome(&app, &ada, &contract, "Second", 1_000, json!([{ "description": "Signed" }])).await;
+    send(&mut ws, subscribe_message("q", "{ me { profile { handle } } }", json!({}))).await;
+    let message = next_json(&mut ws).await;
+    assert_eq!((message["id"].as_str(), message["type"].as_str()), (Some("q"), Some("next")), "{message}");
+}
+
+#[tokio::test]
+async fn a_community_turning_private_ends_outsiders_streams_and_bans_end_members() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let eve = app.register("eve").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    join(&app, &bob, &c).await;
+    let mut member = ws_connect(&app, &bob.access_token).await;
+    subscribe(&app, &mut member, COMMUNITY, json!({ "c": c })).await;
+    let mut outsider = ws_connect(&app, &eve.access_token).await;
+    subscribe(&app, &mut outsider, COMMUNITY, json!({ "c": c })).await;
+
+    let private = app
+        .gql(
+            "mutation($i: UpdateCommunityInput!) { updateCommunity(input: $i) { visibility } }",
+            json!({ "i": { "communityId": c, "visibility": "PRIVATE" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(private["data"]["updateCommunity"]["visibility"], "PRIVATE", "{private}");
+    assert_eq!(ended_with(&mut outsider).await, "FORBIDDEN");
+    // The member keeps following: the change itself, then the next post.
+    assert_eq!(activity(&mut member, 1).await[0]["action"], "community.updated");
+    let p = post(&app, &ada, &c, "Members only").await;
+    assert_eq!(activity(&mut member, 1).await[0]["subjectId"], p.as_str());
+
+    let banned = ban(&app, &ada, &c, &bob).await;
+    assert!(banned["errors"].is_null(), "{banned}");
+    assert_eq!(ended_with(&mut member).await, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn an_expired_access_token_ends_the_stream() {
+    let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
+    let ada = app.register("ada").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+    subscribe(&app, &mut ws, COMMUNITY, json!({ "c": c })).await;
+    assert_eq!(ended_with(&mut ws).await, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn revoking_an_agent_token_ends_its_streams() {
+    let app = spawn_app().await;
+    let operator = app.register("ada").await;
+    let (agent_id, token) = crate::work::agent(
+        &app,
+        &operator,
+        "bot",
+        json!([{ "skill": "sql", "level": 4 }]),
+        json!(["TASKS_READ", "TASKS_WRITE"]),
+    )
+    .await;
+    let mut ws = ws_connect(&app, &token).await;
+    subscribe(&app, &mut ws, "subscription { myTaskUpdates { id action } }", json!({})).await;
+    let listed = app
+        .gql("query($a: ID!) { agentTokens(agentId: $a) { id } }", json!({ "a": agent_id }), Some(&operator.access_token))
+        .await;
+    let token_id = listed["data"]["agentTokens"][0]["id"].as_str().unwrap_or_else(|| panic!("{listed}")).to_owned();
+    let revoked = app
+        .gql(
+            "mutation($i: RevokeAgentTokenInput!) { revokeAgentToken(input: $i) { revokedAt } }",
+            json!({ "i": { "tokenId": token_id } }),
+            Some(&operator.access_token),
+        )
+        .await;
+    assert!(revoked["data"]["revokeAgentToken"]["revokedAt"].is_string(), "{revoked}");
+    assert_eq!(ended_with(&mut ws).await, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn mutations_over_a_socket_spend_the_same_allowance_as_over_http() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 3).await;
+    let ada = app.register("ada").await;
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+    let rename = "mutation { updateMyProfile(input: { headline: \"Builder\" }) { headline } }";
+    for n in 0..2 {
+        let id = format!("m{n}");
+        send(&mut ws, subscribe_message(&id, rename, json!({}))).await;
+        let message = next_of(&mut ws, &id).await;
+        assert_eq!(message["payload"]["data"]["updateMyProfile"]["headline"], "Builder", "{message}");
+    }
+    // Two aliased fields in one operation spend two.
+    let twice = "mutation { a: updateMyProfile(input: { headline: \"A\" }) { headline } b: updateMyProfile(input: { headline: \"B\" }) { headline } }";
+    send(&mut ws, subscribe_message("twice", twice, json!({}))).await;
+    let message = next_of(&mut ws, "twice").await;
+    assert_eq!(error_code_of(&message), "RATE_LIMITED");
+    // HTTP shares the count.
+    let (status, _) = app.gql_status(rename, json!({}), Some(&ada.access_token)).await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS);
+    // And nothing of the refused operation was written.
+    let me = app.gql("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
+    assert_eq!(me["data"]["me"]["profile"]["headline"], "Builder");
+}
+
+const NOTIFICATIONS: &str = "query($unread: Boolean) { unreadNotificationCount notifications(first: 10, unreadOnly: $unread) { edges { node { id action subjectId readAt } } } }";
+
+#[tokio::test]
+async fn replies_and_join_decisions_reach_the_inbox_which_only_its_owner_reads_and_marks() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let eve = app.register("eve").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    join(&app, &bob, &c).await;
+    let p = post(&app, &ada, &c, "Hello").await;
+
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+    subscribe(&app, &mut ws, "subscription { notifications { id action subjectId readAt } }", json!({})).await;
+    let comment = "mutation($i: CreateCommentInput!) { createComment(input: $i) { id } }";
+    let reply = app.gql(comment, json!({ "i": { "postId": p, "body": "Welcome!" } }), Some(&bob.access_token)).await;
+    let reply_id = reply["data"]["createComment"]["id"].as_str().unwrap_or_else(|| panic!("{reply}")).to_owned();
+    // Ada's own comment on her post notifies nobody.
+    app.gql(comment, json!({ "i": { "postId": p, "body": "Thanks" } }), Some(&ada.access_token)).await;
+
+    let live = next_of(&mut ws, "1").await;
+    let live = &live["payload"]["data"]["notifications"];
+    assert_eq!((live["action"].as_str(), live["subjectId"].as_str()), (Some("comment.created"), Some(reply_id.as_str())));
+    assert!(live["readAt"].is_null());
+
+    let inbox = app.gql(NOTIFICATIONS, json!({}), Some(&ada.access_token)).await;
+    assert_eq!(inbox["data"]["unreadNotificationCount"], 1, "{inbox}");
+    let edges = inbox["data"]["notifications"]["edges"].as_array().unwrap_or_else(|| panic!("{inbox}"));
+    assert_eq!(edges.len(), 1);
+    assert_eq!(edges[0]["node"]["id"], live["id"]);
+
+    // Others neither see Ada's inbox nor mark it.
+    let theirs = app.gql(NOTIFICATIONS, json!({}), Some(&bob.access_token)).await;
+    assert_eq!(theirs["data"]["unreadNotificationCount"], 0, "{theirs}");
+    let mark = "mutation($i: MarkNotificationsReadInput!) { markNotificationsRead(input: $i) { marked unreadCount } }";
+    let tried = app.gql(mark, json!({ "i": { "ids": [live["id"]] } }), Some(&eve.access_token)).await;
+    assert_eq!(tried["data"]["markNotificationsRead"]["marked"], 0, "{tried}");
+    let anonymous = app.gql(NOTIFICATIONS, json!({}), None).await;
+    assert_eq!(crate::helpers::error_code(&anonymous), "UNAUTHENTICATED");
+    let both = app.gql(mark, json!({ "i": { "ids": [live["id"]], "all": true } }), Some(&ada.access_token)).await;
+    assert_eq!(crate::helpers::error_code(&both), "BAD_USER_INPUT");
+
+    let marked = app.gql(mark, json!({ "i": { "all": true } }), Some(&ada.access_token)).await;
+    assert_eq!(marked["data"]["markNotificationsRead"], json!({ "marked": 1, "unreadCount": 0 }), "{marked}");
+    let again = app.gql(mark, json!({ "i": { "all": true } }), Some(&ada.access_token)).await;
+    assert_eq!(again["data"]["markNotificationsRead"]["marked"], 0, "idempotent");
+    let read = app.gql(NOTIFICATIONS, json!({}), Some(&ada.access_token)).await;
+    assert!(read["data"]["notifications"]["edges"][0]["node"]["readAt"].is_string(), "{read}");
+    let unread = app.gql(NOTIFICATIONS, json!({ "unread": true }), Some(&ada.access_token)).await;
+    assert_eq!(unread["data"]["notifications"]["edges"], json!([]));
+
+    // A private community's join decision reaches the requester.
+    let private = create_community(&app, &ada, "inner", "PRIVATE").await;
+    let asked = join(&app, &eve, &private).await;
+    let request = asked["data"]["joinCommunity"]["joinRequest"]["id"].as_str().unwrap_or_else(|| panic!("{asked}"));
+    let decide = "mutation($i: JoinRequestIdInput!) { approveJoinRequest(input: $i) { status } }";
+    let decided = app.gql(decide, json!({ "i": { "requestId": request } }), Some(&ada.access_token)).await;
+    assert!(decided["errors"].is_null(), "{decided}");
+    let eves = app.gql(NOTIFICATIONS, json!({}), Some(&eve.access_token)).await;
+    assert_eq!(eves["data"]["notifications"]["edges"][0]["node"]["action"], "community.join_approved", "{eves}");
+}
+
+#[tokio::test]
+async fn organization_admins_receive_their_contracts_activity_and_members_do_not() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let cat = app.register("cat").await;
+    app.register("dan").await;
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "MEMBER").await;
+    add(&app, &ada, &org, "cat", "ADMIN").await;
+    let query = "subscription($o: ID!) { organizationActivity(organizationId: $o) { id action } }";
+    let mut member = ws_connect(&app, &bob.access_token).await;
+    subscribe(&app, &mut member, query, json!({ "o": org })).await;
+    let mut admin = ws_connect(&app, &cat.access_token).await;
+    subscribe(&app, &mut admin, query, json!({ "o": org })).await;
+
+    crate::work::contract(&app, &ada, Some(&org), 10_000).await;
+    add(&app, &ada, &org, "dan", "MEMBER").await;
+    let action = |m: Value| m["payload"]["data"]["organizationActivity"]["action"].as_str().unwrap().to_owned();
+    assert_eq!(action(next_of(&mut admin, "1").await), "contract.created");
+    assert_eq!(action(next_of(&mut admin, "1").await), "organization.member_added");
+    assert_eq!(action(next_of(&mut member, "1").await), "organization.member_added", "no contract for members");
+}
+
+/// A socket on the instance listening on `port`, initialised with `token`.
+async fn connect_to(port: u16, token: &str) -> Ws {
+    let mut request = format!("ws://127.0.0.1:{port}/graphql").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    send(&mut ws, init(Some(token))).await;
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    ws
+}
+
+/// Starts subscription "1" on a socket of `state`'s instance and waits until it listens.
+async fn subscribe_on(state: &semasocial::state::AppState, ws: &mut Ws, query: &str, variables: Value) {
+    let before = state.bus.subscriber_count();
+    send(ws, subscribe_message("1", query, variables)).await;
+    let bus = state.bus.clone();
+    tokio::time::timeout(Duration::from_secs(10), async move {
+        while bus.subscriber_count() <= before {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the subscription starts");
+}
+
+#[tokio::test]
+async fn a_follower_that_falls_behind_is_refilled_from_the_outbox_in_order() {
+    use semasocial::events::follow::{Follow, Gate, follow};
+    struct Everything;
+    #[async_trait::async_trait]
+    impl Gate for Everything {
+        fn visible(&self, _: &semasocial::events::DomainEvent) -> bool {
+            true
+        }
+        async fn check(&self) -> semasocial::error::AppResult<()> {
+            Ok(())
+        }
+    }
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let spec = Follow { stream: format!("community:{c}"), after: None, access: None, expires_in: None };
+    let mut events = Box::pin(follow(app.state.db.clone(), app.state.bus.hub(), spec, Everything).await.unwrap());
+    // 300 posts while the follower reads nothing: more than the stream's buffer holds.
+    let mut posted = Vec::new();
+    for n in 0..300 {
+        let (body, _) = app
+            .execute(
+                "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+                json!({ "i": { "communityId": c, "title": format!("post {n}"), "body": "text" } }),
+                Some(&ada.access_token),
+            )
+            .await;
+        posted.push(body["data"]["createPost"]["id"].as_str().unwrap().to_owned());
+    }
+    let mut received = Vec::new();
+    while received.len() < posted.len() {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("an event").unwrap().unwrap();
+        received.push(event.subject_id.to_string());
+    }
+    assert_eq!(received, posted, "every post, once, in commit order");
+}
+
+#[tokio::test]
+#[ignore = "needs Redis (TEST_REDIS_URL): subscribers on another instance"]
+async fn a_subscriber_on_another_instance_receives_and_resumes_there() {
+    assert!(std::env::var("TEST_REDIS_URL").is_ok(), "set TEST_REDIS_URL");
+    let a = spawn_app().await;
+    let (b, b_port) = a.serve_another_instance().await;
+    let ada = a.register("ada").await;
+    let c = create_community(&a, &ada, "rustaceans", "PUBLIC").await;
+    let mut ws = connect_to(b_port, &ada.access_token).await;
+    subscribe_on(&b, &mut ws, COMMUNITY, json!({ "c": c })).await;
+    let first = post(&a, &ada, &c, "one").await;
+    let seen = activity(&mut ws, 1).await;
+    assert_eq!(seen[0]["subjectId"], first.as_str());
+    drop(ws);
+    let second = post(&a, &ada, &c, "two").await;
+    // Resume on instance B after what was seen: the missed post comes from the shared outbox.
+    let mut ws = connect_to(b_port, &ada.access_token).await;
+    subscribe_on(&b, &mut ws, COMMUNITY, json!({ "c": c, "after": seen[0]["id"] })).await;
+    assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], second.as_str());
+}
+
+/// A Redis server of the test's own, on its own port, that the test stops and restarts.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let mut own = Self { port, child: None };
+        own.restart();
+        own
+    }
+
+    fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        self.child = Some(child);
+        // Ready when it answers.
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until `/ready` of the instance on `port` answers `status`; returns its body.
+async fn ready_becomes(port: u16, status: u16) -> Value {
+    let client = reqwest::Client::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let response = client.get(format!("http://127.0.0.1:{port}/ready")).send().await.expect("answers");
+            if response.status().as_u16() == status {
+                return response.json().await.expect("JSON");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("/ready never answered {status}"))
+}
+
+#[tokio::test]
+#[ignore = "needs redis-server: the test stops and restarts a Redis of its own"]
+async fn while_redis_is_away_the_api_works_and_subscribers_get_what_they_missed_when_it_returns() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut redis = OwnRedis::start(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let a = spawn_app_with(move |c| c.redis_url = Some(semasocial::config::Secret::new(url))).await;
+    let (b, b_port) = a.serve_another_instance().await;
+    let ada = a.register("ada").await;
+    let c = create_community(&a, &ada, "rustaceans", "PUBLIC").await;
+    let mut ws = connect_to(b_port, &ada.access_token).await;
+    subscribe_on(&b, &mut ws, COMMUNITY, json!({ "c": c })).await;
+    let before = post(&a, &ada, &c, "before").await;
+    assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], before.as_str());
+
+    redis.stop();
+    let body = ready_becomes(b_port, 503).await;
+    assert_eq!((body["database"].as_str(), body["redis"].as_str()), (Some("up"), Some("down")), "{body}");
+    // Queries and mutations keep working (rate limits count locally meanwhile).
+    let during = post(&a, &ada, &c, "during").await;
+    let feed = a.gql("query($c: ID!) { community(id: $c) { name } }", json!({ "c": c }), None).await;
+    assert!(feed["data"]["community"]["name"].is_string(), "{feed}");
+
+    redis.restart();
+    ready_becomes(b_port, 200).await;
+    // What was published while Redis was away comes from the outbox, then live resumes.
+    assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], during.as_str());
+    let after = post(&a, &ada, &c, "after").await;
+    assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], after.as_str());
+}

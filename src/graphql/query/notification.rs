@@ -23,11 +23,11 @@ impl NotificationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(default = false)] unread_only: bool,
+        unread_only: Option<bool>,
     ) -> GqlResult<Connection<String, Notification>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = notification::list(&state.db, viewer(ctx), unread_only, page).await?;
+        let page = notification::list(&state.db, viewer(ctx), unread_only.unwrap_or(false), page).await?;
         Ok(connection(page, |(n, a)| Notification::stored(n, a)))
     }
 
