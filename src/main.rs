@@ -10,6 +10,9 @@ use semasocial::{
     telemetry,
 };
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -22,6 +25,11 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(config.log_json);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            // Every WebSocket subscriber holds a socket: lift the soft open-file limit to the hard one.
+            match rlimit::increase_nofile_limit(u64::MAX) {
+                Ok(limit) => tracing::info!(limit, "open-file limit"),
+                Err(err) => tracing::warn!(error = %err, "could not raise the open-file limit"),
+            }
             let app = Application::build(config).await?;
             let port = app.port();
             let host = app.state().config.bind_addr.ip();

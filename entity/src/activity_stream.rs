@@ -17,11 +17,7 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// The activity delivered.
-    #[sea_orm(
-        belongs_to = "super::activity::Entity",
-        from = "Column::ActivityId",
-        to = "super::activity::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::activity::Entity", from = "Column::ActivityId", to = "super::activity::Column::Id")]
     Activity,
 }
 

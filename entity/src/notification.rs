@@ -17,11 +17,7 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// What happened.
-    #[sea_orm(
-        belongs_to = "super::activity::Entity",
-        from = "Column::ActivityId",
-        to = "super::activity::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::activity::Entity", from = "Column::ActivityId", to = "super::activity::Column::Id")]
     Activity,
 }
 

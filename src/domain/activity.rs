@@ -227,11 +227,8 @@ async fn write_outbox(txn: &DatabaseTransaction, pending: Vec<Pending>) -> AppRe
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let inboxes = crate::domain::notification::inboxes(
-        txn,
-        pending.iter().map(|p| (&p.activity, p.actor_profile_id)),
-    )
-    .await?;
+    let inboxes =
+        crate::domain::notification::inboxes(txn, pending.iter().map(|p| (&p.activity, p.actor_profile_id))).await?;
     let organizations = contract_organizations(txn, &pending).await?;
     let streams: Vec<Vec<String>> = pending
         .iter()

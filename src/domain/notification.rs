@@ -9,8 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use entity::{activity, notification, profile};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -34,7 +33,9 @@ pub fn inbox_stream(user_id: Uuid) -> String {
 fn recipients(a: &NewActivity) -> Vec<Uuid> {
     let profile_at = |key: &str| a.after.as_ref().and_then(|v| v[key].as_str()).and_then(|s| s.parse::<Uuid>().ok());
     match a.action {
-        Action::TaskOffered | Action::TaskAssigned | Action::TaskAccepted => profile_at("assigneeProfileId").into_iter().collect(),
+        Action::TaskOffered | Action::TaskAssigned | Action::TaskAccepted => {
+            profile_at("assigneeProfileId").into_iter().collect()
+        }
         Action::TaskRejected => {
             profile_at("assigneeProfileId").or_else(|| profile_at("previousAssigneeProfileId")).into_iter().collect()
         }
@@ -56,9 +57,8 @@ pub(crate) async fn inboxes<'a>(
     db: &impl ConnectionTrait,
     activities: impl Iterator<Item = (&'a NewActivity, Option<Uuid>)>,
 ) -> AppResult<Vec<Vec<Uuid>>> {
-    let wanted: Vec<Vec<Uuid>> = activities
-        .map(|(a, actor)| recipients(a).into_iter().filter(|p| Some(*p) != actor).collect())
-        .collect();
+    let wanted: Vec<Vec<Uuid>> =
+        activities.map(|(a, actor)| recipients(a).into_iter().filter(|p| Some(*p) != actor).collect()).collect();
     let profiles: HashSet<Uuid> = wanted.iter().flatten().copied().collect();
     if profiles.is_empty() {
         return Ok(vec![Vec::new(); wanted.len()]);

@@ -152,11 +152,14 @@ impl Follower {
                 }
                 Wake::Live(Ok(Delivery::Event { event, seq })) if seq == self.last + 1 => {
                     self.last = seq;
-                    self.admit(event).await?;
+                    Box::pin(self.admit(event)).await?;
                 }
                 Wake::Live(Ok(Delivery::Event { seq, .. })) if seq <= self.last => {}
-                Wake::Live(Ok(_) | Err(Missed::Lagged)) => self.refill().await?,
-                Wake::Live(Err(Missed::Closed)) => return Err(AppError::Internal(anyhow::anyhow!("the event hub closed"))),
+                // Boxed, like every database read here: an idle follower keeps no room for it.
+                Wake::Live(Ok(_) | Err(Missed::Lagged)) => Box::pin(self.refill()).await?,
+                Wake::Live(Err(Missed::Closed)) => {
+                    return Err(AppError::Internal(anyhow::anyhow!("the event hub closed")));
+                }
             }
         }
     }

@@ -132,9 +132,11 @@ pub async fn post(
             .map(|op| op.fields.len().max(1))
             .sum();
         if mutation_fields > 0 {
-            mutation_allowance(&state, &viewer, peer, mutation_fields)
-                .await
-                .map_err(|error| Refusal { status: StatusCode::TOO_MANY_REQUESTS, error, allow: None })?;
+            mutation_allowance(&state, &viewer, peer, mutation_fields).await.map_err(|error| Refusal {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                error,
+                allow: None,
+            })?;
         }
         let budget = crate::graphql::ComplexityBudget::default();
         for op in &mut operations {

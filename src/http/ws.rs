@@ -32,7 +32,7 @@ use super::{
 use crate::{
     auth::{ClientIp, SessionExpiry, Viewer, viewer::authenticate_session, viewer::still_valid},
     error::AppError,
-    graphql::{ComplexityBudget, Loaders, to_server_error},
+    graphql::{ComplexityBudget, to_server_error},
 };
 
 const TRANSPORT_WS: &str = "graphql-transport-ws";
@@ -114,6 +114,15 @@ enum ClientMessage {
     ConnectionTerminate,
 }
 
+/// A `next` (or legacy `data`) message.
+#[derive(serde::Serialize)]
+struct Next<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    payload: &'a Response,
+}
+
 /// What one operation's stream yields: a response, or its end.
 type OpItem = (Arc<str>, Option<Response>);
 
@@ -176,13 +185,15 @@ impl Connection {
                         Some(Ok(Message::Binary(_))) => break Some(Close::new(4400, "Binary messages are not supported")),
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     };
-                    match self.receive(text.as_str(), &mut sink).await {
+                    // Boxed: the work of a message (authentication, execution) takes memory only
+                    // while it runs, not in every idle connection's task.
+                    match Box::pin(self.receive(text.as_str(), &mut sink)).await {
                         Ok(()) => {}
                         Err(close) => break close,
                     }
                 }
                 Some((id, item)) = self.streams.next(), if !self.streams.is_empty() => {
-                    if self.deliver(&id, item, &mut sink).await.is_err() {
+                    if Box::pin(self.deliver(&id, item, &mut sink)).await.is_err() {
                         break None;
                     }
                 }
@@ -282,7 +293,9 @@ impl Connection {
         }
         let is_subscription = operation_shape(&request).0 == Some(OperationType::Subscription);
         let responses: BoxStream<'static, Response> = if is_subscription {
-            let request = request.data(Loaders::new(&self.state.app, &viewer)).data(viewer);
+            // No loaders: subscription payloads are flat (an activity, a notification), and a
+            // loader set per live subscription would cost tens of KiB per idle connection.
+            let request = request.data(viewer);
             self.state.schema.execute_stream(request).boxed()
         } else {
             let (schema, app) = (self.state.schema.clone(), self.state.app.clone());
@@ -294,7 +307,9 @@ impl Connection {
         };
         let tagged = {
             let (each, last) = (id.clone(), id.clone());
-            responses.map(move |r| (each.clone(), Some(r))).chain(futures_util::stream::once(async move { (last, None) }))
+            responses
+                .map(move |r| (each.clone(), Some(r)))
+                .chain(futures_util::stream::once(async move { (last, None) }))
         };
         let (stream, handle) = futures_util::stream::abortable(tagged);
         self.operations.insert(id, handle);
@@ -325,8 +340,11 @@ impl Connection {
             return self.send_error(id, response.errors, sink).await;
         }
         let kind = if self.protocol == Protocol::Legacy { "data" } else { "next" };
-        let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }));
-        send(sink, &json!({ "type": kind, "id": &**id, "payload": payload })).await
+        // Serialized in one pass (this runs once per subscriber per event).
+        let text = serde_json::to_string(&Next { kind, id, payload: &response }).unwrap_or_else(|_| {
+            json!({ "type": kind, "id": &**id, "payload": { "errors": [{ "message": "internal error" }] } }).to_string()
+        });
+        sink.send(Message::Text(text.into())).await.map_err(|_| ())
     }
 
     async fn send_error(&mut self, id: &str, errors: Vec<ServerError>, sink: &mut Sink) -> Result<(), ()> {
@@ -345,11 +363,11 @@ impl Connection {
 
 /// Whether an operation may run now: limits, expiry, a revoked agent token.
 async fn admit(
-state: &HttpState,
-session: &Session,
-peer: SocketAddr,
-running: usize,
-request: &Request,
+    state: &HttpState,
+    session: &Session,
+    peer: SocketAddr,
+    running: usize,
+    request: &Request,
 ) -> Result<(), Box<ServerError>> {
     let refuse = |err: AppError| Box::new(to_server_error(&err));
     if running >= MAX_OPERATIONS {
@@ -358,9 +376,7 @@ request: &Request,
     }
     let now = state.app.clock.now();
     if session.expires_at.is_some_and(|at| at <= now) {
-        return Err(refuse(AppError::Unauthenticated(
-            "the access token expired; reconnect with a fresh one".into(),
-        )));
+        return Err(refuse(AppError::Unauthenticated("the access token expired; reconnect with a fresh one".into())));
     }
     still_valid(&state.app.db, &session.viewer).await.map_err(refuse)?;
     let (ty, fields) = operation_shape(request);
@@ -377,9 +393,7 @@ request: &Request,
 fn error_json(error: &ServerError) -> Json {
     let mut value = serde_json::to_value(error).unwrap_or_else(|_| json!({ "message": "internal error" }));
     if let Json::Object(map) = &mut value
-        && map.get("locations").and_then(Json::as_array).is_some_and(|l| {
-            l.iter().all(|loc| loc["line"] == 0)
-        })
+        && map.get("locations").and_then(Json::as_array).is_some_and(|l| l.iter().all(|loc| loc["line"] == 0))
     {
         map.remove("locations");
     }

@@ -14,8 +14,10 @@ use crate::{
 /// receives, with its position on the listened stream.
 pub async fn next_event(listener: &mut semasocial::events::Listener) -> (semasocial::events::DomainEvent, i64) {
     loop {
-        let delivery =
-            tokio::time::timeout(Duration::from_secs(10), listener.recv()).await.expect("an event arrives").expect("hub open");
+        let delivery = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+            .await
+            .expect("an event arrives")
+            .expect("hub open");
         if let semasocial::events::Delivery::Event { event, seq } = delivery {
             return ((*event).clone(), seq);
         }

@@ -354,7 +354,11 @@ async fn revoking_an_agent_token_ends_its_streams() {
     let mut ws = ws_connect(&app, &token).await;
     subscribe(&app, &mut ws, "subscription { myTaskUpdates { id action } }", json!({})).await;
     let listed = app
-        .gql("query($a: ID!) { agentTokens(agentId: $a) { id } }", json!({ "a": agent_id }), Some(&operator.access_token))
+        .gql(
+            "query($a: ID!) { agentTokens(agentId: $a) { id } }",
+            json!({ "a": agent_id }),
+            Some(&operator.access_token),
+        )
         .await;
     let token_id = listed["data"]["agentTokens"][0]["id"].as_str().unwrap_or_else(|| panic!("{listed}")).to_owned();
     let revoked = app
@@ -415,7 +419,10 @@ async fn replies_and_join_decisions_reach_the_inbox_which_only_its_owner_reads_a
 
     let live = next_of(&mut ws, "1").await;
     let live = &live["payload"]["data"]["notifications"];
-    assert_eq!((live["action"].as_str(), live["subjectId"].as_str()), (Some("comment.created"), Some(reply_id.as_str())));
+    assert_eq!(
+        (live["action"].as_str(), live["subjectId"].as_str()),
+        (Some("comment.created"), Some(reply_id.as_str()))
+    );
     assert!(live["readAt"].is_null());
 
     let inbox = app.gql(NOTIFICATIONS, json!({}), Some(&ada.access_token)).await;
@@ -535,7 +542,8 @@ async fn a_follower_that_falls_behind_is_refilled_from_the_outbox_in_order() {
     }
     let mut received = Vec::new();
     while received.len() < posted.len() {
-        let event = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("an event").unwrap().unwrap();
+        let event =
+            tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("an event").unwrap().unwrap();
         received.push(event.subject_id.to_string());
     }
     assert_eq!(received, posted, "every post, once, in commit order");
@@ -654,4 +662,35 @@ async fn while_redis_is_away_the_api_works_and_subscribers_get_what_they_missed_
     assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], during.as_str());
     let after = post(&a, &ada, &c, "after").await;
     assert_eq!(activity(&mut ws, 1).await[0]["subjectId"], after.as_str());
+}
+
+#[tokio::test]
+async fn offers_and_agent_assignments_reach_the_worker_and_the_agents_operator() {
+    use crate::work::{activate, agent, contract, outcome, task, worker};
+    let app = spawn_app().await;
+    let client = app.register("ada").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
+    let operator = app.register("olga").await;
+    agent(&app, &operator, "bot", json!([{ "skill": "sql", "level": 5 }]), json!(["TASKS_READ", "TASKS_WRITE"])).await;
+    let c = contract(&app, &client, None, 10_000).await;
+    let o = outcome(&app, &client, &c, "Report", 10_000, json!([{ "description": "Approved" }])).await;
+    task(&app, &client, &o, json!({ "title": "Design", "mode": "JUDGMENT", "skills": ["design"] })).await;
+    task(&app, &client, &o, json!({ "title": "Query", "mode": "AUTOMATED", "skills": ["sql"] })).await;
+    activate(&app, &client, &c).await;
+
+    let actions = |body: &Value| -> Vec<String> {
+        body["data"]["notifications"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let bobs = app.gql(NOTIFICATIONS, json!({}), Some(&bob.access_token)).await;
+    assert_eq!(actions(&bobs), ["task.offered"], "a person is offered the judgment task");
+    let olgas = app.gql(NOTIFICATIONS, json!({}), Some(&operator.access_token)).await;
+    assert_eq!(actions(&olgas), ["task.assigned"], "the agent's assignment reaches its operator");
+    // The client acted; its own inbox stays empty.
+    let clients = app.gql(NOTIFICATIONS, json!({}), Some(&client.access_token)).await;
+    assert_eq!(actions(&clients), Vec::<String>::new());
 }

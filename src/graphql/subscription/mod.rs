@@ -88,15 +88,10 @@ async fn subscribe_to<T: Send + 'static, G: Gate>(
 ) -> GqlResult<impl Stream<Item = async_graphql::Result<T>> + use<T, G>> {
     let state = state(ctx)?;
     let viewer = viewer(ctx);
-    let expires_in = ctx
-        .data_opt::<SessionExpiry>()
-        .map(|SessionExpiry(at)| (*at - state.clock.now()).to_std().unwrap_or_default());
-    let spec = Follow {
-        stream,
-        after: resume_point(after)?,
-        access: viewer.profile_id().map(access_stream),
-        expires_in,
-    };
+    let expires_in =
+        ctx.data_opt::<SessionExpiry>().map(|SessionExpiry(at)| (*at - state.clock.now()).to_std().unwrap_or_default());
+    let spec =
+        Follow { stream, after: resume_point(after)?, access: viewer.profile_id().map(access_stream), expires_in };
     let events = follow(state.db.clone(), state.bus.hub(), spec, gate).await.map_err(GqlError::from)?;
     Ok(events.map(move |item: Result<Arc<DomainEvent>, AppError>| match item {
         Ok(event) => Ok(map(&event)),
@@ -199,7 +194,8 @@ impl MoneySubscription {
         let state = state(ctx)?;
         let (_, me) = viewer(ctx).require_user().map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
-        Ok(subscribe_to(ctx, domain::ledger::payout::topic(me), after.as_ref(), gate, |e| ActivityEvent::from(e)).await?)
+        Ok(subscribe_to(ctx, domain::ledger::payout::topic(me), after.as_ref(), gate, |e| ActivityEvent::from(e))
+            .await?)
     }
 }
 
@@ -215,8 +211,9 @@ impl NotificationSubscription {
         &self,
         ctx: &Context<'_>,
         after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<super::types::notification::Notification>> + use<>>
-    {
+    ) -> async_graphql::Result<
+        impl Stream<Item = async_graphql::Result<super::types::notification::Notification>> + use<>,
+    > {
         let state = state(ctx)?;
         let (user, _) = viewer(ctx).require_user().map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
