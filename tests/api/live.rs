@@ -16,7 +16,12 @@ use crate::{
 
 /// A socket speaking `protocol`, not yet initialised.
 async fn raw(app: &TestApp, protocol: &str) -> Ws {
-    let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
+    raw_on(app.port, protocol).await
+}
+
+/// A socket to the instance on `port` speaking `protocol`, not yet initialised.
+async fn raw_on(port: u16, protocol: &str) -> Ws {
+    let mut request = format!("ws://127.0.0.1:{port}/graphql").into_client_request().unwrap();
     request.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
     let (ws, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
     assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
@@ -38,6 +43,12 @@ async fn close_of(ws: &mut Ws) -> (u16, String) {
             Some(Ok(_)) => {}
         }
     }
+}
+
+/// Sends `connection_init` and expects `connection_ack`.
+async fn acked(ws: &mut Ws, token: Option<&str>) {
+    send(ws, init(token)).await;
+    assert_eq!(next_json(ws).await["type"], "connection_ack");
 }
 
 fn init(token: Option<&str>) -> Value {
@@ -101,8 +112,7 @@ async fn each_protocol_misuse_closes_with_its_code() {
 
     // An unknown message type: 4400, naming it, within 123 bytes even for a huge name.
     let mut ws = raw(&app, "graphql-transport-ws").await;
-    send(&mut ws, init(Some(&ada.access_token))).await;
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    acked(&mut ws, Some(&ada.access_token)).await;
     send(&mut ws, json!({ "type": "x".repeat(500) })).await;
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(code, 4400);
@@ -115,8 +125,7 @@ async fn each_protocol_misuse_closes_with_its_code() {
 
     // A second init: 4429.
     let mut ws = raw(&app, "graphql-transport-ws").await;
-    send(&mut ws, init(None)).await;
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    acked(&mut ws, None).await;
     send(&mut ws, init(None)).await;
     assert_eq!(close_of(&mut ws).await.0, 4429);
 
@@ -184,8 +193,7 @@ async fn the_legacy_graphql_ws_protocol_still_works() {
     let ada = app.register("ada").await;
     let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
     let mut ws = raw(&app, "graphql-ws").await;
-    send(&mut ws, init(Some(&ada.access_token))).await;
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    acked(&mut ws, Some(&ada.access_token)).await;
     let before = app.state.bus.subscriber_count();
     send(&mut ws, json!({ "id": "1", "type": "start", "payload": { "query": COMMUNITY, "variables": { "c": c } } }))
         .await;
@@ -488,11 +496,8 @@ async fn organization_admins_receive_their_contracts_activity_and_members_do_not
 
 /// A socket on the instance listening on `port`, initialised with `token`.
 async fn connect_to(port: u16, token: &str) -> Ws {
-    let mut request = format!("ws://127.0.0.1:{port}/graphql").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
-    send(&mut ws, init(Some(token))).await;
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let mut ws = raw_on(port, "graphql-transport-ws").await;
+    acked(&mut ws, Some(token)).await;
     ws
 }
 

@@ -13,7 +13,7 @@ use crate::{
         contract::{Access, dashboard},
         page::PageRequest,
     },
-    graphql::{GqlResult, state, subscription::ActivityEvent},
+    graphql::{GqlResult, state, types::activity::ActivityEvent},
 };
 
 /// A count of tasks in one status.

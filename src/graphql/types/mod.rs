@@ -17,6 +17,7 @@ macro_rules! mirror_enum {
 }
 
 pub mod account;
+pub mod activity;
 pub mod agent;
 pub mod common;
 pub mod community;
