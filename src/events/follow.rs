@@ -72,6 +72,7 @@ pub async fn follow<G: Gate>(
         access: spec.access.as_deref().map(|s| hub.listen(s)),
         last,
         pending: VecDeque::new(),
+        behind: false,
         gate: Box::new(gate),
         deadline: spec.expires_in.map(|d| tokio::time::Instant::now() + d),
         done: false,
@@ -96,6 +97,8 @@ struct Follower {
     access: Option<Listener>,
     last: i64,
     pending: VecDeque<Arc<DomainEvent>>,
+    /// The last outbox page read was full: more follows before live resumes.
+    behind: bool,
     gate: Box<dyn Gate>,
     deadline: Option<tokio::time::Instant>,
     done: bool,
@@ -118,6 +121,12 @@ impl Follower {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(event);
+            }
+            // A long replay is read one page at a time, as the subscriber takes it: memory stays
+            // bounded whatever `after` asks for (live deliveries meanwhile are re-read too).
+            if self.behind {
+                Box::pin(self.refill()).await?;
+                continue;
             }
             let deadline = self.deadline;
             let expired = async move {
@@ -177,28 +186,24 @@ impl Follower {
         Ok(())
     }
 
-    /// Reads everything after `last` from the outbox.
+    /// Reads the next page after `last` from the outbox.
     async fn refill(&mut self) -> AppResult<()> {
-        loop {
-            let rows = entity::activity_stream::Entity::find()
-                .filter(entity::activity_stream::Column::Stream.eq(self.live.stream()))
-                .filter(entity::activity_stream::Column::Seq.gt(self.last))
-                .order_by_asc(entity::activity_stream::Column::Seq)
-                .limit(REPLAY_PAGE)
-                .find_also_related(entity::activity::Entity)
-                .all(&self.db)
-                .await?;
-            let full = rows.len() as u64 == REPLAY_PAGE;
-            for (position, activity) in rows {
-                self.last = position.seq;
-                if let Some(activity) = activity {
-                    self.admit(Arc::new(DomainEvent::from_row(activity))).await?;
-                }
-            }
-            if !full {
-                return Ok(());
+        let rows = entity::activity_stream::Entity::find()
+            .filter(entity::activity_stream::Column::Stream.eq(self.live.stream()))
+            .filter(entity::activity_stream::Column::Seq.gt(self.last))
+            .order_by_asc(entity::activity_stream::Column::Seq)
+            .limit(REPLAY_PAGE)
+            .find_also_related(entity::activity::Entity)
+            .all(&self.db)
+            .await?;
+        self.behind = rows.len() as u64 == REPLAY_PAGE;
+        for (position, activity) in rows {
+            self.last = position.seq;
+            if let Some(activity) = activity {
+                self.admit(Arc::new(DomainEvent::from_row(activity))).await?;
             }
         }
+        Ok(())
     }
 }
 
