@@ -448,6 +448,19 @@ async fn payees_hear_of_their_payouts_live() {
     app.sweep().await;
     let message = next_action(&mut ws, "payoutUpdated", "payout.available").await;
     assert_eq!(message["payload"]["data"]["payoutUpdated"]["after"]["status"], "AVAILABLE", "{message}");
+
+    // The inbox holds the same story, newest first: the acceptance of the work, then the money.
+    let worker = app.login(&s.workers[0]).await;
+    let inbox = app
+        .gql("{ notifications(first: 10) { edges { node { action } } } }", json!({}), Some(&worker.access_token))
+        .await;
+    let actions: Vec<&str> = inbox["data"]["notifications"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{inbox}"))
+        .iter()
+        .map(|e| e["node"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(&actions[..3], ["payout.available", "payout.pending", "task.accepted"], "{inbox}");
 }
 
 #[tokio::test]
