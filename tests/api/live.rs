@@ -699,3 +699,29 @@ async fn offers_and_agent_assignments_reach_the_worker_and_the_agents_operator()
     let clients = app.gql(NOTIFICATIONS, json!({}), Some(&client.access_token)).await;
     assert_eq!(actions(&clients), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_waitlisted_person_promoted_by_a_cancellation_is_notified() {
+    let app = spawn_app().await;
+    let host = app.register("ada").await;
+    let first = app.register("bob").await;
+    let waiting = app.register("cat").await;
+    let event = crate::rsvps::create_event(&app, &host, 1, None).await;
+    let rsvp = "mutation($i: EventIdInput!) { rsvp(input: $i) { status } }";
+    let going = app.gql(rsvp, json!({ "i": { "eventId": event } }), Some(&first.access_token)).await;
+    assert_eq!(going["data"]["rsvp"]["status"], "GOING", "{going}");
+    let listed = app.gql(rsvp, json!({ "i": { "eventId": event } }), Some(&waiting.access_token)).await;
+    assert_eq!(listed["data"]["rsvp"]["status"], "WAITLISTED", "{listed}");
+    let cancel = "mutation($i: EventIdInput!) { cancelRsvp(input: $i) { status } }";
+    app.gql(cancel, json!({ "i": { "eventId": event } }), Some(&first.access_token)).await;
+
+    let inbox = app.gql(NOTIFICATIONS, json!({}), Some(&waiting.access_token)).await;
+    let node = &inbox["data"]["notifications"]["edges"][0]["node"];
+    assert_eq!(
+        (node["action"].as_str(), node["subjectId"].as_str()),
+        (Some("event.rsvp_promoted"), Some(event.as_str()))
+    );
+    assert_eq!(inbox["data"]["unreadNotificationCount"], 1, "{inbox}");
+    let theirs = app.gql(NOTIFICATIONS, json!({}), Some(&first.access_token)).await;
+    assert_eq!(theirs["data"]["unreadNotificationCount"], 0, "cancelling notifies nobody but the promoted");
+}
