@@ -20,7 +20,7 @@ use axum::{
 };
 use futures_util::{
     SinkExt, StreamExt,
-    stream::{AbortHandle, BoxStream, SelectAll, SplitSink},
+    stream::{AbortHandle, BoxStream, SelectAll},
 };
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
@@ -155,15 +155,22 @@ struct Connection {
     streams: SelectAll<BoxStream<'static, OpItem>>,
 }
 
-type Sink = SplitSink<WebSocket, Message>;
+type Sink = WebSocket;
+
+/// What woke a connection up.
+enum Wake {
+    Stopping,
+    InitTimeout,
+    Incoming(Option<Result<Message, axum::Error>>),
+    Outgoing(Arc<str>, Option<Response>),
+}
 
 impl Connection {
     fn new(state: HttpState, protocol: Protocol, peer: SocketAddr) -> Self {
         Self { state, protocol, peer, session: None, operations: HashMap::new(), streams: SelectAll::new() }
     }
 
-    async fn run(mut self, socket: WebSocket) {
-        let (mut sink, mut incoming) = socket.split();
+    async fn run(mut self, mut socket: WebSocket) {
         let init_deadline = tokio::time::sleep(self.state.app.config.websocket.init_timeout);
         tokio::pin!(init_deadline);
         let mut shutdown = self.state.app.shutdown.subscribe();
@@ -173,27 +180,35 @@ impl Connection {
         tokio::pin!(stopping);
         let close = loop {
             let waiting_for_init = self.session.is_none();
-            tokio::select! {
-                () = &mut stopping => break Some(Close::new(1001, "server shutting down")),
-                () = &mut init_deadline, if waiting_for_init => {
-                    break Some(Close::new(4408, "Connection initialisation timeout"));
-                }
-                message = incoming.next() => {
+            // One owner of the socket (no split halves and their lock): wait for what comes
+            // first, then act on it with the socket free.
+            let wake = tokio::select! {
+                () = &mut stopping => Wake::Stopping,
+                () = &mut init_deadline, if waiting_for_init => Wake::InitTimeout,
+                message = socket.next() => Wake::Incoming(message),
+                Some((id, item)) = self.streams.next(), if !self.streams.is_empty() => Wake::Outgoing(id, item),
+            };
+            match wake {
+                Wake::Stopping => break Some(Close::new(1001, "server shutting down")),
+                Wake::InitTimeout => break Some(Close::new(4408, "Connection initialisation timeout")),
+                Wake::Incoming(message) => {
                     let text = match message {
                         None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                         Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Binary(_))) => break Some(Close::new(4400, "Binary messages are not supported")),
+                        Some(Ok(Message::Binary(_))) => {
+                            break Some(Close::new(4400, "Binary messages are not supported"));
+                        }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     };
                     // Boxed: the work of a message (authentication, execution) takes memory only
                     // while it runs, not in every idle connection's task.
-                    match Box::pin(self.receive(text.as_str(), &mut sink)).await {
+                    match Box::pin(self.receive(text.as_str(), &mut socket)).await {
                         Ok(()) => {}
                         Err(close) => break close,
                     }
                 }
-                Some((id, item)) = self.streams.next(), if !self.streams.is_empty() => {
-                    if Box::pin(self.deliver(&id, item, &mut sink)).await.is_err() {
+                Wake::Outgoing(id, item) => {
+                    if Box::pin(self.deliver(&id, item, &mut socket)).await.is_err() {
                         break None;
                     }
                 }
@@ -201,9 +216,9 @@ impl Connection {
         };
         if let Some(Close(code, reason)) = close {
             let frame = CloseFrame { code, reason: reason.into() };
-            let _ = sink.send(Message::Close(Some(frame))).await;
+            let _ = socket.send(Message::Close(Some(frame))).await;
         }
-        let _ = sink.close().await;
+        let _ = socket.close().await;
     }
 
     /// Handles one client message; `Err` closes the connection (with a frame when `Some`).

@@ -194,12 +194,16 @@ async fn subscriber(
     while let Some(message) = ws.next().await {
         let at = Instant::now();
         let Message::Text(text) = message? else { continue };
-        let value: Value = serde_json::from_str(&text)?;
-        if value["type"] != "next" {
+        // Read only what is needed (the generator shares the cores with the server): the
+        // message type and the round in the post's title.
+        if !text.starts_with(r#"{"type":"next""#) {
             bail!("unexpected message: {text}");
         }
-        let title = value["payload"]["data"]["communityActivity"]["after"]["title"].as_str().unwrap_or_default();
-        if let Some(round) = title.strip_prefix("round ").and_then(|r| r.parse().ok()) {
+        let round = text
+            .split_once(r#""title":"round "#)
+            .and_then(|(_, rest)| rest.split('"').next())
+            .and_then(|r| r.parse().ok());
+        if let Some(round) = round {
             let _ = arrivals.send((round, at));
         }
     }
