@@ -725,3 +725,38 @@ async fn a_waitlisted_person_promoted_by_a_cancellation_is_notified() {
     let theirs = app.gql(NOTIFICATIONS, json!({}), Some(&first.access_token)).await;
     assert_eq!(theirs["data"]["unreadNotificationCount"], 0, "cancelling notifies nobody but the promoted");
 }
+
+#[tokio::test]
+async fn outsiders_and_anonymous_sockets_cannot_follow_what_is_not_theirs() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let eve = app.register("eve").await;
+    let private = create_community(&app, &ada, "inner", "PRIVATE").await;
+    let public = create_community(&app, &ada, "open", "PUBLIC").await;
+
+    // A private community's activity: not for outsiders.
+    let mut ws = ws_connect(&app, &eve.access_token).await;
+    send(&mut ws, subscribe_message("1", COMMUNITY, json!({ "c": private }))).await;
+    assert_eq!(error_code_of(&next_of(&mut ws, "1").await), "FORBIDDEN");
+
+    // Anonymous sockets follow public communities only; personal streams need an account.
+    let mut anonymous = raw(&app, "graphql-transport-ws").await;
+    acked(&mut anonymous, None).await;
+    for (id, query) in [
+        ("n", "subscription { notifications { id } }"),
+        ("p", "subscription { payoutUpdated { id } }"),
+        ("t", "subscription { myTaskUpdates { id } }"),
+    ] {
+        send(&mut anonymous, subscribe_message(id, query, json!({}))).await;
+        assert_eq!(error_code_of(&next_of(&mut anonymous, id).await), "UNAUTHENTICATED", "{query}");
+    }
+    send(&mut anonymous, subscribe_message("c", COMMUNITY, json!({ "c": private }))).await;
+    assert_eq!(error_code_of(&next_of(&mut anonymous, "c").await), "FORBIDDEN");
+    let before = app.state.bus.subscriber_count();
+    send(&mut anonymous, subscribe_message("1", COMMUNITY, json!({ "c": public }))).await;
+    app.wait_for_subscribers(before + 1).await;
+    // The private community's posts never reach it; the public one's do.
+    post(&app, &ada, &private, "Members only").await;
+    let p = post(&app, &ada, &public, "Hello").await;
+    assert_eq!(activity(&mut anonymous, 1).await[0]["subjectId"], p.as_str());
+}
