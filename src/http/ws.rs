@@ -7,7 +7,7 @@
 //! Close codes (graphql-transport-ws): 4400 malformed or unknown message, 4401 subscribe before
 //! `connection_ack`, 4403 bad credentials at init, 4408 no init in time, 4409 an id already in
 //! use, 4429 a second init, 1001 server shutdown, 1011 an internal failure (logged).
-use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc};
 
 use async_graphql::{Request, Response, ServerError, parser::types::OperationType};
 use axum::{
@@ -18,12 +18,10 @@ use axum::{
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response as HttpResponse},
 };
-use futures_util::{
-    SinkExt, StreamExt,
-    stream::{AbortHandle, BoxStream, SelectAll},
-};
+use futures_util::{SinkExt, StreamExt, stream::BoxStream};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use tokio_stream::StreamMap;
 
 use super::{
     HttpState,
@@ -123,9 +121,6 @@ struct Next<'a> {
     payload: &'a Response,
 }
 
-/// What one operation's stream yields: a response, or its end.
-type OpItem = (Arc<str>, Option<Response>);
-
 /// Why the connection closes.
 struct Close(u16, String);
 
@@ -151,8 +146,8 @@ struct Connection {
     protocol: Protocol,
     peer: SocketAddr,
     session: Option<Session>,
-    operations: HashMap<Arc<str>, AbortHandle>,
-    streams: SelectAll<BoxStream<'static, OpItem>>,
+    /// Each running operation's responses by id; `None` marks its end.
+    operations: StreamMap<Arc<str>, BoxStream<'static, Option<Response>>>,
 }
 
 type Sink = WebSocket;
@@ -167,7 +162,7 @@ enum Wake {
 
 impl Connection {
     fn new(state: HttpState, protocol: Protocol, peer: SocketAddr) -> Self {
-        Self { state, protocol, peer, session: None, operations: HashMap::new(), streams: SelectAll::new() }
+        Self { state, protocol, peer, session: None, operations: StreamMap::new() }
     }
 
     async fn run(mut self, mut socket: WebSocket) {
@@ -186,7 +181,7 @@ impl Connection {
                 () = &mut stopping => Wake::Stopping,
                 () = &mut init_deadline, if waiting_for_init => Wake::InitTimeout,
                 message = socket.next() => Wake::Incoming(message),
-                Some((id, item)) = self.streams.next(), if !self.streams.is_empty() => Wake::Outgoing(id, item),
+                Some((id, item)) = self.operations.next(), if !self.operations.is_empty() => Wake::Outgoing(id, item),
             };
             match wake {
                 Wake::Stopping => break Some(Close::new(1001, "server shutting down")),
@@ -320,35 +315,21 @@ impl Connection {
             })
             .boxed()
         };
-        let tagged = {
-            let (each, last) = (id.clone(), id.clone());
-            responses
-                .map(move |r| (each.clone(), Some(r)))
-                .chain(futures_util::stream::once(async move { (last, None) }))
-        };
-        let (stream, handle) = futures_util::stream::abortable(tagged);
-        self.operations.insert(id, handle);
-        self.streams.push(stream.boxed());
+        let responses = responses.map(Some).chain(futures_util::stream::once(std::future::ready(None)));
+        self.operations.insert(id, responses.boxed());
         Ok(())
     }
 
     fn stop(&mut self, id: &str) {
-        if let Some(handle) = self.operations.remove(id) {
-            handle.abort();
-        }
+        self.operations.remove(id);
     }
 
     /// Sends what an operation produced: `next`, its final `complete`, or a terminal `error`.
     async fn deliver(&mut self, id: &Arc<str>, item: Option<Response>, sink: &mut Sink) -> Result<(), ()> {
         let Some(response) = item else {
-            if self.operations.remove(id).is_some() {
-                return send(sink, &json!({ "type": "complete", "id": &**id })).await;
-            }
-            return Ok(());
+            self.stop(id);
+            return send(sink, &json!({ "type": "complete", "id": &**id })).await;
         };
-        if !self.operations.contains_key(id) {
-            return Ok(());
-        }
         // Nothing ran (a request error) or the stream ended in an error: the operation is over.
         if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             self.stop(id);

@@ -44,7 +44,7 @@ struct Args {
 /// What a subscriber reports: (round, when its event arrived).
 type Arrival = (usize, Instant);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Every subscriber is a socket: lift the soft open-file limit to the hard one.
