@@ -146,6 +146,13 @@ pub struct NewActivity {
     pub after: Option<Json>,
 }
 
+impl NewActivity {
+    /// The profile id stored under `key` of the after-snapshot, if any.
+    pub(crate) fn profile_at(&self, key: &str) -> Option<Uuid> {
+        self.after.as_ref().and_then(|v| v[key].as_str()).and_then(|s| s.parse().ok())
+    }
+}
+
 /// A database transaction that records activities and publishes their events only once it
 /// has committed. Dropping it without `commit` rolls everything back and publishes nothing.
 ///
@@ -348,11 +355,9 @@ async fn reserve(txn: &DatabaseTransaction, stream: &str, count: i64) -> AppResu
 /// (`access:<profile>`: their live subscriptions re-check what they may follow).
 fn delivery_streams(a: &NewActivity) -> Vec<String> {
     let mut streams = vec![a.topic.clone()];
-    let after = a.after.as_ref();
-    let profile_at = |key: &str| after.and_then(|v| v[key].as_str()).and_then(|s| s.parse::<Uuid>().ok());
     if a.subject_type == "task" {
         for key in ["assigneeProfileId", "previousAssigneeProfileId"] {
-            if let Some(p) = profile_at(key) {
+            if let Some(p) = a.profile_at(key) {
                 streams.push(worker_stream(p));
             }
         }
@@ -363,7 +368,7 @@ fn delivery_streams(a: &NewActivity) -> Vec<String> {
         | Action::CommunityMemberLeft
         | Action::CommunityMemberBanned
         | Action::CommunityMemberRoleChanged => Some(a.subject_id),
-        Action::AgentTokenRevoked => profile_at("agentProfileId"),
+        Action::AgentTokenRevoked => a.profile_at("agentProfileId"),
         _ => None,
     };
     if let Some(p) = loses_or_changes_access {

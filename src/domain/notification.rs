@@ -31,7 +31,7 @@ pub fn inbox_stream(user_id: Uuid) -> String {
 
 /// The profiles an activity notifies (before leaving out the actor).
 fn recipients(a: &NewActivity) -> Vec<Uuid> {
-    let profile_at = |key: &str| a.after.as_ref().and_then(|v| v[key].as_str()).and_then(|s| s.parse::<Uuid>().ok());
+    let profile_at = |key: &str| a.profile_at(key);
     match a.action {
         Action::TaskOffered | Action::TaskAssigned | Action::TaskAccepted => {
             profile_at("assigneeProfileId").into_iter().collect()

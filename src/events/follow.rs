@@ -222,6 +222,6 @@ async fn position_at(db: &DatabaseConnection, stream: &str, activity_id: i64) ->
 }
 
 /// The last position handed out on a stream (0 if none yet).
-pub async fn head(db: &DatabaseConnection, stream: &str) -> AppResult<i64> {
+async fn head(db: &DatabaseConnection, stream: &str) -> AppResult<i64> {
     Ok(entity::stream_head::Entity::find_by_id(stream.to_owned()).one(db).await?.map_or(0, |h| h.seq))
 }

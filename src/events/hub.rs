@@ -60,12 +60,15 @@ impl Hub {
     /// Delivers an event to the listeners of each stream it is filed under.
     pub fn dispatch(&self, event: DomainEvent) {
         let event = Arc::new(event);
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        for position in &event.streams {
-            if let Some(sender) = streams.get(&position.stream) {
-                // An error only means the last listener just left.
-                let _ = sender.send(Delivery::Event { event: event.clone(), seq: position.seq });
-            }
+        // Take the senders under the lock, send (waking every listener) outside it, so
+        // subscribing and leaving never wait for a large fan-out.
+        let senders: Vec<(broadcast::Sender<Delivery>, i64)> = {
+            let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+            event.streams.iter().filter_map(|p| streams.get(&p.stream).map(|s| (s.clone(), p.seq))).collect()
+        };
+        for (sender, seq) in senders {
+            // An error only means the last listener just left.
+            let _ = sender.send(Delivery::Event { event: event.clone(), seq });
         }
     }
 

@@ -150,8 +150,6 @@ struct Connection {
     operations: StreamMap<Arc<str>, BoxStream<'static, Option<Response>>>,
 }
 
-type Sink = WebSocket;
-
 /// What woke a connection up.
 enum Wake {
     Stopping,
@@ -217,7 +215,7 @@ impl Connection {
     }
 
     /// Handles one client message; `Err` closes the connection (with a frame when `Some`).
-    async fn receive(&mut self, text: &str, sink: &mut Sink) -> Result<(), Option<Close>> {
+    async fn receive(&mut self, text: &str, sink: &mut WebSocket) -> Result<(), Option<Close>> {
         let value: Json = serde_json::from_str(text).map_err(|_| Close::new(4400, "Invalid message: not JSON"))?;
         let kind = value.get("type").and_then(Json::as_str).unwrap_or_default().to_owned();
         let message: ClientMessage = serde_json::from_value(value).map_err(|_| {
@@ -254,7 +252,7 @@ impl Connection {
         }
     }
 
-    async fn init(&mut self, payload: Option<Json>, sink: &mut Sink) -> Result<(), Option<Close>> {
+    async fn init(&mut self, payload: Option<Json>, sink: &mut WebSocket) -> Result<(), Option<Close>> {
         if self.session.is_some() {
             return Err(Some(Close::new(4429, "Too many initialisation requests")));
         }
@@ -287,7 +285,7 @@ impl Connection {
     }
 
     /// Starts an operation: checks, then adds its stream to the connection's.
-    async fn start(&mut self, id: String, request: Request, sink: &mut Sink) -> Result<(), Option<Close>> {
+    async fn start(&mut self, id: String, request: Request, sink: &mut WebSocket) -> Result<(), Option<Close>> {
         let Some(session) = &self.session else { return Err(Some(Close::new(4401, "Unauthorized"))) };
         if self.operations.contains_key(id.as_str()) {
             return Err(Some(Close::new(4409, format!("Subscriber for {id} already exists"))));
@@ -325,7 +323,7 @@ impl Connection {
     }
 
     /// Sends what an operation produced: `next`, its final `complete`, or a terminal `error`.
-    async fn deliver(&mut self, id: &Arc<str>, item: Option<Response>, sink: &mut Sink) -> Result<(), ()> {
+    async fn deliver(&mut self, id: &Arc<str>, item: Option<Response>, sink: &mut WebSocket) -> Result<(), ()> {
         let Some(response) = item else {
             self.stop(id);
             return send(sink, &json!({ "type": "complete", "id": &**id })).await;
@@ -343,7 +341,7 @@ impl Connection {
         sink.send(Message::Text(text.into())).await.map_err(|_| ())
     }
 
-    async fn send_error(&mut self, id: &str, errors: Vec<ServerError>, sink: &mut Sink) -> Result<(), ()> {
+    async fn send_error(&mut self, id: &str, errors: Vec<ServerError>, sink: &mut WebSocket) -> Result<(), ()> {
         let errors: Vec<Json> = errors.iter().map(error_json).collect();
         match self.protocol {
             Protocol::TransportWs => send(sink, &json!({ "type": "error", "id": id, "payload": errors })).await,
@@ -396,6 +394,6 @@ fn error_json(error: &ServerError) -> Json {
     value
 }
 
-async fn send(sink: &mut Sink, value: &Json) -> Result<(), ()> {
+async fn send(sink: &mut WebSocket, value: &Json) -> Result<(), ()> {
     sink.send(Message::Text(value.to_string().into())).await.map_err(|_| ())
 }

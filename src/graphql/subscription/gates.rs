@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use entity::organization_member::OrgRole;
 use uuid::Uuid;
 
-use super::Subscriber;
 use crate::{
     auth::{Viewer, viewer::still_valid},
     domain::{self, Action, activity::organization_topic, contract::Access},
@@ -19,6 +18,13 @@ use crate::{
     },
     state::AppState,
 };
+
+/// The state and viewer a gate re-checks with.
+#[derive(Clone)]
+struct Subscriber {
+    state: AppState,
+    viewer: Viewer,
+}
 
 impl Subscriber {
     fn new(state: &AppState, viewer: &Viewer) -> Self {

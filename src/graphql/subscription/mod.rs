@@ -17,7 +17,7 @@ use super::{
     viewer,
 };
 use crate::{
-    auth::{AgentScope, SessionExpiry, Viewer},
+    auth::{AgentScope, SessionExpiry},
     domain::{
         self,
         activity::{access_stream, organization_topic, worker_stream},
@@ -27,7 +27,6 @@ use crate::{
         DomainEvent,
         follow::{Follow, Gate, follow},
     },
-    state::AppState,
 };
 
 /// The activity id a subscription resumes after.
@@ -184,11 +183,4 @@ impl NotificationSubscription {
         let stream = domain::notification::inbox_stream(user);
         Ok(subscribe_to(ctx, stream, after.as_ref(), gate, super::types::notification::Notification::unread).await?)
     }
-}
-
-/// The state and viewer a gate re-checks with.
-#[derive(Clone)]
-struct Subscriber {
-    state: AppState,
-    viewer: Viewer,
 }
