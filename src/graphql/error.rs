@@ -67,5 +67,8 @@ pub fn to_graphql_error(err: &AppError) -> async_graphql::Error {
 
 /// A request-level error (no path), for failures before execution.
 pub fn to_server_error(err: &AppError) -> ServerError {
-    to_graphql_error(err).into_server_error(Default::default())
+    let mut error = to_graphql_error(err).into_server_error(Default::default());
+    // A request error has no place in the document: no `locations` (never line 0, column 0).
+    error.locations.clear();
+    error
 }

@@ -3,6 +3,7 @@ mod error;
 mod loaders;
 pub mod mutation;
 pub mod query;
+mod rules;
 pub mod subscription;
 pub mod types;
 
@@ -10,11 +11,13 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
 pub use error::{GqlError, GqlResult, to_server_error};
 pub use loaders::Loaders;
+pub use rules::{ComplexityBudget, RequestCode};
 
 use crate::{auth::Viewer, config::AppEnv, state::AppState};
 
 /// Root query object.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     query::AccountQuery,
     query::ProfileQuery,
@@ -28,6 +31,7 @@ pub struct QueryRoot(
 
 /// Root mutation object.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     mutation::AccountMutation,
     mutation::ProfileMutation,
@@ -44,6 +48,7 @@ pub struct MutationRoot(
 
 /// Root subscription object.
 #[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(
     subscription::OrganizationSubscription,
     subscription::CommunitySubscription,
@@ -58,12 +63,12 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// Builds the schema with its limits; the state is schema data.
 pub fn build_schema(state: AppState) -> AppSchema {
     let limits = state.config.limits;
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(8)
-        .extension(BatchBudget { limit: limits.max_complexity });
+    let mut builder =
+        described(Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()))
+            .limit_complexity(limits.max_complexity)
+            .limit_recursive_depth(32)
+            .limit_directives(8)
+            .extension(rules::RequestRules { max_depth: limits.max_depth, max_complexity: limits.max_complexity });
     if state.config.app_env == AppEnv::Production {
         builder = builder.disable_suggestions();
     }
@@ -73,9 +78,53 @@ pub fn build_schema(state: AppState) -> AppSchema {
     builder.data(state).finish()
 }
 
-/// The SDL of the schema, as written to `schema.graphql`.
+type Builder = async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Descriptions of the scalars the schema takes from libraries.
+fn described(builder: Builder) -> Builder {
+    builder.override_output_type_description::<chrono::DateTime<chrono::Utc>>(
+        "A point in time: an RFC 3339 string with a UTC offset, e.g. `2026-11-24T16:05:49Z`. \
+         The server always answers in UTC.",
+    )
+}
+
+/// Directives every GraphQL implementation knows; SDL tools refuse a document that redefines them.
+const BUILT_IN_DIRECTIVES: &[&str] = &["include", "skip", "deprecated", "specifiedBy", "oneOf"];
+
+/// The SDL of the schema, as written to `schema.graphql`: `@specifiedBy` on scalars that follow
+/// a specification, built-in directives not redeclared.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
+    let schema =
+        described(Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())).finish();
+    let full = schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by());
+    without_built_in_directives(&full)
+}
+
+const DESCRIPTION_FENCE: &str = r#"""""#;
+
+/// Drops the definitions of built-in directives, and the description just above each, from an
+/// SDL document.
+fn without_built_in_directives(sdl: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in sdl.lines() {
+        let built_in = line.strip_prefix("directive @").is_some_and(|rest| {
+            let name = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
+            BUILT_IN_DIRECTIVES.contains(&name)
+        });
+        if !built_in {
+            kept.push(line);
+            continue;
+        }
+        // The description block `"""` … `"""` right above belongs to the dropped directive.
+        if kept.last() == Some(&DESCRIPTION_FENCE)
+            && let Some(open) = kept[..kept.len() - 1].iter().rposition(|l| *l == DESCRIPTION_FENCE)
+        {
+            kept.truncate(open);
+        }
+    }
+    let mut out = kept.join("\n");
+    out.push('\n');
+    out
 }
 
 /// Runs one operation in-process as `viewer` with fresh loaders: what the HTTP handler does for
@@ -106,47 +155,6 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let page =
         first.map_or(defaults.default_page_size, |n| usize::try_from(n).unwrap_or(0).min(defaults.max_page_size));
     page.max(1).saturating_mul(child_complexity).saturating_add(1)
-}
-
-/// Request data shared by the operations of one HTTP request (a batch): they spend one
-/// complexity budget together instead of each getting a fresh one.
-#[derive(Clone, Default)]
-pub struct ComplexityBudget(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-/// Refuses an operation once its batch has spent the complexity limit.
-pub struct BatchBudget {
-    limit: usize,
-}
-
-impl async_graphql::extensions::ExtensionFactory for BatchBudget {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(BatchBudgetExtension { limit: self.limit })
-    }
-}
-
-struct BatchBudgetExtension {
-    limit: usize,
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for BatchBudgetExtension {
-    async fn validation(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        next: async_graphql::extensions::NextValidation<'_>,
-    ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
-        let result = next.run(ctx).await?;
-        if let Some(budget) = ctx.data_opt::<ComplexityBudget>() {
-            let spent = budget.0.fetch_add(result.complexity, std::sync::atomic::Ordering::SeqCst);
-            if spent.saturating_add(result.complexity) > self.limit {
-                return Err(vec![async_graphql::ServerError::new(
-                    format!("the operations of this request exceed the complexity limit of {} together", self.limit),
-                    None,
-                )]);
-            }
-        }
-        Ok(result)
-    }
 }
 
 /// The shared state of the process.

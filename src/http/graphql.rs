@@ -23,7 +23,7 @@ use super::{
 use crate::{
     auth::{Viewer, viewer::authenticate},
     error::AppError,
-    graphql::to_server_error,
+    graphql::{RequestCode, to_server_error},
 };
 
 /// A failure before execution: status plus one error.
@@ -46,11 +46,28 @@ impl Refusal {
         Self { status, error: Box::new(to_server_error(err)), allow: None }
     }
 
+    /// An error of a well-formed request the server will not run (an unknown persisted query):
+    /// 4xx only when the client accepts `application/graphql-response+json`, as for validation.
+    fn request_error(kind: ResponseType, error: Box<ServerError>) -> Self {
+        let status = match kind {
+            ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            ResponseType::Json => StatusCode::OK,
+        };
+        Self { status, error, allow: None }
+    }
+
     fn into_response(self, kind: ResponseType) -> HttpResponse {
+        let retry_after = match self.error.extensions.as_ref().and_then(|e| e.get("retryAfter")) {
+            Some(async_graphql::Value::Number(secs)) => secs.as_u64(),
+            _ => None,
+        };
         let body = json!({ "errors": [self.error] });
         let mut response = json_response(self.status, kind, &body);
         if let Some(allow) = self.allow {
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -90,23 +107,25 @@ pub async fn post(
         if body.is_empty() {
             return Err(Refusal::bad_request("body", "the request body is empty"));
         }
-        let value: Json = serde_json::from_slice(&body)
-            .map_err(|e| Refusal::bad_request("body", format!("the request body is not valid JSON: {e}")))?;
+        let value: Json = serde_json::from_slice(&body).map_err(|e| {
+            Refusal::bad_request(
+                "body",
+                format!("the request body is not valid JSON (line {}, column {})", e.line(), e.column()),
+            )
+        })?;
         let (mut operations, batched) = match value {
             Json::Array(items) => {
                 let max = state.app.config.limits.max_batch;
                 if items.is_empty() || items.len() > max {
                     return Err(Refusal::bad_request("body", format!("a batch holds 1 to {max} operations")));
                 }
-                (
-                    items
-                        .into_iter()
-                        .map(|item| parse_params(item).map(Operation::new))
-                        .collect::<Result<Vec<_>, _>>()?,
-                    true,
-                )
+                let mut operations = Vec::with_capacity(items.len());
+                for item in items {
+                    operations.push(operation(&state, kind, parse_params(item)?).await?);
+                }
+                (operations, true)
             }
-            other => (vec![Operation::new(parse_params(other)?)], false),
+            other => (vec![operation(&state, kind, parse_params(other)?).await?], false),
         };
         let viewer = viewer_of(&state, &headers).await?;
         // Limits count fields, not documents: aliases and batches buy no extra attempts.
@@ -212,7 +231,7 @@ pub async fn get(
             };
             object.insert(key, parsed);
         }
-        let op = Operation::new(parse_params(Json::Object(object))?);
+        let op = operation(&state, kind, parse_params(Json::Object(object))?).await?;
         match op.ty {
             Some(OperationType::Query) | None => {}
             Some(_) => {
@@ -242,14 +261,23 @@ fn not_acceptable() -> HttpResponse {
     json_response(StatusCode::NOT_ACCEPTABLE, ResponseType::Json, &json!({ "errors": [error] }))
 }
 
-/// Reads the spec's request parameters strictly: `query` a string, `operationName` a string
-/// or null, `variables` and `extensions` maps or null.
+/// A request with its persisted query resolved, read for its shape.
+async fn operation(state: &HttpState, kind: ResponseType, mut request: Request) -> Result<Operation, Refusal> {
+    state.persisted.resolve(&mut request).await.map_err(|error| Refusal::request_error(kind, error))?;
+    Ok(Operation::new(request))
+}
+
+/// Reads the spec's request parameters strictly: `query` a string (absent only when
+/// `extensions.persistedQuery` names it), `operationName` a string or null, `variables` and
+/// `extensions` maps or null.
 fn parse_params(value: Json) -> Result<Request, Refusal> {
     let Json::Object(mut object) = value else {
         return Err(Refusal::bad_request("body", "a GraphQL request is a JSON object"));
     };
+    let persisted = object.get("extensions").is_some_and(|e| e.get("persistedQuery").is_some());
     let query = match object.remove("query") {
         Some(Json::String(q)) => q,
+        None | Some(Json::Null) if persisted => String::new(),
         Some(_) => return Err(Refusal::bad_request("query", "must be a string")),
         None => return Err(Refusal::bad_request("query", "is required")),
     };
@@ -392,7 +420,13 @@ async fn execute(state: &HttpState, op: Operation, viewer: Viewer, kind: Respons
         Some(OperationType::Subscription) => "subscription",
         _ => "query",
     };
-    let (response, _) = crate::graphql::execute(&state.schema, &state.app, viewer, op.request).await;
+    let response = if op.ty == Some(OperationType::Subscription) {
+        async_graphql::Response::from_errors(vec![RequestCode::WrongTransport.error(
+            "subscriptions run over WebSocket at this endpoint (graphql-transport-ws or graphql-ws), not over HTTP",
+        )])
+    } else {
+        crate::graphql::execute(&state.schema, &state.app, viewer, op.request).await.0
+    };
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

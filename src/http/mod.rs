@@ -4,6 +4,7 @@ mod health;
 mod ics;
 mod media;
 pub mod metrics;
+mod persisted;
 mod ws;
 
 use axum::{
@@ -52,6 +53,8 @@ pub struct HttpState {
     pub app: AppState,
     /// The executable schema.
     pub schema: AppSchema,
+    /// Queries clients may send by hash.
+    pub persisted: std::sync::Arc<persisted::PersistedQueries>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -59,7 +62,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Builds the router with request ids, tracing, metrics and the body limit.
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let body_limit = app.config.limits.max_body_bytes;
-    let state = HttpState { app, schema };
+    let persisted =
+        std::sync::Arc::new(persisted::PersistedQueries::new(app.redis.clone(), &app.config.redis_namespace));
+    let state = HttpState { app, schema, persisted };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/events/{file}", get(ics::event_ics))

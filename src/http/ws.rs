@@ -291,6 +291,10 @@ impl Connection {
             return Err(Some(Close::new(4409, format!("Subscriber for {id} already exists"))));
         }
         let id: Arc<str> = id.into();
+        let mut request = request;
+        if let Err(error) = self.state.persisted.resolve(&mut request).await {
+            return self.send_error(&id, vec![*error], sink).await.map_err(|()| None);
+        }
         if let Err(error) = admit(&self.state, session, self.peer, self.operations.len(), &request).await {
             return self.send_error(&id, vec![*error], sink).await.map_err(|()| None);
         }

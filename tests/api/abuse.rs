@@ -141,7 +141,7 @@ async fn production_hides_introspection_graphiql_and_unauthenticated_metrics() {
     // Development keeps all three.
     let dev = spawn_app().await;
     let body = dev.gql("{ __schema { queryType { name } } }", json!({}), None).await;
-    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
     assert_eq!(dev.client.get(format!("{}/metrics", dev.address)).send().await.unwrap().status(), 200);
 }
 

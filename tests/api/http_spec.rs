@@ -131,21 +131,6 @@ async fn graphiql_is_served_to_browsers() {
 }
 
 #[tokio::test]
-async fn deep_and_complex_queries_are_refused() {
-    let app = spawn_app_with(|c| c.limits.max_depth = 4).await;
-    let deep = "{ me { organizations { organization { members { edges { node { profile { handle } } } } } } } }";
-    let (status, _, body) = post_with_accept(&app, GRAPHQL_RESPONSE, deep).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("nested"), "{body}");
-
-    let app = spawn_app_with(|c| c.limits.max_complexity = 20).await;
-    let aliases: String = (0..30).map(|i| format!("a{i}: profile(handle: \"x\") {{ handle }} ")).collect();
-    let (status, _, body) = post_with_accept(&app, GRAPHQL_RESPONSE, &format!("{{ {aliases} }}")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("complex"), "{body}");
-}
-
-#[tokio::test]
 async fn batches_are_capped() {
     let app = spawn_app_with(|c| c.limits.max_batch = 3).await;
     let batch = |n: usize| Value::Array((0..n).map(|_| json!({ "query": "{ __typename }" })).collect());
@@ -153,7 +138,7 @@ async fn batches_are_capped() {
     assert_eq!(ok.status(), StatusCode::OK);
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body.as_array().map(Vec::len), Some(3));
-    assert_eq!(body[2]["data"]["__typename"], "QueryRoot");
+    assert_eq!(body[2]["data"]["__typename"], "Query");
     let refused = app.client.post(format!("{}/graphql", app.address)).json(&batch(4)).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }

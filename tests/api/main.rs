@@ -6,6 +6,7 @@
 mod abuse;
 mod agents;
 mod auth;
+mod clients;
 mod communities;
 mod contracts;
 mod conversations;

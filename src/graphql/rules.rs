@@ -1,0 +1,269 @@
+//! Rules every operation passes before it runs, on every transport: depth (with introspection
+//! judged by its own rule), the complexity budget a batch shares, and a machine code on every
+//! request error.
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use async_graphql::{
+    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe, NextValidation,
+    },
+    futures_util::stream::BoxStream,
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+use futures_util::StreamExt;
+
+/// Codes of errors that stop an operation before any resolver runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestCode {
+    /// The document does not parse.
+    ParseFailed,
+    /// The document does not validate against the schema (unknown field, wrong argument...).
+    ValidationFailed,
+    /// Selections nest deeper than the limit.
+    TooDeep,
+    /// The operation (or its batch) asks for more than the complexity limit.
+    TooComplex,
+    /// A hash-only request whose query this server does not know: resend it with the query.
+    PersistedQueryNotFound,
+    /// A persisted query whose hash does not match its text.
+    PersistedQueryMismatch,
+    /// The operation needs another transport (a subscription sent over HTTP).
+    WrongTransport,
+}
+
+impl RequestCode {
+    /// The code as sent in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::TooDeep => "QUERY_TOO_DEEP",
+            Self::TooComplex => "QUERY_TOO_COMPLEX",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::WrongTransport => "OPERATION_NOT_SUPPORTED",
+        }
+    }
+
+    /// A request error (no path, no location) with this code.
+    pub fn error(self, message: impl Into<String>) -> ServerError {
+        let mut error = ServerError::new(message, None);
+        set_code(&mut error, self.as_str());
+        error
+    }
+}
+
+fn set_code(error: &mut ServerError, code: &str) {
+    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", code);
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
+}
+
+/// Gives a codeless error the code of the stage it came from, and drops the placeholder
+/// location (line 0, column 0) the spec does not allow.
+fn mend(error: &mut ServerError, code: RequestCode) {
+    error.locations.retain(|pos| pos.line > 0 && pos.column > 0);
+    if !has_code(error) {
+        set_code(error, code.as_str());
+    }
+}
+
+/// Mends every error of a response: those without a path failed before execution
+/// (validation of variables, operation selection), the others came from a resolver's input.
+pub fn mend_response(response: &mut Response) {
+    for error in &mut response.errors {
+        if error.path.is_empty() {
+            mend(error, RequestCode::ValidationFailed);
+        } else {
+            error.locations.retain(|pos| pos.line > 0 && pos.column > 0);
+            if !has_code(error) {
+                set_code(error, "BAD_USER_INPUT");
+            }
+        }
+    }
+}
+
+/// How deep introspection may go: the standard introspection query (graphql-js
+/// `getIntrospectionQuery`, every option) is 14 fields deep, its `ofType` chain being most of it.
+const INTROSPECTION_MAX_DEPTH: usize = 24;
+/// How many of `fields`, `inputFields`, `interfaces` and `possibleTypes` may nest inside one
+/// another in introspection; each multiplies the answer by a type's members (graphql-js uses 3).
+const INTROSPECTION_MAX_LIST_NESTING: usize = 3;
+/// Selections visited (fragments expanded) before a document counts as too complex to judge:
+/// fragments that spread others twice over double the work per level.
+const MAX_VISITED_SELECTIONS: usize = 20_000;
+
+/// Request data shared by the operations of one HTTP request (a batch): they spend one
+/// complexity budget together instead of each getting a fresh one.
+#[derive(Clone, Default)]
+pub struct ComplexityBudget(Arc<AtomicUsize>);
+
+/// The schema extension that applies these rules.
+pub struct RequestRules {
+    /// Maximum depth of selections over the schema's own types.
+    pub max_depth: usize,
+    /// Maximum complexity of one operation, and of a batch's operations together.
+    pub max_complexity: usize,
+}
+
+impl ExtensionFactory for RequestRules {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestRulesExtension { max_depth: self.max_depth, max_complexity: self.max_complexity })
+    }
+}
+
+struct RequestRulesExtension {
+    max_depth: usize,
+    max_complexity: usize,
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestRulesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        mend_response(&mut response);
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                mend_response(&mut response);
+                response
+            })
+            .boxed()
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await.map_err(|mut error| {
+            mend(&mut error, RequestCode::ParseFailed);
+            error
+        })?;
+        let mut walk = DepthWalk { document: &document, max_depth: self.max_depth, visited: 0 };
+        for (_, operation) in document.operations.iter() {
+            walk.selections(&operation.node.selection_set.node, Position::Schema(0), 0)?;
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|mut error| {
+                    let code = if error.message == "Query is too complex." {
+                        error.message =
+                            format!("the operation is more complex than the limit of {}", self.max_complexity);
+                        RequestCode::TooComplex
+                    } else {
+                        RequestCode::ValidationFailed
+                    };
+                    mend(&mut error, code);
+                    error
+                })
+                .collect::<Vec<_>>()
+        })?;
+        if let Some(budget) = ctx.data_opt::<ComplexityBudget>() {
+            let spent = budget.0.fetch_add(result.complexity, Ordering::SeqCst);
+            if spent.saturating_add(result.complexity) > self.max_complexity {
+                return Err(vec![RequestCode::TooComplex.error(format!(
+                    "the operations of this request exceed the complexity limit of {} together",
+                    self.max_complexity
+                ))]);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Where a selection stands: over the schema's types (at a depth), or inside introspection
+/// (at a depth, under so many nested member lists).
+#[derive(Clone, Copy)]
+enum Position {
+    Schema(usize),
+    Introspection { depth: usize, lists: usize },
+}
+
+struct DepthWalk<'a> {
+    document: &'a ExecutableDocument,
+    max_depth: usize,
+    visited: usize,
+}
+
+impl DepthWalk<'_> {
+    fn selections(&mut self, set: &SelectionSet, at: Position, fragment_depth: usize) -> ServerResult<()> {
+        for selection in &set.items {
+            self.visited += 1;
+            if self.visited > MAX_VISITED_SELECTIONS {
+                return Err(RequestCode::TooComplex.error("the document expands to too many selections"));
+            }
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let next = self.enter(field.name.node.as_str(), at)?;
+                    self.selections(&field.selection_set.node, next, fragment_depth)?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    // A cycle is refused by validation; it must not loop here first.
+                    if fragment_depth > 16 {
+                        return Err(RequestCode::TooDeep.error("fragments spread inside one another too deeply"));
+                    }
+                    if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
+                        self.selections(&fragment.node.selection_set.node, at, fragment_depth + 1)?;
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.selections(&inline.node.selection_set.node, at, fragment_depth)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&self, name: &str, at: Position) -> ServerResult<Position> {
+        match at {
+            Position::Schema(_) if matches!(name, "__schema" | "__type") => {
+                Ok(Position::Introspection { depth: 1, lists: 0 })
+            }
+            Position::Schema(depth) => {
+                if depth + 1 > self.max_depth {
+                    return Err(RequestCode::TooDeep
+                        .error(format!("the operation nests deeper than the limit of {} levels", self.max_depth)));
+                }
+                Ok(Position::Schema(depth + 1))
+            }
+            Position::Introspection { depth, lists } => {
+                let lists =
+                    lists + usize::from(matches!(name, "fields" | "inputFields" | "interfaces" | "possibleTypes"));
+                if depth + 1 > INTROSPECTION_MAX_DEPTH || lists > INTROSPECTION_MAX_LIST_NESTING {
+                    return Err(RequestCode::TooDeep.error(format!(
+                        "introspection nests too deeply (at most {INTROSPECTION_MAX_LIST_NESTING} of fields, \
+                         inputFields, interfaces and possibleTypes inside one another)"
+                    )));
+                }
+                Ok(Position::Introspection { depth: depth + 1, lists })
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! What mainstream clients and tools rely on: standard introspection, codes on every error,
+//! automatic persisted queries, conventional root type names, `Retry-After`.
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// graphql-js `getIntrospectionQuery` with every option on (descriptions, specifiedByUrl,
+/// directiveIsRepeatable, schemaDescription, inputValueDeprecation, oneOf): what GraphiQL,
+/// graphql-codegen and urql send.
+const INTROSPECTION: &str = include_str!("../fixtures/introspection_all_options.graphql");
+
+async fn post(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("accept", GRAPHQL_RESPONSE)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn sha256(query: &str) -> String {
+    hex::encode(Sha256::digest(query.as_bytes()))
+}
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+/// Asserts every error of a body has a code and no placeholder location; returns the codes.
+fn codes(body: &Value) -> Vec<String> {
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no errors: {body}"));
+    errors
+        .iter()
+        .map(|e| {
+            if let Some(locations) = e.get("locations") {
+                for loc in locations.as_array().unwrap() {
+                    assert!(loc["line"].as_u64().unwrap() >= 1 && loc["column"].as_u64().unwrap() >= 1, "{body}");
+                }
+            }
+            e["extensions"]["code"].as_str().unwrap_or_else(|| panic!("an error without a code: {body}")).to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_standard_introspection_query_with_every_option_is_answered() {
+    let app = spawn_app().await;
+    let (status, body) = post(&app, json!({ "query": INTROSPECTION, "operationName": "IntrospectionQuery" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let schema = &body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["mutationType"]["name"], "Mutation");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    let types = schema["types"].as_array().unwrap();
+    let date_time = types.iter().find(|t| t["name"] == "DateTime").unwrap();
+    assert_eq!(date_time["specifiedByURL"], "https://datatracker.ietf.org/doc/html/rfc3339");
+    assert!(date_time["description"].as_str().unwrap().contains("RFC 3339"), "{date_time}");
+    let contract = types.iter().find(|t| t["name"] == "Contract").unwrap();
+    assert!(contract["fields"].as_array().unwrap().iter().any(|f| f["name"] == "outcomes"), "{contract}");
+}
+
+#[tokio::test]
+async fn introspection_that_nests_member_lists_is_refused_with_a_code() {
+    let app = spawn_app().await;
+    // Each `fields` level multiplies the answer by every type's fields.
+    let bomb = "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }";
+    let (status, body) = post(&app, json!({ "query": bomb })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(codes(&body), ["QUERY_TOO_DEEP"]);
+    // The same through fragments, and through interfaces / possibleTypes.
+    let fragments = "{ __type(name: \"Query\") { ...A } } fragment A on __Type { interfaces { ...B } } \
+                     fragment B on __Type { possibleTypes { ...C } } fragment C on __Type { fields { type { inputFields { name } } } }";
+    let (status, body) = post(&app, json!({ "query": fragments })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(codes(&body), ["QUERY_TOO_DEEP"]);
+    // Three levels are what tools use, and pass.
+    let three = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    let (status, body) = post(&app, json!({ "query": three })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn deep_and_complex_operations_over_real_types_are_refused_with_codes() {
+    let app = spawn_app_with(|c| c.limits.max_depth = 4).await;
+    let deep = "{ me { organizations { organization { members { edges { node { profile { handle } } } } } } } }";
+    let (status, body) = post(&app, json!({ "query": deep })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(codes(&body), ["QUERY_TOO_DEEP"]);
+    // Hidden in fragments it is just as deep.
+    let hidden = "{ me { ...M } } fragment M on Me { organizations { organization { ...O } } } \
+                  fragment O on Organization { members { edges { node { profile { handle } } } } }";
+    let (_, body) = post(&app, json!({ "query": hidden })).await;
+    assert_eq!(codes(&body), ["QUERY_TOO_DEEP"]);
+    // Introspection fields on the way do not hide depth over real types either.
+    let (status, body) =
+        post(&app, json!({ "query": "{ __typename profiles(first: 1) { __typename nodes { handle } } }" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let app = spawn_app_with(|c| c.limits.max_complexity = 20).await;
+    let aliases: String = (0..30).map(|i| format!("a{i}: profile(handle: \"x\") {{ handle }} ")).collect();
+    let (status, body) = post(&app, json!({ "query": format!("{{ {aliases} }}") })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(codes(&body), ["QUERY_TOO_COMPLEX"]);
+    // A batch spends one budget.
+    let half: String = (0..6).map(|i| format!("a{i}: profile(handle: \"x\") {{ handle }} ")).collect();
+    let batch = json!([{ "query": format!("{{ {half} }}") }, { "query": format!("{{ {half} }}") }]);
+    let (_, body) = post(&app, batch).await;
+    assert!(body[0].get("errors").is_none(), "{body}");
+    assert_eq!(codes(&body[1]), ["QUERY_TOO_COMPLEX"]);
+}
+
+#[tokio::test]
+async fn every_request_error_carries_a_code_and_no_placeholder_location() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({ "query": "{ me { " }), "GRAPHQL_PARSE_FAILED"),
+        (json!({ "query": "{ nope }" }), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            json!({ "query": "query($n: Int!) { profiles(first: $n) { nodes { handle } } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            json!({ "query": "query($n: Int!) { profiles(first: $n) { nodes { handle } } }", "variables": { "n": "ten" } }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (json!({ "query": "subscription { notifications { id } }" }), "OPERATION_NOT_SUPPORTED"),
+        (json!({ "query": "{ a: __typename } { b: __typename }" }), "GRAPHQL_PARSE_FAILED"),
+        (json!({ "query": "query A { __typename }", "operationName": "B" }), "GRAPHQL_VALIDATION_FAILED"),
+        (json!({ "variables": {} }), "BAD_USER_INPUT"),
+    ];
+    for (request, code) in cases {
+        let (status, body) = post(&app, request.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{request} → {body}");
+        assert!(codes(&body).iter().all(|c| c == code), "{request} → {body}");
+        assert!(body.get("data").is_none(), "a request error has no data: {body}");
+    }
+    // A parse error points at the place in the document.
+    let (_, body) = post(&app, json!({ "query": "{ me { " })).await;
+    assert!(body["errors"][0]["locations"][0]["line"].as_u64().is_some(), "{body}");
+    // Malformed JSON names where, not the parser's internals.
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body("{ \"query\": ")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(codes(&body), ["BAD_USER_INPUT"]);
+    assert_eq!(body["errors"][0]["message"], "the request body is not valid JSON (line 1, column 11)");
+}
+
+#[tokio::test]
+async fn the_root_types_have_the_conventional_names() {
+    let app = spawn_app().await;
+    let user = app.register("ada").await;
+    let body = app.gql("{ __typename }", json!({}), None).await;
+    assert_eq!(body["data"]["__typename"], "Query");
+    let body = app
+        .gql(
+            "mutation { __typename markNotificationsRead(input: { all: true }) { marked } }",
+            json!({}),
+            Some(&user.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["__typename"], "Mutation", "{body}");
+}
+
+#[tokio::test]
+async fn an_unknown_persisted_query_asks_for_the_query_and_a_registered_one_runs_by_hash() {
+    let app = spawn_app().await;
+    let query = "query Hello { __typename }";
+    let hash = sha256(query);
+
+    // Hash only, unknown: the code Apollo's persisted-query link falls back on.
+    let (status, body) = post(&app, json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"]);
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    // Plain JSON clients get it with 200, like any request error.
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "extensions": persisted(&hash) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A hash that is not the query's registers nothing.
+    let (_, body) = post(&app, json!({ "query": "{ __typename }", "extensions": persisted(&hash) })).await;
+    assert_eq!(codes(&body), ["PERSISTED_QUERY_HASH_MISMATCH"]);
+    let (_, body) = post(&app, json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!(codes(&body), ["PERSISTED_QUERY_NOT_FOUND"]);
+
+    // Query and hash: runs and registers.
+    let (status, body) = post(&app, json!({ "query": query, "extensions": persisted(&hash) })).await;
+    assert_eq!((status, &body["data"]["__typename"]), (StatusCode::OK, &json!("Query")), "{body}");
+    // Then the hash alone runs it, over POST and over GET.
+    let (status, body) = post(&app, json!({ "extensions": persisted(&hash) })).await;
+    assert_eq!((status, &body["data"]["__typename"]), (StatusCode::OK, &json!("Query")), "{body}");
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("extensions", persisted(&hash).to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+
+    // A persisted mutation is still refused over GET.
+    let mutation = "mutation { logout(input: { refreshToken: \"x\" }) }";
+    let (_, body) = post(&app, json!({ "query": mutation, "extensions": persisted(&sha256(mutation)) })).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("extensions", persisted(&sha256(mutation)).to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // Malformed persisted-query extensions name the field at fault.
+    for (extensions, field) in [
+        (json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } }), "extensions.persistedQuery.version"),
+        (json!({ "persistedQuery": { "version": 1, "sha256Hash": "abc" } }), "extensions.persistedQuery.sha256Hash"),
+    ] {
+        let (status, body) = post(&app, json!({ "extensions": extensions })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            (codes(&body)[0].as_str(), &body["errors"][0]["extensions"]["field"]),
+            ("BAD_USER_INPUT", &json!(field))
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Redis (TEST_REDIS_URL): instances share persisted queries through it"]
+async fn a_query_persisted_on_one_instance_runs_by_hash_on_another() {
+    let app = spawn_app().await;
+    assert!(app.state.redis.is_some(), "TEST_REDIS_URL must be set");
+    let (_, other_port) = app.serve_another_instance().await;
+    let query = "query Shared { __typename }";
+    let hash = sha256(query);
+    let (_, body) = post(&app, json!({ "query": query, "extensions": persisted(&hash) })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    let response = app
+        .client
+        .post(format!("http://127.0.0.1:{other_port}/graphql"))
+        .json(&json!({ "extensions": persisted(&hash) }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+}
+
+#[tokio::test]
+async fn a_rate_limited_request_says_when_to_retry_in_a_header() {
+    let app = spawn_app_with(|c| c.limits.mutations_per_minute = 1).await;
+    let logout = json!({ "query": "mutation { logout(input: { refreshToken: \"x\" }) }" });
+    let first = app.client.post(format!("{}/graphql", app.address)).json(&logout).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("retry-after").is_none());
+    let refused = app.client.post(format!("{}/graphql", app.address)).json(&logout).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let header: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(codes(&body), ["RATE_LIMITED"]);
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], json!(header));
+    assert!((1..=60).contains(&header), "{header}");
+}
