@@ -160,8 +160,22 @@ async fn ping_pong_queries_and_an_invalid_document_leave_the_socket_open() {
     // An invalid document is an `error` for that operation, with a code; the socket stays.
     send(&mut ws, subscribe_message("bad", "subscription { nothingHere }", json!({}))).await;
     let message = next_of(&mut ws, "bad").await;
-    assert_eq!(message["type"], "error", "{message}");
+    assert_eq!(error_code_of(&message), "GRAPHQL_VALIDATION_FAILED");
     assert!(message["payload"][0]["message"].as_str().unwrap().contains("nothingHere"), "{message}");
+
+    // Persisted queries work over the socket too: an unknown hash asks for the query, the
+    // query with its hash registers it, the hash alone then runs it.
+    let query = "{ me { profile { handle } } }";
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(query.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let hash_only = |id: &str| json!({ "id": id, "type": "subscribe", "payload": { "extensions": extensions } });
+    send(&mut ws, hash_only("h1")).await;
+    assert_eq!(error_code_of(&next_of(&mut ws, "h1").await), "PERSISTED_QUERY_NOT_FOUND");
+    send(&mut ws, json!({ "id": "h2", "type": "subscribe", "payload": { "query": query, "extensions": extensions } }))
+        .await;
+    assert_eq!(next_of(&mut ws, "h2").await["payload"]["data"]["me"]["profile"]["handle"], "ada");
+    send(&mut ws, hash_only("h3")).await;
+    assert_eq!(next_of(&mut ws, "h3").await["payload"]["data"]["me"]["profile"]["handle"], "ada");
 
     // A query runs over the same socket: `next`, then `complete`.
     send(&mut ws, subscribe_message("q", "{ me { profile { handle } } }", json!({}))).await;
