@@ -282,3 +282,27 @@ async fn a_rate_limited_request_says_when_to_retry_in_a_header() {
     assert_eq!(body["errors"][0]["extensions"]["retryAfter"], json!(header));
     assert!((1..=60).contains(&header), "{header}");
 }
+
+#[tokio::test]
+async fn the_caller_and_memberships_have_stable_ids_of_their_own() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let grace = app.register("grace").await;
+    let org = crate::organizations::create_org(&app, &ada, "acme").await;
+    crate::organizations::add(&app, &ada, &org, "grace", "ADMIN").await;
+    let query = "{ me { id profile { id } organizations { id role organization { id } profile { id } } } }";
+    let first = app.gql(query, json!({}), Some(&ada.access_token)).await;
+    let again = app.gql(query, json!({}), Some(&ada.access_token)).await;
+    assert_eq!(first, again, "ids change between requests");
+    let me = &first["data"]["me"];
+    assert!(me["id"].is_string() && me["id"] != me["profile"]["id"], "{first}");
+    let membership = &me["organizations"][0];
+    assert!(membership["id"].is_string(), "{first}");
+    assert!(membership["id"] != membership["organization"]["id"] && membership["id"] != me["profile"]["id"], "{first}");
+    // Another member's view of the same organization: another membership, another id.
+    let theirs = app.gql(query, json!({}), Some(&grace.access_token)).await;
+    let theirs = &theirs["data"]["me"];
+    assert_ne!(theirs["id"], me["id"]);
+    assert_eq!(theirs["organizations"][0]["organization"]["id"], membership["organization"]["id"]);
+    assert_ne!(theirs["organizations"][0]["id"], membership["id"]);
+}

@@ -15,6 +15,10 @@ pub struct Me(pub Viewer);
 
 #[Object]
 impl Me {
+    /// Stable id of the caller's own view: one per acting profile, never a profile's id.
+    async fn id(&self) -> GqlResult<async_graphql::ID> {
+        Ok(super::common::derived_id("Me", &[self.0.require_any()?]))
+    }
     /// The acting profile (the person's, or the agent's).
     async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
         let id = self.0.require_any()?;

@@ -20,3 +20,14 @@ pub fn connection<T, N: async_graphql::OutputType>(page: Page<T>, map: impl Fn(T
     );
     conn
 }
+
+/// The stable id of an object that has no row id of its own (a membership, the caller's view):
+/// its type and the ids it is made of, so it never equals another object's id.
+pub fn derived_id(kind: &str, parts: &[Uuid]) -> ID {
+    let mut id = kind.to_owned();
+    for part in parts {
+        id.push(':');
+        id.push_str(&part.to_string());
+    }
+    ID(id)
+}

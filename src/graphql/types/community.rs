@@ -136,6 +136,10 @@ pub struct CommunityMember(pub member_db::Model);
 
 #[Object]
 impl CommunityMember {
+    /// Stable id of this membership (community and member).
+    async fn id(&self) -> ID {
+        super::common::derived_id("CommunityMember", &[self.0.community_id, self.0.profile_id])
+    }
     /// The member.
     async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
         let p = loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.ok_or(AppError::NotFound("profile"))?;

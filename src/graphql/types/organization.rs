@@ -78,6 +78,10 @@ pub struct OrganizationMember(pub member_db::Model);
 
 #[Object]
 impl OrganizationMember {
+    /// Stable id of this membership (organization and member).
+    async fn id(&self) -> ID {
+        super::common::derived_id("OrganizationMember", &[self.0.organization_id, self.0.profile_id])
+    }
     /// The member.
     async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
         let p = loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.ok_or(AppError::NotFound("profile"))?;

@@ -306,6 +306,10 @@ pub struct Assignment(pub task_assignment::Model);
 
 #[Object]
 impl Assignment {
+    /// Id of this assignment (a task may have several over its life).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
     /// The person or agent.
     async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Option<Profile>> {
         Ok(loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.map(Profile))
