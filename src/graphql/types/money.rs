@@ -9,6 +9,9 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Simpl
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cents(pub i64);
 
+/// An amount in the minor units of its currency (cents for EUR, yen for JPY), as a JSON
+/// integer from 0 to 1,000,000,000,000: inside JavaScript's safe integers, unlike GraphQL's
+/// 32-bit `Int`.
 #[Scalar(name = "Cents")]
 impl ScalarType for Cents {
     fn parse(value: Value) -> InputValueResult<Self> {
