@@ -16,6 +16,8 @@ use async_graphql::{
 };
 use futures_util::StreamExt;
 
+use crate::error::ErrorCode;
+
 /// Codes of errors that stop an operation before any resolver runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestCode {
@@ -67,25 +69,23 @@ fn has_code(error: &ServerError) -> bool {
 
 /// Gives a codeless error the code of the stage it came from, and drops the placeholder
 /// location (line 0, column 0) the spec does not allow.
-fn mend(error: &mut ServerError, code: RequestCode) {
+fn mend(error: &mut ServerError, code: &str) {
     error.locations.retain(|pos| pos.line > 0 && pos.column > 0);
     if !has_code(error) {
-        set_code(error, code.as_str());
+        set_code(error, code);
     }
 }
 
 /// Mends every error of a response: those without a path failed before execution
 /// (validation of variables, operation selection), the others came from a resolver's input.
-pub fn mend_response(response: &mut Response) {
+fn mend_response(response: &mut Response) {
     for error in &mut response.errors {
-        if error.path.is_empty() {
-            mend(error, RequestCode::ValidationFailed);
+        let code = if error.path.is_empty() {
+            RequestCode::ValidationFailed.as_str()
         } else {
-            error.locations.retain(|pos| pos.line > 0 && pos.column > 0);
-            if !has_code(error) {
-                set_code(error, "BAD_USER_INPUT");
-            }
-        }
+            ErrorCode::BadUserInput.as_str()
+        };
+        mend(error, code);
     }
 }
 
@@ -153,7 +153,7 @@ impl Extension for RequestRulesExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await.map_err(|mut error| {
-            mend(&mut error, RequestCode::ParseFailed);
+            mend(&mut error, RequestCode::ParseFailed.as_str());
             error
         })?;
         let mut walk = DepthWalk { document: &document, max_depth: self.max_depth, visited: 0 };
@@ -179,7 +179,7 @@ impl Extension for RequestRulesExtension {
                     } else {
                         RequestCode::ValidationFailed
                     };
-                    mend(&mut error, code);
+                    mend(&mut error, code.as_str());
                     error
                 })
                 .collect::<Vec<_>>()

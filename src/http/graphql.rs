@@ -49,11 +49,7 @@ impl Refusal {
     /// An error of a well-formed request the server will not run (an unknown persisted query):
     /// 4xx only when the client accepts `application/graphql-response+json`, as for validation.
     fn request_error(kind: ResponseType, error: Box<ServerError>) -> Self {
-        let status = match kind {
-            ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-            ResponseType::Json => StatusCode::OK,
-        };
-        Self { status, error, allow: None }
+        Self { status: request_error_status(kind), error, allow: None }
     }
 
     fn into_response(self, kind: ResponseType) -> HttpResponse {
@@ -445,9 +441,15 @@ async fn execute(state: &HttpState, op: Operation, viewer: Viewer, kind: Respons
     if let (true, Json::Object(map)) = (request_error, &mut body) {
         map.remove("data");
     }
-    let status = match (request_error, kind) {
-        (true, ResponseType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
-    };
+    let status = if request_error { request_error_status(kind) } else { StatusCode::OK };
     (status, body)
+}
+
+/// The status of a well-formed request that failed before execution: 4xx only for clients
+/// that accept `application/graphql-response+json`.
+fn request_error_status(kind: ResponseType) -> StatusCode {
+    match kind {
+        ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseType::Json => StatusCode::OK,
+    }
 }

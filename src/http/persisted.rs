@@ -91,10 +91,7 @@ impl PersistedQueries {
     }
 
     async fn register(&self, hash: String, query: &str) {
-        let known = self.local().queries.contains_key(&hash);
-        if !known {
-            self.remember(hash.clone(), query.to_owned());
-        }
+        self.remember(hash.clone(), query.to_owned());
         if let Some((conn, prefix)) = &self.redis {
             let mut conn = conn.clone();
             let mut set = redis::cmd("SET");

@@ -387,15 +387,10 @@ async fn admit(
     Ok(())
 }
 
-/// A GraphQL error as JSON, without the `locations` a request error cannot have.
+/// A GraphQL error as JSON (request errors come without placeholder locations: see
+/// `to_server_error` and the schema's request rules).
 fn error_json(error: &ServerError) -> Json {
-    let mut value = serde_json::to_value(error).unwrap_or_else(|_| json!({ "message": "internal error" }));
-    if let Json::Object(map) = &mut value
-        && map.get("locations").and_then(Json::as_array).is_some_and(|l| l.iter().all(|loc| loc["line"] == 0))
-    {
-        map.remove("locations");
-    }
-    value
+    serde_json::to_value(error).unwrap_or_else(|_| json!({ "message": "internal error" }))
 }
 
 async fn send(sink: &mut WebSocket, value: &Json) -> Result<(), ()> {

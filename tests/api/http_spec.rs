@@ -77,6 +77,9 @@ async fn malformed_json_gets_a_graphql_error_body_not_a_debug_string() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "body");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Error {") && !message.contains("Syntax("), "{message}");
+    // It names where, not the parser's internals; a request error has no placeholder location.
+    assert_eq!(message, "the request body is not valid JSON (line 1, column 11)");
+    assert!(body["errors"][0].get("locations").is_none(), "{body}");
 }
 
 async fn post_with_accept(app: &crate::helpers::TestApp, accept: &str, query: &str) -> (StatusCode, String, Value) {
