@@ -12,7 +12,7 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe, NextValidation,
     },
     futures_util::stream::BoxStream,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 use futures_util::StreamExt;
 
@@ -157,8 +157,11 @@ impl Extension for RequestRulesExtension {
             error
         })?;
         let mut walk = DepthWalk { document: &document, max_depth: self.max_depth, visited: 0 };
-        for (_, operation) in document.operations.iter() {
+        for (name, operation) in document.operations.iter() {
             walk.selections(&operation.node.selection_set.node, Position::Schema(0), 0)?;
+            if operation.node.ty == OperationType::Subscription {
+                single_root_field(&document, name.map(|n| n.as_str()), &operation.node.selection_set.node)?;
+            }
         }
         Ok(document)
     }
@@ -195,6 +198,45 @@ impl Extension for RequestRulesExtension {
         }
         Ok(result)
     }
+}
+
+/// A subscription selects exactly one root field, not `__typename` (the GraphQL specification's
+/// "Single root field" rule, which async-graphql does not apply): one stream per operation.
+fn single_root_field(document: &ExecutableDocument, name: Option<&str>, set: &SelectionSet) -> ServerResult<()> {
+    fn keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, depth: usize, out: &mut Vec<&'a str>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.as_str();
+                    if !out.contains(&key) {
+                        out.push(key);
+                    }
+                    if field.node.name.node == "__typename" {
+                        out.push("__typename");
+                    }
+                }
+                Selection::FragmentSpread(spread) if depth < 16 => {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                        keys(document, &fragment.node.selection_set.node, depth + 1, out);
+                    }
+                }
+                Selection::FragmentSpread(_) => {}
+                Selection::InlineFragment(inline) => keys(document, &inline.node.selection_set.node, depth, out),
+            }
+        }
+    }
+    let mut found = Vec::new();
+    keys(document, set, 0, &mut found);
+    if found.len() == 1 {
+        return Ok(());
+    }
+    let which = name.map_or_else(|| "Anonymous Subscription".to_owned(), |n| format!("Subscription \"{n}\""));
+    let why = if found.contains(&"__typename") {
+        "may not select __typename at its root"
+    } else {
+        "must select only one top level field"
+    };
+    Err(RequestCode::ValidationFailed.error(format!("{which} {why}.")))
 }
 
 /// Where a selection stands: over the schema's types (at a depth), or inside introspection

@@ -55,6 +55,8 @@ pub struct HttpState {
     pub schema: AppSchema,
     /// Queries clients may send by hash.
     pub persisted: std::sync::Arc<persisted::PersistedQueries>,
+    /// Subscriptions running over WebSocket, rendered once per group of identical ones.
+    pub live: std::sync::Arc<crate::graphql::subscription::LiveSubscriptions>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,7 +66,8 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
     let body_limit = app.config.limits.max_body_bytes;
     let persisted =
         std::sync::Arc::new(persisted::PersistedQueries::new(app.redis.clone(), &app.config.redis_namespace));
-    let state = HttpState { app, schema, persisted };
+    let live = std::sync::Arc::new(crate::graphql::subscription::LiveSubscriptions::new(schema.clone()));
+    let state = HttpState { app, schema, persisted, live };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/events/{file}", get(ics::event_ics))

@@ -30,7 +30,7 @@ use super::{
 use crate::{
     auth::{ClientIp, SessionExpiry, Viewer, viewer::authenticate_session, viewer::still_valid},
     error::AppError,
-    graphql::{ComplexityBudget, to_server_error},
+    graphql::{ComplexityBudget, subscription::LiveItem, to_server_error},
 };
 
 const TRANSPORT_WS: &str = "graphql-transport-ws";
@@ -112,6 +112,14 @@ enum ClientMessage {
     ConnectionTerminate,
 }
 
+/// What an operation produced.
+enum Outgoing {
+    /// The response of a query or mutation.
+    Response(Response),
+    /// An item of a live subscription.
+    Live(LiveItem),
+}
+
 /// A `next` (or legacy `data`) message.
 #[derive(serde::Serialize)]
 struct Next<'a> {
@@ -146,8 +154,8 @@ struct Connection {
     protocol: Protocol,
     peer: SocketAddr,
     session: Option<Session>,
-    /// Each running operation's responses by id; `None` marks its end.
-    operations: StreamMap<Arc<str>, BoxStream<'static, Option<Response>>>,
+    /// Each running operation's output by id; `None` marks its end.
+    operations: StreamMap<Arc<str>, BoxStream<'static, Option<Outgoing>>>,
 }
 
 /// What woke a connection up.
@@ -155,7 +163,7 @@ enum Wake {
     Stopping,
     InitTimeout,
     Incoming(Option<Result<Message, axum::Error>>),
-    Outgoing(Arc<str>, Option<Response>),
+    Outgoing(Arc<str>, Option<Outgoing>),
 }
 
 impl Connection {
@@ -304,20 +312,19 @@ impl Connection {
             request = request.data(SessionExpiry(at));
         }
         let is_subscription = operation_shape(&request).0 == Some(OperationType::Subscription);
-        let responses: BoxStream<'static, Response> = if is_subscription {
-            // No loaders: subscription payloads are flat (an activity, a notification), and a
-            // loader set per live subscription would cost tens of KiB per idle connection.
-            let request = request.data(viewer);
-            self.state.schema.execute_stream(request).boxed()
+        let output: BoxStream<'static, Outgoing> = if is_subscription {
+            // Started once, then rendered per group of identical subscriptions: an idle
+            // subscriber holds its follower only. No loaders: payloads are flat.
+            self.state.live.start(request.data(viewer)).map(Outgoing::Live).boxed()
         } else {
             let (schema, app) = (self.state.schema.clone(), self.state.app.clone());
             futures_util::stream::once(async move {
                 let (response, _) = crate::graphql::execute(&schema, &app, viewer, request).await;
-                response
+                Outgoing::Response(response)
             })
             .boxed()
         };
-        let responses = responses.map(Some).chain(futures_util::stream::once(std::future::ready(None)));
+        let responses = output.map(Some).chain(futures_util::stream::once(std::future::ready(None)));
         self.operations.insert(id, responses.boxed());
         Ok(())
     }
@@ -327,21 +334,34 @@ impl Connection {
     }
 
     /// Sends what an operation produced: `next`, its final `complete`, or a terminal `error`.
-    async fn deliver(&mut self, id: &Arc<str>, item: Option<Response>, sink: &mut WebSocket) -> Result<(), ()> {
-        let Some(response) = item else {
-            self.stop(id);
-            return send(sink, &json!({ "type": "complete", "id": &**id })).await;
-        };
-        // Nothing ran (a request error) or the stream ended in an error: the operation is over.
-        if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            self.stop(id);
-            return self.send_error(id, response.errors, sink).await;
-        }
+    async fn deliver(&mut self, id: &Arc<str>, item: Option<Outgoing>, sink: &mut WebSocket) -> Result<(), ()> {
         let kind = if self.protocol == Protocol::Legacy { "data" } else { "next" };
-        // Serialized in one pass (this runs once per subscriber per event).
-        let text = serde_json::to_string(&Next { kind, id, payload: &response }).unwrap_or_else(|_| {
-            json!({ "type": kind, "id": &**id, "payload": { "errors": [{ "message": "internal error" }] } }).to_string()
-        });
+        let text = match item {
+            None => {
+                self.stop(id);
+                return send(sink, &json!({ "type": "complete", "id": &**id })).await;
+            }
+            Some(Outgoing::Live(LiveItem::Next(payload))) => {
+                // The payload is shared by the group; only the envelope is this subscriber's.
+                let id = serde_json::to_string(&**id).unwrap_or_default();
+                format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
+            }
+            Some(Outgoing::Live(LiveItem::Failed(errors))) => {
+                self.stop(id);
+                return self.send_error(id, errors, sink).await;
+            }
+            Some(Outgoing::Response(response)) => {
+                // Nothing ran (a request error): the operation is over.
+                if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+                    self.stop(id);
+                    return self.send_error(id, response.errors, sink).await;
+                }
+                serde_json::to_string(&Next { kind, id, payload: &response }).unwrap_or_else(|_| {
+                    json!({ "type": kind, "id": &**id, "payload": { "errors": [{ "message": "internal error" }] } })
+                        .to_string()
+                })
+            }
+        };
         sink.send(Message::Text(text.into())).await.map_err(|_| ())
     }
 

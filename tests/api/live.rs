@@ -774,3 +774,85 @@ async fn outsiders_and_anonymous_sockets_cannot_follow_what_is_not_theirs() {
     let p = post(&app, &ada, &public, "Hello").await;
     assert_eq!(activity(&mut anonymous, 1).await[0]["subjectId"], p.as_str());
 }
+
+#[tokio::test]
+async fn identical_subscriptions_render_each_event_once_and_share_its_bytes() {
+    use semasocial::graphql::subscription::{LiveItem, LiveSubscriptions};
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let live = LiveSubscriptions::new(app.schema.clone());
+    let aliased = "subscription($c: ID!) { communityActivity(communityId: $c) { kind: action } }";
+    // Each stream starts (runs its subscription once) when first polled, in its own task.
+    let started: Vec<_> = [COMMUNITY, COMMUNITY, aliased]
+        .into_iter()
+        .map(|query| {
+            let request = async_graphql::Request::new(query)
+                .variables(async_graphql::Variables::from_json(json!({ "c": c })))
+                .data(semasocial::auth::Viewer::Anonymous);
+            let mut stream = live.start(request).boxed();
+            tokio::spawn(async move { stream.next().await })
+        })
+        .collect();
+    app.wait_for_subscribers(3).await;
+    assert_eq!(live.group_count(), 2, "two documents, two groups");
+
+    let p = post(&app, &ada, &c, "Hello").await;
+    let mut payloads = Vec::new();
+    for task in started {
+        match task.await.unwrap() {
+            Some(LiveItem::Next(payload)) => payloads.push(payload),
+            other => panic!("a payload, not {other:?}"),
+        }
+    }
+
+    // One render per group: the two identical subscribers got the very same bytes.
+    assert_eq!(live.renders(), 2);
+    assert!(std::sync::Arc::ptr_eq(&payloads[0], &payloads[1]), "shared, not copied");
+    let same: Value = serde_json::from_str(&payloads[0]).unwrap();
+    assert_eq!(same["data"]["communityActivity"]["action"], "post.created");
+    assert_eq!(same["data"]["communityActivity"]["subjectId"], p.as_str());
+    let other: Value = serde_json::from_str(&payloads[2]).unwrap();
+    assert_eq!(other, json!({ "data": { "communityActivity": { "kind": "post.created" } } }));
+    // The streams ended with their tasks: their groups are gone.
+    assert_eq!(live.group_count(), 0);
+}
+
+#[tokio::test]
+async fn subscriptions_on_one_socket_get_their_own_shapes_and_ids_and_two_root_fields_are_refused() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let mut ws = ws_connect(&app, &ada.access_token).await;
+
+    // The specification's single-root-field rule: refused before anything runs, socket open.
+    let two = "subscription($c: ID!) { a: communityActivity(communityId: $c) { id } b: communityActivity(communityId: $c) { id } }";
+    send(&mut ws, subscribe_message("two", two, json!({ "c": c }))).await;
+    let refused = next_of(&mut ws, "two").await;
+    assert_eq!(error_code_of(&refused), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(refused["payload"][0]["message"], "Anonymous Subscription must select only one top level field.");
+    let typename = "subscription Names { __typename }";
+    send(&mut ws, subscribe_message("tn", typename, json!({}))).await;
+    assert_eq!(error_code_of(&next_of(&mut ws, "tn").await), "GRAPHQL_VALIDATION_FAILED");
+
+    let before = app.state.bus.subscriber_count();
+    send(&mut ws, subscribe_message("plain", COMMUNITY, json!({ "c": c }))).await;
+    let aliased = "subscription($c: ID!) { feed: communityActivity(communityId: $c) { what: action subjectId } }";
+    send(&mut ws, subscribe_message("with \"quotes\"", aliased, json!({ "c": c }))).await;
+    // Two follows of one signed-in subscriber each listen to the stream and to its access.
+    app.wait_for_subscribers(before + 4).await;
+    let p = post(&app, &ada, &c, "Hello").await;
+    // Either may come first: collect one message per operation.
+    let mut by_id = std::collections::HashMap::new();
+    while by_id.len() < 2 {
+        let message = next_json(&mut ws).await;
+        by_id.insert(message["id"].as_str().unwrap().to_owned(), message);
+    }
+    let plain = &by_id["plain"];
+    assert_eq!(plain["type"], "next");
+    assert_eq!(plain["payload"]["data"]["communityActivity"]["subjectId"], p.as_str());
+    assert_eq!(
+        by_id["with \"quotes\""],
+        json!({ "type": "next", "id": "with \"quotes\"", "payload": { "data": { "feed": { "what": "post.created", "subjectId": p } } } })
+    );
+}

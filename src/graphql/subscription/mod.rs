@@ -3,13 +3,20 @@
 //! and first replays what was missed, then continues live with no gap and no duplicate.
 //! What a subscriber sees is decided per subscriber by its gate (`gates.rs`); access is
 //! checked again whenever it may have changed, and a stream that lost it ends with an error
-//! carrying a code.
+//! carrying a code. Over WebSocket a subscription is run once to start it and its events are
+//! rendered once per group of identical subscriptions (`live.rs`).
 mod gates;
+mod live;
+
+pub use live::{LiveItem, LiveSubscriptions};
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
-use futures_util::{Stream, StreamExt};
+use futures_util::{
+    StreamExt,
+    stream::{self, BoxStream},
+};
 
 use super::{
     GqlError, GqlResult, state,
@@ -41,14 +48,26 @@ fn resume_point(after: Option<&ID>) -> GqlResult<Option<i64>> {
         .transpose()
 }
 
+/// What a subscription resolver returns.
+type Live<T> = BoxStream<'static, async_graphql::Result<T>>;
+
+/// When the run renders one event for a group of subscribers, the resolver answers with it and
+/// nothing else runs (arguments and access were checked when each subscriber started).
+fn rendered<T: Send + 'static>(ctx: &Context<'_>, map: fn(&DomainEvent) -> T) -> Option<Live<T>> {
+    let live::Render(event) = ctx.data_opt::<live::Render>()?;
+    Some(stream::once(std::future::ready(Ok(map(event)))).boxed())
+}
+
 /// Follows `stream` for the viewer of `ctx`: replay after `after`, then live, through `gate`.
+/// A run that starts a live subscription leaves the follower in its `Capture`; any other run
+/// (an in-process `execute_stream`) gets the mapped stream.
 async fn subscribe_to<T: Send + 'static, G: Gate>(
     ctx: &Context<'_>,
     stream: String,
     after: Option<&ID>,
     gate: G,
     map: fn(&DomainEvent) -> T,
-) -> GqlResult<impl Stream<Item = async_graphql::Result<T>> + use<T, G>> {
+) -> GqlResult<Live<T>> {
     let state = state(ctx)?;
     let viewer = viewer(ctx);
     let expires_in =
@@ -56,10 +75,17 @@ async fn subscribe_to<T: Send + 'static, G: Gate>(
     let spec =
         Follow { stream, after: resume_point(after)?, access: viewer.profile_id().map(access_stream), expires_in };
     let events = follow(state.db.clone(), state.bus.hub(), spec, gate).await.map_err(GqlError::from)?;
-    Ok(events.map(move |item: Result<Arc<DomainEvent>, AppError>| match item {
-        Ok(event) => Ok(map(&event)),
-        Err(err) => Err(GqlError::from(err).into()),
-    }))
+    if let Some(capture) = ctx.data_opt::<live::Capture>() {
+        let field = ctx.item.node.response_key().node.to_string();
+        capture.put(events.boxed(), field, ctx.item.pos)?;
+        return Ok(stream::empty().boxed());
+    }
+    Ok(events
+        .map(move |item: Result<Arc<DomainEvent>, AppError>| match item {
+            Ok(event) => Ok(map(&event)),
+            Err(err) => Err(GqlError::from(err).into()),
+        })
+        .boxed())
 }
 
 /// Subscriptions about organizations.
@@ -76,7 +102,10 @@ impl OrganizationSubscription {
         ctx: &Context<'_>,
         organization_id: ID,
         after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+    ) -> async_graphql::Result<Live<ActivityEvent>> {
+        if let Some(event) = rendered(ctx, |e| ActivityEvent::from(e)) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let org = parse_id(&organization_id, "organizationId")?;
         let gate = gates::OrganizationGate::open(state, viewer(ctx), org).await.map_err(GqlError::from)?;
@@ -98,7 +127,10 @@ impl CommunitySubscription {
         ctx: &Context<'_>,
         community_id: ID,
         after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+    ) -> async_graphql::Result<Live<ActivityEvent>> {
+        if let Some(event) = rendered(ctx, |e| ActivityEvent::from(e)) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let id = parse_id(&community_id, "communityId")?;
         let gate = gates::CommunityGate::open(state, viewer(ctx), id).await.map_err(GqlError::from)?;
@@ -119,7 +151,10 @@ impl ContractSubscription {
         ctx: &Context<'_>,
         contract_id: ID,
         after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+    ) -> async_graphql::Result<Live<ActivityEvent>> {
+        if let Some(event) = rendered(ctx, |e| ActivityEvent::from(e)) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let id = parse_id(&contract_id, "contractId")?;
         let gate = gates::ContractGate::open(state, viewer(ctx), id).await.map_err(GqlError::from)?;
@@ -132,7 +167,10 @@ impl ContractSubscription {
         &self,
         ctx: &Context<'_>,
         after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+    ) -> async_graphql::Result<Live<ActivityEvent>> {
+        if let Some(event) = rendered(ctx, |e| ActivityEvent::from(e)) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let me = viewer(ctx).require_profile(AgentScope::TasksRead).map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
@@ -149,11 +187,10 @@ impl MoneySubscription {
     /// Changes to my payouts: earnings released to me (`payout.pending`), holds passed
     /// (`payout.available`), withdrawals (`payout.processing`, `payout.paid`, `payout.failed`).
     /// People only; an agent's earnings go to its operator.
-    async fn payout_updated(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ActivityEvent>> + use<>> {
+    async fn payout_updated(&self, ctx: &Context<'_>, after: Option<ID>) -> async_graphql::Result<Live<ActivityEvent>> {
+        if let Some(event) = rendered(ctx, |e| ActivityEvent::from(e)) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let (_, me) = viewer(ctx).require_user().map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
@@ -174,9 +211,10 @@ impl NotificationSubscription {
         &self,
         ctx: &Context<'_>,
         after: Option<ID>,
-    ) -> async_graphql::Result<
-        impl Stream<Item = async_graphql::Result<super::types::notification::Notification>> + use<>,
-    > {
+    ) -> async_graphql::Result<Live<super::types::notification::Notification>> {
+        if let Some(event) = rendered(ctx, super::types::notification::Notification::unread) {
+            return Ok(event);
+        }
         let state = state(ctx)?;
         let (user, _) = viewer(ctx).require_user().map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
