@@ -39,6 +39,10 @@ struct Args {
     /// The server's process id, to read its resident memory from /proc.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Seconds to leave the subscribers idle after the last round before reading the server's
+    /// memory again (the allocator returns the pages freed by the ramp-up within ~10 s).
+    #[arg(long, default_value_t = 15)]
+    settle_secs: u64,
 }
 
 /// What a subscriber reports: (round, when its event arrived).
@@ -161,6 +165,15 @@ async fn main() -> anyhow::Result<()> {
         pick(99).as_secs_f64() * 1e3,
         all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
     );
+    if let (Some(pid), Some(before)) = (args.server_pid, rss_before) {
+        tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
+        let after = rss_kib(pid)?;
+        let per = after.saturating_sub(before) as f64 / args.subscribers as f64;
+        println!(
+            "server RSS {}s after the last round: {after} KiB with {} idle subscribers: {per:.1} KiB per connection",
+            args.settle_secs, args.subscribers
+        );
+    }
     for socket in sockets {
         socket.abort();
     }
