@@ -17,6 +17,7 @@ pub mod event;
 pub mod gig;
 pub mod ledger;
 pub mod money;
+pub mod node;
 pub mod notification;
 pub mod organization;
 pub mod outcome;

@@ -27,6 +27,7 @@ pub struct QueryRoot(
     query::EventQuery,
     query::ContractQuery,
     query::NotificationQuery,
+    query::NodeQuery,
 );
 
 /// Root mutation object.

@@ -294,3 +294,76 @@ async fn the_caller_and_memberships_have_stable_ids_of_their_own() {
     assert_eq!(theirs["organizations"][0]["organization"]["id"], membership["organization"]["id"]);
     assert_ne!(theirs["organizations"][0]["id"], membership["id"]);
 }
+
+const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id ... on Profile { handle } ... on Gig { title } ... on Contract { title } ... on Community { slug } } }";
+
+#[tokio::test]
+async fn node_refetches_each_kind_by_its_id_as_its_own_query_would_and_hides_the_rest() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let community = crate::communities::create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let draft = crate::gigs::create_gig(&app, &ada, json!({ "title": "Secret plan" })).await;
+    let contract = crate::work::contract(&app, &ada, None, 10_000).await;
+    let node = |id: &str, token: Option<&str>| {
+        let (id, token) = (id.to_owned(), token.map(str::to_owned));
+        let app = &app;
+        async move {
+            let body = app.gql(NODE, json!({ "id": id }), token.as_deref()).await;
+            assert!(body.get("errors").is_none(), "{body}");
+            body["data"]["node"].clone()
+        }
+    };
+
+    // Each kind by its id alone, typed, with the id it was asked by.
+    let me = node(&ada.profile_id, None).await;
+    assert_eq!(me, json!({ "__typename": "Profile", "id": ada.profile_id, "handle": "ada" }));
+    assert_eq!(node(&community, None).await["slug"], "rustaceans");
+    assert_eq!(node(&draft, Some(&ada.access_token)).await["__typename"], "Gig");
+    let own = node(&contract, Some(&ada.access_token)).await;
+    assert_eq!((own["__typename"].as_str(), own["id"].as_str()), (Some("Contract"), Some(contract.as_str())));
+
+    // What its own query refuses reads as no such object, without an error that would tell
+    // it exists: another user's draft gig and contract, anonymous callers, unknown ids.
+    assert_eq!(node(&draft, Some(&bob.access_token)).await, Value::Null);
+    assert_eq!(node(&draft, None).await, Value::Null);
+    assert_eq!(node(&contract, Some(&bob.access_token)).await, Value::Null);
+    assert_eq!(node(&uuid::Uuid::new_v4().to_string(), Some(&ada.access_token)).await, Value::Null);
+
+    // nodes: same order, a null for each miss, in one request.
+    let body = app
+        .gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
+            json!({ "ids": [community, draft, ada.profile_id] }),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["nodes"],
+        json!([{ "__typename": "Community", "id": community }, null, { "__typename": "Profile", "id": ada.profile_id }])
+    );
+
+    // Bad input names its field; more than 20 ids are refused before any lookup.
+    let body = app.gql(NODE, json!({ "id": "not-an-id" }), None).await;
+    assert_eq!((error_code(&body), body["errors"][0]["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("id")));
+    let many: Vec<String> = (0..21).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let (body, statements) =
+        app.execute("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": many }), None).await;
+    assert_eq!((error_code(&body), body["errors"][0]["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("ids")));
+    assert_eq!(statements, 0);
+}
+
+#[tokio::test]
+async fn the_schema_declares_node_on_the_refetchable_types() {
+    let app = spawn_app().await;
+    let body = app.gql(r#"{ __type(name: "Node") { kind possibleTypes { name } } }"#, json!({}), None).await;
+    let mut names: Vec<&str> = body["data"]["__type"]["possibleTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(body["data"]["__type"]["kind"], "INTERFACE");
+    assert_eq!(names, ["Community", "Contract", "Event", "Gig", "Organization", "Post", "Profile", "Proposal", "Task"]);
+}

@@ -54,7 +54,7 @@ pub struct Community(pub db::Model);
 #[Object]
 impl Community {
     /// Community id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Unique URL name.
@@ -193,7 +193,7 @@ pub struct Post(pub post_db::Model);
 #[Object]
 impl Post {
     /// Post id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The community.

@@ -88,7 +88,7 @@ pub struct Contract(pub db::Model, pub Access);
 #[Object]
 impl Contract {
     /// Contract id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Title.

@@ -41,7 +41,7 @@ pub struct Event(pub db::Model);
 #[Object]
 impl Event {
     /// Event id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Host community, if any.

@@ -81,7 +81,7 @@ pub struct Gig(pub db::Model);
 #[Object]
 impl Gig {
     /// Gig id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Title.
@@ -164,7 +164,7 @@ pub struct Proposal(pub proposal_db::Model);
 #[Object]
 impl Proposal {
     /// Proposal id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The gig.

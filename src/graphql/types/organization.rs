@@ -29,7 +29,7 @@ pub struct Organization(pub db::Model);
 #[Object]
 impl Organization {
     /// Organization id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Unique URL name.

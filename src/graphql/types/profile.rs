@@ -48,7 +48,7 @@ pub struct Profile(pub db::Model);
 #[Object]
 impl Profile {
     /// Profile id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Unique handle.

@@ -76,7 +76,7 @@ impl Task {
 #[Object]
 impl Task {
     /// Task id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Title.
