@@ -144,17 +144,13 @@ pub fn currency(raw: &str, field: &str) -> AppResult<String> {
     }
 }
 
-/// An IANA time zone name such as `Europe/Berlin` or `UTC` (shape only).
+/// An IANA time zone name such as `Europe/Berlin` or `UTC`, known to the time zone database
+/// (spelled as the database spells it; links such as `US/Pacific` are accepted).
 pub fn timezone(raw: &str, field: &str) -> AppResult<String> {
     let tz = raw.trim();
-    let ok = !tz.is_empty()
-        && tz.len() <= 64
-        && tz.starts_with(|c: char| c.is_ascii_uppercase())
-        && tz.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
-    if ok {
-        Ok(tz.to_owned())
-    } else {
-        Err(AppError::bad_input(field, "must be an IANA time zone such as Europe/Berlin"))
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(zone) if tz.len() <= 64 => Ok(zone.name().to_owned()),
+        _ => Err(AppError::bad_input(field, "must be an IANA time zone such as Europe/Berlin")),
     }
 }
 
@@ -233,5 +229,7 @@ mod tests {
         assert_eq!(currency("eur", "c").ok(), Some("EUR".into()));
         assert!(currency("EURO", "c").is_err());
         assert!(timezone("Europe/Berlin", "tz").is_ok() && timezone("not a zone", "tz").is_err());
+        assert!(timezone("Mars/Olympus_Mons", "tz").is_err(), "the right shape, but no such zone");
+        assert_eq!(timezone(" Asia/Kolkata ", "tz").ok().as_deref(), Some("Asia/Kolkata"));
     }
 }

@@ -48,6 +48,7 @@ async fn invalid_profile_fields_are_named_and_nothing_changes() {
     let ada = app.register("ada").await;
     for (input, field) in [
         (json!({ "timezone": "not a zone" }), "timezone"),
+        (json!({ "timezone": "Europe/Atlantis" }), "timezone"),
         (json!({ "rate": { "amountCents": -1, "currency": "EUR" } }), "rate.amountCents"),
         (json!({ "rate": { "amountCents": 100, "currency": "EURO" } }), "rate.currency"),
         (json!({ "displayName": "" }), "displayName"),

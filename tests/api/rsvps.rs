@@ -173,6 +173,8 @@ async fn invalid_events_name_the_field() {
         ("capacity", json!(0), "capacity"),
         ("onlineUrl", json!("javascript:alert(1)"), "onlineUrl"),
         ("timezone", json!("Mars/Olympus Mons"), "timezone"),
+        ("timezone", json!("Mars/Olympus_Mons"), "timezone"),
+        ("timezone", json!("Europe/Atlantis"), "timezone"),
     ] {
         let mut input = base.clone();
         input[key] = value;
@@ -199,6 +201,9 @@ async fn public_events_export_as_icalendar() {
     assert!(body.starts_with("BEGIN:VCALENDAR\r\n"), "{body}");
     assert!(body.contains(&format!("UID:{event}@semasocial")));
     assert!(body.contains("SUMMARY:Rust meetup"));
+    // The event's zone (Europe/Berlin) defines its local times.
+    assert!(body.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"), "{body}");
+    assert!(body.contains("DTSTART;TZID=Europe/Berlin:"), "{body}");
     assert!(!body.contains("meet.example"), "the online link is not public");
     let missing = app.client.get(format!("{}/events/{}.ics", app.address, uuid::Uuid::new_v4())).send().await.unwrap();
     assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
