@@ -497,21 +497,7 @@ pub async fn member_count(db: &impl ConnectionTrait, community_id: Uuid) -> AppR
 
 /// Member counts of many communities in one statement (for loaders).
 pub async fn member_counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, i64)> = community_member::Entity::find()
-        .select_only()
-        .column(community_member::Column::CommunityId)
-        .column_as(
-            sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::count(sea_orm::sea_query::Expr::col(
-                community_member::Column::ProfileId,
-            ))),
-            "n",
-        )
-        .filter(community_member::Column::CommunityId.is_in(ids.iter().copied()))
-        .group_by(community_member::Column::CommunityId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    super::counts_of::<community_member::Entity>(db, community_member::Column::CommunityId, ids).await
 }
 
 /// A profile's roles in many communities in one statement (for loaders).

@@ -269,6 +269,21 @@ pub async fn posts(
     Ok(Page::from_rows(rows, &page, |p| Cursor { key: i64::from(p.pinned), at: p.created_at, id: p.id }))
 }
 
+/// Post counts of many communities in one statement (for loaders; removed posts keep their
+/// place and count).
+pub async fn post_counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    super::counts_of::<post::Entity>(db, post::Column::CommunityId, ids).await
+}
+
+/// Comment counts of many posts in one statement (for loaders; replies and removed comments
+/// included, as the thread shows them).
+pub async fn comment_counts(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    super::counts_of::<comment::Entity>(db, comment::Column::PostId, ids).await
+}
+
 /// A post's comments, newest first, with parent ids for threading.
 pub async fn comments(
     db: &impl ConnectionTrait,

@@ -67,6 +67,29 @@ pub(crate) async fn children_of<E: sea_orm::EntityTrait, V>(
     Ok(group(query.all(db).await?, parent_of, value))
 }
 
+/// How many rows of `E` each of `ids` has in its `parent` column, in one statement (parents
+/// with none are absent): the counts lists show next to a page.
+pub(crate) async fn counts_of<E: sea_orm::EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    parent: E::Column,
+    ids: &[uuid::Uuid],
+) -> AppResult<std::collections::HashMap<uuid::Uuid, i64>> {
+    use sea_orm::{
+        ColumnTrait, QueryFilter, QuerySelect,
+        sea_query::{Expr, Func},
+    };
+    let rows: Vec<(uuid::Uuid, i64)> = E::find()
+        .select_only()
+        .column(parent)
+        .column_as(Expr::expr(Func::count(Expr::col(sea_orm::sea_query::Asterisk))), "n")
+        .filter(parent.is_in(ids.iter().copied()))
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The wire name of a stored enum (its `string_value`, e.g. `IN_PROGRESS`): the one way status
 /// names reach messages, activity snapshots and dashboards.
 pub fn wire<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {

@@ -125,6 +125,10 @@ loaders! {
     communities: community::Model = plain domain::community::by_ids;
     /// Member counts by community id.
     member_counts: i64 = plain domain::community::member_counts;
+    /// Post counts by community id.
+    post_counts: i64 = plain domain::conversation::post_counts;
+    /// Comment counts by post id.
+    comment_counts: i64 = plain domain::conversation::comment_counts;
     /// The viewer's role by community id.
     my_community_roles: CommunityRole = viewer domain::community::roles_of;
     /// Gigs by id.

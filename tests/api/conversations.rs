@@ -148,3 +148,50 @@ async fn feeds_put_pinned_posts_first_then_newest_across_pages() {
     }
     assert_eq!(titles, ["two", "five", "four", "three", "one"]);
 }
+
+const COUNTED: &str = "query($id: ID!) { community(id: $id) { memberCount members(first: 1) { totalCount } posts(first: 2) { totalCount edges { node { title commentCount comments(first: 1) { totalCount edges { node { body } } } } } } } }";
+
+#[tokio::test]
+async fn lists_count_their_whole_length_beside_the_page_for_the_same_statements_whatever_its_size() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    join(&app, &bob, &c).await;
+    let quiet = post(&app, &ada, &c, "Quiet").await["data"]["createPost"]["id"].as_str().unwrap().to_owned();
+    let busy = post(&app, &ada, &c, "Busy").await["data"]["createPost"]["id"].as_str().unwrap().to_owned();
+    let first =
+        comment(&app, &bob, &busy, None, "one").await["data"]["createComment"]["id"].as_str().unwrap().to_owned();
+    comment(&app, &ada, &busy, Some(&first), "a reply").await;
+    comment(&app, &bob, &busy, None, "three").await;
+    assert!(!quiet.is_empty());
+
+    let (body, _) = app.execute(COUNTED, json!({ "id": c }), None).await;
+    let community = &body["data"]["community"];
+    assert_eq!((community["memberCount"].as_i64(), community["members"]["totalCount"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(community["posts"]["totalCount"], 2);
+    // Newest first: Busy, with its replies counted; the page shows one comment of three.
+    let newest = &community["posts"]["edges"][0]["node"];
+    assert_eq!((newest["title"].as_str(), newest["commentCount"].as_i64()), (Some("Busy"), Some(3)), "{body}");
+    assert_eq!(newest["comments"]["totalCount"], 3);
+    assert_eq!(newest["comments"]["edges"].as_array().map(Vec::len), Some(1));
+    let older = &community["posts"]["edges"][1]["node"];
+    assert_eq!((older["commentCount"].as_i64(), older["comments"]["totalCount"].as_i64()), (Some(0), Some(0)));
+
+    // Counts cost one statement per list, not per item: three more posts with comments, and
+    // a page of them with their counts costs the same statements.
+    let page = |n: usize| {
+        format!(
+            "query($id: ID!) {{ community(id: $id) {{ posts(first: {n}) {{ totalCount edges {{ node {{ title commentCount }} }} }} }} }}"
+        )
+    };
+    let (_, two_posts) = app.execute(&page(2), json!({ "id": c }), None).await;
+    for title in ["A", "B", "C"] {
+        let p = post(&app, &ada, &c, title).await["data"]["createPost"]["id"].as_str().unwrap().to_owned();
+        comment(&app, &bob, &p, None, "hi").await;
+    }
+    let (body, five_posts) = app.execute(&page(5), json!({ "id": c }), None).await;
+    assert_eq!(body["data"]["community"]["posts"]["totalCount"], 5, "{body}");
+    assert_eq!(body["data"]["community"]["posts"]["edges"][0]["node"]["commentCount"], 1);
+    assert_eq!(five_posts, two_posts, "a page of 5 posts costs what a page of 2 does");
+}

@@ -1,10 +1,13 @@
 //! Small shared types: money, ids, connections.
-use async_graphql::{ID, connection::Connection};
+use async_graphql::{
+    Context, ID, Object, ObjectType,
+    connection::{Connection, EmptyFields},
+};
 
 pub use super::money::Money;
 use uuid::Uuid;
 
-use super::super::GqlResult;
+use super::super::{GqlResult, loaders};
 use crate::{domain::page::Page, error::AppError};
 
 /// Parses a GraphQL ID into a UUID; `field` names the argument on error.
@@ -14,11 +17,50 @@ pub fn parse_id(id: &ID, field: &str) -> GqlResult<Uuid> {
 
 /// Turns a domain page into a relay connection, mapping each row.
 pub fn connection<T, N: async_graphql::OutputType>(page: Page<T>, map: impl Fn(T) -> N) -> Connection<String, N> {
-    let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
+    connection_with(page, map, EmptyFields)
+}
+
+/// Like [`connection`], with fields of the whole list beside the page (`totalCount`).
+pub fn connection_with<T, N: async_graphql::OutputType, F: ObjectType>(
+    page: Page<T>,
+    map: impl Fn(T) -> N,
+    fields: F,
+) -> Connection<String, N, F> {
+    let mut conn = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, fields);
     conn.edges.extend(
         page.items.into_iter().map(|(cursor, row)| async_graphql::connection::Edge::new(cursor.encode(), map(row))),
     );
     conn
+}
+
+/// Which whole list a [`Counted`] connection counts.
+#[derive(Clone, Copy)]
+pub enum CountOf {
+    /// A community's members.
+    Members,
+    /// A community's posts.
+    Posts,
+    /// A post's comments.
+    Comments,
+}
+
+/// The fields a counted connection has beside its page: the list was authorized when it was
+/// read, and its count comes through a loader (a page of posts with their comments' counts
+/// costs one statement for all of them).
+pub struct Counted(pub CountOf, pub Uuid);
+
+#[Object]
+impl Counted {
+    /// Items in the whole list, not only this page.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
+        let loaders = loaders(ctx)?;
+        let count = match self.0 {
+            CountOf::Members => loaders.member_counts.load_one(self.1).await?,
+            CountOf::Posts => loaders.post_counts.load_one(self.1).await?,
+            CountOf::Comments => loaders.comment_counts.load_one(self.1).await?,
+        };
+        Ok(count.unwrap_or(0))
+    }
 }
 
 /// The stable id of an object that has no row id of its own (a membership, the caller's view):

@@ -6,7 +6,11 @@ use entity::{
     post as post_db,
 };
 
-use super::{common::connection, event::Event, profile::Profile};
+use super::{
+    common::{CountOf, Counted, connection, connection_with},
+    event::Event,
+    profile::Profile,
+};
 use crate::{
     domain::{self, page::PageRequest},
     error::AppError,
@@ -92,11 +96,11 @@ impl Community {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, CommunityMember>> {
+    ) -> GqlResult<Connection<String, CommunityMember, Counted>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::community::members(&state.db, viewer(ctx), self.0.id, page).await?;
-        Ok(connection(page, CommunityMember))
+        Ok(connection_with(page, CommunityMember, Counted(CountOf::Members, self.0.id)))
     }
     /// Posts, pinned first, then newest first.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
@@ -105,11 +109,11 @@ impl Community {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Post>> {
+    ) -> GqlResult<Connection<String, Post, Counted>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::conversation::posts(&state.db, viewer(ctx), self.0.id, page).await?;
-        Ok(connection(page, Post))
+        Ok(connection_with(page, Post, Counted(CountOf::Posts, self.0.id)))
     }
     /// Upcoming events, soonest first.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
@@ -236,6 +240,10 @@ impl Post {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Comments on it, replies and removed ones included (one statement for a whole page of posts).
+    async fn comment_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
+        Ok(loaders(ctx)?.comment_counts.load_one(self.0.id).await?.unwrap_or(0))
+    }
     /// Comments, newest first; `parentId` threads replies.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn comments(
@@ -243,11 +251,11 @@ impl Post {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Comment>> {
+    ) -> GqlResult<Connection<String, Comment, Counted>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::conversation::comments(&state.db, viewer(ctx), self.0.id, page).await?;
-        Ok(connection(page, Comment))
+        Ok(connection_with(page, Comment, Counted(CountOf::Comments, self.0.id)))
     }
 }
 
