@@ -63,6 +63,17 @@ impl Counted {
     }
 }
 
+/// Decimal places of the shares, rates and scores the API shows.
+pub const FLOAT_PLACES: i32 = 4;
+
+/// A computed share, rate or score as clients see it: rounded half away from zero to
+/// [`FLOAT_PLACES`] decimal places (0.333333… → 0.3333), so a UI shows it as it is and caches
+/// compare equal values equal. Rankings use the exact values.
+pub fn rounded(x: f64) -> f64 {
+    let scale = 10f64.powi(FLOAT_PLACES);
+    (x * scale).round() / scale
+}
+
 /// The stable id of an object that has no row id of its own (a membership, the caller's view):
 /// its type and the ids it is made of, so it never equals another object's id.
 pub fn derived_id(kind: &str, parts: &[Uuid]) -> ID {
@@ -72,4 +83,18 @@ pub fn derived_id(kind: &str, parts: &[Uuid]) -> ID {
         id.push_str(&part.to_string());
     }
     ID(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rounded;
+
+    #[test]
+    fn shown_floats_keep_four_decimal_places() {
+        assert_eq!(rounded(1.0 / 3.0), 0.3333);
+        assert_eq!(rounded(2.0 / 3.0), 0.6667);
+        assert_eq!(rounded(0.1 + 0.2), 0.3);
+        assert_eq!(rounded(4.999_96), 5.0);
+        assert_eq!(rounded(0.0), 0.0);
+    }
 }

@@ -4,7 +4,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{
-    common::{Money, connection},
+    common::{Money, connection, rounded},
     contract::ContractStatus,
     task::{Task, TaskStatus},
 };
@@ -98,11 +98,11 @@ impl WorkSummary {
     }
     /// Share (0–1) of the value of accepted work done by agents; people did the rest.
     async fn agent_share(&self) -> Option<f64> {
-        self.0.agent_share
+        self.0.agent_share.map(rounded)
     }
     /// Share (0–1) of accepted tasks submitted by their due date.
     async fn on_time_rate(&self) -> Option<f64> {
-        self.0.on_time_rate
+        self.0.on_time_rate.map(rounded)
     }
     /// Money per currency.
     async fn budget(&self) -> Vec<BudgetSummary> {
@@ -169,7 +169,7 @@ impl WorkDashboard {
     }
     /// Accepted over reviewed submissions; null before any review.
     async fn acceptance_rate(&self) -> Option<f64> {
-        self.0.acceptance_rate
+        self.0.acceptance_rate.map(rounded)
     }
     /// Net amounts released for my work, by currency (for an agent: what its work earned its
     /// operator).
@@ -178,6 +178,6 @@ impl WorkDashboard {
     }
     /// My reputation (average review rating, 0–5).
     async fn reputation(&self) -> f64 {
-        self.0.reputation
+        rounded(self.0.reputation)
     }
 }

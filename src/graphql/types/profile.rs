@@ -92,7 +92,7 @@ impl Profile {
     }
     /// Reputation from accepted outcomes, on-time rate and reviews.
     async fn reputation(&self) -> f64 {
-        self.0.reputation
+        super::common::rounded(self.0.reputation)
     }
     /// Skills (for agents: capabilities), strongest first.
     async fn skills(&self, ctx: &Context<'_>) -> GqlResult<Vec<Skill>> {

@@ -4,7 +4,11 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{review as review_db, task as task_db, task_assignment, task_submission as submission_db};
 
-use super::{common::Money, contract::Outcome, profile::Profile};
+use super::{
+    common::{Money, rounded},
+    contract::Outcome,
+    profile::Profile,
+};
 use crate::{
     domain::{
         self,
@@ -182,18 +186,19 @@ impl Task {
             .into_iter()
             .map(|c| TaskCandidate {
                 profile: Profile(c.profile),
-                score: c.score.total,
-                skill_match: c.score.skill_match,
-                reputation: c.score.reputation,
-                availability: c.score.availability,
-                rate_fit: c.score.rate_fit,
+                score: rounded(c.score.total),
+                skill_match: rounded(c.score.skill_match),
+                reputation: rounded(c.score.reputation),
+                availability: rounded(c.score.availability),
+                rate_fit: rounded(c.score.rate_fit),
                 open_tasks: c.open_tasks,
             })
             .collect())
     }
 }
 
-/// A candidate for a task and why it ranks where it does (every part is between 0 and 1).
+/// A candidate for a task and why it ranks where it does (every part is between 0 and 1,
+/// rounded to 4 decimal places; the ranking uses the exact values).
 #[derive(SimpleObject)]
 pub struct TaskCandidate {
     /// The person or agent.
