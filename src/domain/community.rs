@@ -377,6 +377,33 @@ pub async fn by_ids(
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
 }
 
+/// The communities the viewer belongs to, latest joined first (two statements: the page of
+/// memberships, then their communities).
+pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest) -> AppResult<Page<community::Model>> {
+    let me = viewer.require_any()?;
+    let query = community_member::Entity::find().filter(community_member::Column::ProfileId.eq(me));
+    let memberships = keyset(
+        db,
+        query,
+        (community_member::Column::CreatedAt, community_member::Column::CommunityId),
+        Direction::Descending,
+        &page,
+        |m| Cursor { key: 0, at: m.created_at, id: m.community_id },
+    )
+    .await?;
+    let ids: Vec<Uuid> = memberships.items.iter().map(|(_, m)| m.community_id).collect();
+    let mut communities = by_ids(db, &ids).await?;
+    Ok(Page {
+        items: memberships
+            .items
+            .into_iter()
+            .filter_map(|(cursor, m)| communities.remove(&m.community_id).map(|c| (cursor, c)))
+            .collect(),
+        has_next_page: memberships.has_next_page,
+        has_previous_page: memberships.has_previous_page,
+    })
+}
+
 /// The role of a profile in a community, if a member.
 pub async fn role_of(
     db: &impl ConnectionTrait,

@@ -234,3 +234,71 @@ async fn concurrent_rsvps_never_exceed_capacity_or_share_a_position() {
     assert_eq!(positions, (1..=25).collect::<Vec<u64>>());
     assert_eq!(my_rsvp(&app, &host, &event).await["goingCount"], 5);
 }
+
+#[tokio::test]
+async fn my_events_and_my_communities_list_what_is_mine_upcoming_then_past() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let dave = app.register("dave").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    let other = create_community(&app, &carol, "gophers", "PUBLIC").await;
+    join(&app, &bob, &c).await;
+    join(&app, &bob, &other).await;
+    let event = create_event(&app, &ada, 1, Some(&c)).await;
+    assert_eq!(rsvp(&app, &bob, &event).await["data"]["rsvp"]["status"], "GOING");
+    assert_eq!(rsvp(&app, &carol, &event).await["data"]["rsvp"]["status"], "WAITLISTED");
+    rsvp(&app, &dave, &event).await;
+    let cancelled = app
+        .gql(
+            "mutation($i: EventIdInput!) { cancelRsvp(input: $i) { status } }",
+            json!({ "i": { "eventId": event } }),
+            Some(&dave.access_token),
+        )
+        .await;
+    assert_eq!(cancelled["data"]["cancelRsvp"]["status"], "CANCELLED", "{cancelled}");
+
+    let events = |user: &TestUser, when: &str| {
+        let (token, when) = (user.access_token.clone(), when.to_owned());
+        let app = &app;
+        async move {
+            let body = app
+                .gql(
+                    "query($w: EventTime) { myEvents(when: $w) { edges { node { id } } } }",
+                    json!({ "w": when }),
+                    Some(&token),
+                )
+                .await;
+            let edges = body["data"]["myEvents"]["edges"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
+            edges.iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    // Host, going and waitlisted see it coming; a cancelled RSVP does not count.
+    for user in [&ada, &bob, &carol] {
+        assert_eq!(events(user, "UPCOMING").await, [event.clone()], "{}", user.handle);
+        assert!(events(user, "PAST").await.is_empty());
+    }
+    assert!(events(&dave, "UPCOMING").await.is_empty());
+
+    // Once it is over, it is in the past.
+    app.clock.advance(Duration::days(10));
+    let bob = app.login(&bob).await;
+    assert!(events(&bob, "UPCOMING").await.is_empty());
+    assert_eq!(events(&bob, "PAST").await, [event.clone()]);
+
+    // Communities: latest joined first; only your own.
+    let body = app.gql("{ myCommunities { edges { node { id slug } } } }", json!({}), Some(&bob.access_token)).await;
+    let slugs: Vec<&str> = body["data"]["myCommunities"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["gophers", "rustaceans"]);
+    let dave = app.login(&dave).await;
+    let body = app.gql("{ myCommunities { edges { node { slug } } } }", json!({}), Some(&dave.access_token)).await;
+    assert_eq!(body["data"]["myCommunities"]["edges"], json!([]));
+    let anonymous = app.gql("{ myEvents { edges { node { id } } } }", json!({}), None).await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
+}

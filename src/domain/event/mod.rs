@@ -280,6 +280,69 @@ pub async fn public(db: &impl ConnectionTrait, id: Uuid) -> AppResult<event::Mod
     Ok(event)
 }
 
+/// Events the viewer may see: outside communities, in public ones, or in communities it belongs to.
+fn visible_to(viewer: &Viewer) -> Condition {
+    let public_communities = Query::select()
+        .column(entity::community::Column::Id)
+        .from(entity::community::Entity)
+        .and_where(entity::community::Column::Visibility.eq(CommunityVisibility::Public))
+        .to_owned();
+    let mut visible = Condition::any()
+        .add(event::Column::CommunityId.is_null())
+        .add(event::Column::CommunityId.in_subquery(public_communities));
+    if let Some(me) = viewer.profile_id() {
+        visible = visible.add(
+            event::Column::CommunityId.in_subquery(
+                Query::select()
+                    .column(community_member::Column::CommunityId)
+                    .from(community_member::Entity)
+                    .and_where(community_member::Column::ProfileId.eq(me))
+                    .to_owned(),
+            ),
+        );
+    }
+    visible
+}
+
+/// Which of the viewer's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// Not over yet, soonest first.
+    Upcoming,
+    /// Over, latest first.
+    Past,
+}
+
+/// Events the viewer hosts or has an RSVP to (going or waitlisted), among those it may still
+/// see; upcoming soonest first, past latest first.
+pub async fn mine(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    when: When,
+    page: PageRequest,
+) -> AppResult<Page<event::Model>> {
+    let me = viewer.require_any()?;
+    let attending = Query::select()
+        .column(event_rsvp::Column::EventId)
+        .from(event_rsvp::Entity)
+        .and_where(event_rsvp::Column::ProfileId.eq(me))
+        .and_where(event_rsvp::Column::Status.ne(RsvpStatus::Cancelled))
+        .to_owned();
+    let mine = Condition::any().add(event::Column::HostProfileId.eq(me)).add(event::Column::Id.in_subquery(attending));
+    let (timing, direction) = match when {
+        When::Upcoming => (event::Column::EndsAt.gt(now), Direction::Ascending),
+        When::Past => (event::Column::EndsAt.lte(now), Direction::Descending),
+    };
+    let query = event::Entity::find().filter(mine).filter(timing).filter(visible_to(viewer));
+    keyset(db, query, (event::Column::StartsAt, event::Column::Id), direction, &page, |e| Cursor {
+        key: 0,
+        at: e.starts_at,
+        id: e.id,
+    })
+    .await
+}
+
 /// Upcoming visible events (or a community's), soonest first.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -294,28 +357,7 @@ pub async fn list(
             community::require_read(db, viewer, c).await?;
             query = query.filter(event::Column::CommunityId.eq(c));
         }
-        None => {
-            let public_communities = Query::select()
-                .column(entity::community::Column::Id)
-                .from(entity::community::Entity)
-                .and_where(entity::community::Column::Visibility.eq(CommunityVisibility::Public))
-                .to_owned();
-            let mut visible = Condition::any()
-                .add(event::Column::CommunityId.is_null())
-                .add(event::Column::CommunityId.in_subquery(public_communities));
-            if let Some(me) = viewer.profile_id() {
-                visible = visible.add(
-                    event::Column::CommunityId.in_subquery(
-                        Query::select()
-                            .column(community_member::Column::CommunityId)
-                            .from(community_member::Entity)
-                            .and_where(community_member::Column::ProfileId.eq(me))
-                            .to_owned(),
-                    ),
-                );
-            }
-            query = query.filter(visible);
-        }
+        None => query = query.filter(visible_to(viewer)),
     }
     keyset(db, query, (event::Column::StartsAt, event::Column::Id), Direction::Ascending, &page, |e| Cursor {
         key: 0,

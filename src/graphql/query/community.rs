@@ -46,6 +46,20 @@ impl CommunityQuery {
         Ok(found.map(Community))
     }
 
+    /// Communities you belong to, latest joined first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn my_communities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Community>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::community::mine(&state.db, viewer(ctx), page).await?;
+        Ok(connection(page, Community))
+    }
+
     /// A post you may read.
     async fn post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let post = domain::conversation::post_by_id(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?;

@@ -32,8 +32,37 @@ impl EventQuery {
         Ok(connection(page, Event))
     }
 
+    /// Events you host or have an RSVP to (going or waitlisted): UPCOMING (default) soonest
+    /// first, or PAST latest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn my_events(
+        &self,
+        ctx: &Context<'_>,
+        when: Option<EventTime>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, Event>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let when = match when.unwrap_or(EventTime::Upcoming) {
+            EventTime::Upcoming => domain::event::When::Upcoming,
+            EventTime::Past => domain::event::When::Past,
+        };
+        let page = domain::event::mine(&state.db, viewer(ctx), state.clock.now(), when, page).await?;
+        Ok(connection(page, Event))
+    }
+
     /// An event you may see.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Event> {
         Ok(Event(domain::event::visible(&state(ctx)?.db, viewer(ctx), parse_id(&id, "id")?).await?))
     }
+}
+
+/// Which of your events `myEvents` lists.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum EventTime {
+    /// Not over yet, soonest first.
+    Upcoming,
+    /// Over, latest first.
+    Past,
 }
