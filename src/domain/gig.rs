@@ -323,6 +323,9 @@ pub struct GigFilter {
     pub min_budget: Option<i64>,
     /// Maximum budget in minor units.
     pub max_budget: Option<i64>,
+    /// Only gigs budgeted in this currency; required with budget bounds and the budget sort
+    /// (amounts in different currencies are never compared).
+    pub currency: Option<String>,
     /// Only this community's gigs.
     pub community_id: Option<Uuid>,
     /// Status (OPEN when omitted); DRAFT lists only gigs you manage.
@@ -343,6 +346,17 @@ pub async fn search(
     query = query.filter(visibility_condition(viewer, status));
     if let Some(community_id) = filter.community_id {
         query = query.filter(gig::Column::CommunityId.eq(community_id));
+    }
+    let currency = filter.currency.as_deref().map(|c| validate::currency(c, "filter.currency")).transpose()?;
+    match &currency {
+        Some(currency) => query = query.filter(gig::Column::Currency.eq(currency.as_str())),
+        None if filter.min_budget.is_some() || filter.max_budget.is_some() => {
+            return Err(AppError::bad_input("filter.currency", "give the currency the budget bounds are in"));
+        }
+        None if sort == GigSort::Budget => {
+            return Err(AppError::bad_input("filter.currency", "sorting by budget needs one currency"));
+        }
+        None => {}
     }
     if let Some(min) = filter.min_budget {
         query = query.filter(gig::Column::BudgetCents.gte(min));

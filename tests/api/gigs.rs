@@ -280,10 +280,27 @@ async fn gigs_are_found_by_text_skills_and_budget_and_sorted() {
     assert_eq!(titles(&query(json!({ "text": "rust tool" }), "NEWEST").await), ["Rust CLI"]);
     assert_eq!(titles(&query(json!({ "skills": ["rust"] }), "NEWEST").await), ["Rust CLI", "Rust API"]);
     assert_eq!(
-        titles(&query(json!({ "minBudget": 25_000, "maxBudget": 70_000 }), "BUDGET").await),
+        titles(&query(json!({ "minBudget": 25_000, "maxBudget": 70_000, "currency": "EUR" }), "BUDGET").await),
         ["Rust CLI", "Logo design"]
     );
-    assert_eq!(titles(&query(json!({}), "BUDGET").await), ["Rust API", "Rust CLI", "Logo design", "Data cleanup"]);
+    assert_eq!(
+        titles(&query(json!({ "currency": "eur" }), "BUDGET").await),
+        ["Rust API", "Rust CLI", "Logo design", "Data cleanup"]
+    );
+    // Amounts in different currencies are never compared: a yen gig is outside EUR bounds and
+    // sorts, and bounds or the budget sort without a currency are refused.
+    let yen =
+        create_gig(&app, &ada, json!({ "title": "Yen gig", "budget": { "amountCents": 50_000, "currency": "JPY" } }))
+            .await;
+    publish(&app, &ada, &yen).await;
+    assert_eq!(
+        titles(&query(json!({ "minBudget": 25_000, "maxBudget": 70_000, "currency": "EUR" }), "BUDGET").await),
+        ["Rust CLI", "Logo design"]
+    );
+    assert_eq!(titles(&query(json!({ "currency": "JPY" }), "BUDGET").await), ["Yen gig"]);
+    assert_eq!(error_field(&query(json!({ "minBudget": 25_000 }), "NEWEST").await), "filter.currency");
+    assert_eq!(error_field(&query(json!({}), "BUDGET").await), "filter.currency");
+    assert_eq!(error_field(&query(json!({ "currency": "EURO" }), "NEWEST").await), "filter.currency");
     // Relevance: a title match outranks a description-only match.
     assert_eq!(titles(&query(json!({ "text": "logo" }), "RELEVANCE").await), ["Logo design"]);
     let ranked = titles(&query(json!({ "text": "design" }), "RELEVANCE").await);
@@ -309,8 +326,13 @@ async fn keyset_pages_walk_every_sort_without_gaps() {
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let body =
-                app.gql(GIGS, json!({ "f": { "text": "rust" }, "s": sort, "first": 3, "after": after }), None).await;
+            let body = app
+                .gql(
+                    GIGS,
+                    json!({ "f": { "text": "rust", "currency": "EUR" }, "s": sort, "first": 3, "after": after }),
+                    None,
+                )
+                .await;
             seen.extend(titles(&body));
             let info = &body["data"]["gigs"]["pageInfo"];
             if info["hasNextPage"] == false {

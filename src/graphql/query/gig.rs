@@ -27,6 +27,9 @@ pub struct GigFilter {
     pub min_budget: Option<Cents>,
     /// Maximum budget in minor units.
     pub max_budget: Option<Cents>,
+    /// Only gigs budgeted in this ISO 4217 currency (e.g. `EUR`). Required with `minBudget`,
+    /// `maxBudget` and the `BUDGET` sort: amounts in different currencies are never compared.
+    pub currency: Option<String>,
     /// Only this community's gigs.
     pub community_id: Option<ID>,
     /// OPEN when omitted; DRAFT lists the gigs you manage.
@@ -57,6 +60,7 @@ impl GigQuery {
             skills: f.skills,
             min_budget: f.min_budget.map(|c| c.0),
             max_budget: f.max_budget.map(|c| c.0),
+            currency: f.currency,
             community_id: f.community_id.map(|c| parse_id(&c, "filter.communityId")).transpose()?,
             status: f.status.map(Into::into),
         };
