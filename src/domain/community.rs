@@ -404,6 +404,58 @@ pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
     })
 }
 
+/// What moderators did in a community (removals, pins, bans, role changes, join decisions),
+/// newest first; moderators only.
+pub async fn moderation_log(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    community_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<entity::activity::Model>> {
+    use entity::activity;
+    let me = viewer.require_any()?;
+    rules::require_moderator(role_of(db, community_id, me).await?)?;
+    let moderation = [
+        Action::PostRemoved,
+        Action::PostPinned,
+        Action::CommentRemoved,
+        Action::CommunityMemberBanned,
+        Action::CommunityMemberUnbanned,
+        Action::CommunityMemberRoleChanged,
+        Action::CommunityJoinApproved,
+        Action::CommunityJoinRejected,
+    ];
+    let mut query = activity::Entity::find()
+        .filter(activity::Column::Topic.eq(topic(community_id)))
+        .filter(activity::Column::Action.is_in(moderation.map(Action::as_str)));
+    if let Some(after) = page.after {
+        query = query.filter(activity::Column::Id.lt(after.key));
+    }
+    let rows = query.order_by_desc(activity::Column::Id).limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, &page, |a| Cursor { key: a.id, at: a.created_at, id: Uuid::nil() }))
+}
+
+/// The people banned from a community, latest first; moderators only.
+pub async fn bans(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    community_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<community_ban::Model>> {
+    let me = viewer.require_any()?;
+    rules::require_moderator(role_of(db, community_id, me).await?)?;
+    let query = community_ban::Entity::find().filter(community_ban::Column::CommunityId.eq(community_id));
+    keyset(
+        db,
+        query,
+        (community_ban::Column::CreatedAt, community_ban::Column::ProfileId),
+        Direction::Descending,
+        &page,
+        |b| Cursor { key: 0, at: b.created_at, id: b.profile_id },
+    )
+    .await
+}
+
 /// The role of a profile in a community, if a member.
 pub async fn role_of(
     db: &impl ConnectionTrait,

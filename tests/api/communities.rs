@@ -210,3 +210,60 @@ async fn roles_follow_the_rules_and_one_owner_stays() {
         .await;
     assert_eq!(body["data"]["leaveCommunity"], true);
 }
+
+const MODERATION: &str = "query($id: ID!) { community(id: $id) { moderationLog(first: 10) { edges { node { action subjectId actorProfileId } } } bans(first: 10) { edges { node { id reason profile { handle } bannedBy { handle } } } } } }";
+
+#[tokio::test]
+async fn moderators_read_the_moderation_log_and_the_ban_list_and_members_do_not() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;
+    join(&app, &bob, &c).await;
+    join(&app, &carol, &c).await;
+    let post = app
+        .gql(
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({ "i": { "communityId": c, "title": "Buy now", "body": "spam" } }),
+            Some(&carol.access_token),
+        )
+        .await["data"]["createPost"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = app
+        .gql(
+            "mutation($i: RemoveInput!) { removePost(input: $i) { removed } }",
+            json!({ "i": { "id": post, "reason": "spam" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(removed["data"]["removePost"]["removed"], true, "{removed}");
+    assert!(ban(&app, &ada, &c, &carol).await.get("errors").is_none());
+
+    let body = app.gql(MODERATION, json!({ "id": c }), Some(&ada.access_token)).await;
+    let log = &body["data"]["community"]["moderationLog"]["edges"];
+    // Newest first; joins and posts are not moderation.
+    assert_eq!(
+        *log,
+        json!([
+            { "node": { "action": "community.member_banned", "subjectId": carol.profile_id, "actorProfileId": ada.profile_id } },
+            { "node": { "action": "post.removed", "subjectId": post, "actorProfileId": ada.profile_id } },
+        ]),
+        "{body}"
+    );
+    let bans = &body["data"]["community"]["bans"]["edges"];
+    assert_eq!(bans.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(bans[0]["node"]["profile"]["handle"], "carol");
+    assert_eq!(bans[0]["node"]["bannedBy"]["handle"], "ada");
+    assert_eq!(bans[0]["node"]["reason"], "spam");
+    assert_eq!(bans[0]["node"]["id"], format!("CommunityBan:{c}:{}", carol.profile_id));
+
+    // A member and an anonymous caller learn nothing of it.
+    for (token, code) in [(Some(bob.access_token.as_str()), "FORBIDDEN"), (None, "UNAUTHENTICATED")] {
+        let body = app.gql(MODERATION, json!({ "id": c }), token).await;
+        assert_eq!(error_code(&body), code, "{body}");
+        assert!(body["data"]["community"]["bans"].is_null() && body["data"]["community"]["moderationLog"].is_null());
+    }
+}

@@ -7,6 +7,7 @@ use entity::{
 };
 
 use super::{
+    activity::ActivityEvent,
     common::{CountOf, Counted, connection, connection_with},
     event::Event,
     profile::Profile,
@@ -128,10 +129,66 @@ impl Community {
         let page = domain::event::list(&state.db, viewer(ctx), Some(self.0.id), state.clock.now(), page).await?;
         Ok(connection(page, Event))
     }
+    /// What moderators did here (removals, pins, bans, role changes, join decisions), newest
+    /// first; moderators only.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn moderation_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, ActivityEvent>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::community::moderation_log(&state.db, viewer(ctx), self.0.id, page).await?;
+        Ok(connection(page, ActivityEvent::from))
+    }
+    /// People banned from here, latest first; moderators only.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn bans(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, CommunityBan>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::community::bans(&state.db, viewer(ctx), self.0.id, page).await?;
+        Ok(connection(page, CommunityBan))
+    }
     /// Pending join requests (moderators only).
     async fn join_requests(&self, ctx: &Context<'_>) -> GqlResult<Vec<JoinRequest>> {
         let rows = domain::community::pending_requests(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
         Ok(rows.into_iter().map(JoinRequest).collect())
+    }
+}
+
+/// A ban from a community.
+pub struct CommunityBan(pub entity::community_ban::Model);
+
+#[Object]
+impl CommunityBan {
+    /// Stable id of this ban (community and banned profile).
+    async fn id(&self) -> ID {
+        super::common::derived_id("CommunityBan", &[self.0.community_id, self.0.profile_id])
+    }
+    /// Who is banned.
+    async fn profile(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let p = loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(p))
+    }
+    /// The moderator who banned them.
+    async fn banned_by(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let p = loaders(ctx)?.profiles.load_one(self.0.banned_by).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(p))
+    }
+    /// The reason given.
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    /// When.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 
