@@ -378,6 +378,26 @@ fn delivery_streams(a: &NewActivity) -> Vec<String> {
     streams
 }
 
+/// A page of activities matching `query`, newest first, by activity id (a feed: a contract's
+/// activity, a community's moderation log).
+pub async fn newest_first(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<activity::Entity>,
+    page: &super::page::PageRequest,
+) -> crate::error::AppResult<super::page::Page<activity::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let query = match page.after {
+        Some(after) => query.filter(activity::Column::Id.lt(after.key)),
+        None => query,
+    };
+    let rows = query.order_by_desc(activity::Column::Id).limit(page.fetch()).all(db).await?;
+    Ok(super::page::Page::from_rows(rows, page, |a| super::page::Cursor {
+        key: a.id,
+        at: a.created_at,
+        id: Uuid::nil(),
+    }))
+}
+
 /// The stream of task changes that concern a worker (offered, held, taken away).
 pub fn worker_stream(profile_id: Uuid) -> String {
     format!("worker:{profile_id}")

@@ -425,14 +425,10 @@ pub async fn moderation_log(
         Action::CommunityJoinApproved,
         Action::CommunityJoinRejected,
     ];
-    let mut query = activity::Entity::find()
+    let query = activity::Entity::find()
         .filter(activity::Column::Topic.eq(topic(community_id)))
         .filter(activity::Column::Action.is_in(moderation.map(Action::as_str)));
-    if let Some(after) = page.after {
-        query = query.filter(activity::Column::Id.lt(after.key));
-    }
-    let rows = query.order_by_desc(activity::Column::Id).limit(page.fetch()).all(db).await?;
-    Ok(Page::from_rows(rows, &page, |a| Cursor { key: a.id, at: a.created_at, id: Uuid::nil() }))
+    super::activity::newest_first(db, query, &page).await
 }
 
 /// The people banned from a community, latest first; moderators only.

@@ -20,7 +20,7 @@ use crate::{
     auth::{AgentScope, Viewer},
     domain::{
         money, organization,
-        page::{Cursor, Page, PageRequest},
+        page::{Page, PageRequest},
         wire,
     },
     error::{AppError, AppResult},
@@ -236,12 +236,8 @@ pub async fn activity_feed(
     page: PageRequest,
 ) -> AppResult<Page<activity::Model>> {
     require_client_side(access)?;
-    let mut query = activity::Entity::find().filter(activity::Column::Topic.eq(topic(contract_id)));
-    if let Some(after) = page.after {
-        query = query.filter(activity::Column::Id.lt(after.key));
-    }
-    let rows = query.order_by_desc(activity::Column::Id).limit(page.fetch()).all(db).await?;
-    Ok(Page::from_rows(rows, &page, |a| Cursor { key: a.id, at: a.created_at, id: Uuid::nil() }))
+    let query = activity::Entity::find().filter(activity::Column::Topic.eq(topic(contract_id)));
+    crate::domain::activity::newest_first(db, query, &page).await
 }
 
 /// A worker's desk: what is offered to it, what it holds, how its work fares.
