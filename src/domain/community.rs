@@ -413,8 +413,7 @@ pub async fn moderation_log(
     page: PageRequest,
 ) -> AppResult<Page<entity::activity::Model>> {
     use entity::activity;
-    let me = viewer.require_any()?;
-    rules::require_moderator(role_of(db, community_id, me).await?)?;
+    require_moderating(db, viewer, community_id).await?;
     let moderation = [
         Action::PostRemoved,
         Action::PostPinned,
@@ -438,8 +437,7 @@ pub async fn bans(
     community_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<community_ban::Model>> {
-    let me = viewer.require_any()?;
-    rules::require_moderator(role_of(db, community_id, me).await?)?;
+    require_moderating(db, viewer, community_id).await?;
     let query = community_ban::Entity::find().filter(community_ban::Column::CommunityId.eq(community_id));
     keyset(
         db,
@@ -450,6 +448,12 @@ pub async fn bans(
         |b| Cursor { key: 0, at: b.created_at, id: b.profile_id },
     )
     .await
+}
+
+/// Requires the viewer to moderate the community (moderator or owner).
+async fn require_moderating(db: &impl ConnectionTrait, viewer: &Viewer, community_id: Uuid) -> AppResult<()> {
+    let me = viewer.require_any()?;
+    rules::require_moderator(role_of(db, community_id, me).await?)
 }
 
 /// The role of a profile in a community, if a member.
@@ -528,8 +532,7 @@ pub async fn pending_requests(
     viewer: &Viewer,
     community_id: Uuid,
 ) -> AppResult<Vec<community_join_request::Model>> {
-    let me = viewer.require_any()?;
-    rules::require_moderator(role_of(db, community_id, me).await?)?;
+    require_moderating(db, viewer, community_id).await?;
     Ok(community_join_request::Entity::find()
         .filter(community_join_request::Column::CommunityId.eq(community_id))
         .filter(community_join_request::Column::Status.eq(JoinRequestStatus::Pending))

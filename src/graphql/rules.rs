@@ -203,7 +203,9 @@ impl Extension for RequestRulesExtension {
 /// A subscription selects exactly one root field, not `__typename` (the GraphQL specification's
 /// "Single root field" rule, which async-graphql does not apply): one stream per operation.
 fn single_root_field(document: &ExecutableDocument, name: Option<&str>, set: &SelectionSet) -> ServerResult<()> {
-    fn keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, depth: usize, out: &mut Vec<&'a str>) {
+    /// Distinct response keys at the root, fragments expanded; whether `__typename` is one.
+    fn keys<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, depth: usize, out: &mut Vec<&'a str>) -> bool {
+        let mut typename = false;
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
@@ -211,31 +213,28 @@ fn single_root_field(document: &ExecutableDocument, name: Option<&str>, set: &Se
                     if !out.contains(&key) {
                         out.push(key);
                     }
-                    if field.node.name.node == "__typename" {
-                        out.push("__typename");
-                    }
+                    typename |= field.node.name.node == "__typename";
                 }
                 Selection::FragmentSpread(spread) if depth < 16 => {
                     if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                        keys(document, &fragment.node.selection_set.node, depth + 1, out);
+                        typename |= keys(document, &fragment.node.selection_set.node, depth + 1, out);
                     }
                 }
                 Selection::FragmentSpread(_) => {}
-                Selection::InlineFragment(inline) => keys(document, &inline.node.selection_set.node, depth, out),
+                Selection::InlineFragment(inline) => {
+                    typename |= keys(document, &inline.node.selection_set.node, depth, out);
+                }
             }
         }
+        typename
     }
     let mut found = Vec::new();
-    keys(document, set, 0, &mut found);
-    if found.len() == 1 {
+    let typename = keys(document, set, 0, &mut found);
+    if found.len() == 1 && !typename {
         return Ok(());
     }
     let which = name.map_or_else(|| "Anonymous Subscription".to_owned(), |n| format!("Subscription \"{n}\""));
-    let why = if found.contains(&"__typename") {
-        "may not select __typename at its root"
-    } else {
-        "must select only one top level field"
-    };
+    let why = if typename { "may not select __typename at its root" } else { "must select only one top level field" };
     Err(RequestCode::ValidationFailed.error(format!("{which} {why}.")))
 }
 

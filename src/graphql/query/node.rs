@@ -3,9 +3,11 @@
 //! or you may not see it.
 use async_graphql::{Context, ID, Object};
 use futures_util::future::try_join_all;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
+    auth::Viewer,
     domain::{self, node::NodeKind},
     error::AppError,
     graphql::{
@@ -36,8 +38,9 @@ impl NodeQuery {
     /// The object with this id; null when there is none or you may not see it.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
         let id = parse_id(&id, "id")?;
-        let kinds = domain::node::kinds_of(&state(ctx)?.db, &[id]).await?;
-        Ok(resolve(ctx, id, kinds.get(&id).copied()).await?)
+        let db = &state(ctx)?.db;
+        let kinds = domain::node::kinds_of(db, &[id]).await?;
+        Ok(resolve(db, viewer(ctx), id, kinds.get(&id).copied()).await?)
     }
 
     /// The objects with these ids (at most 20), in the same order; null for each there is none
@@ -48,16 +51,20 @@ impl NodeQuery {
             return Err(AppError::bad_input("ids", format!("at most {MAX_NODES} ids at once")).into());
         }
         let ids = ids.iter().map(|id| parse_id(id, "ids")).collect::<Result<Vec<Uuid>, _>>()?;
-        let kinds = domain::node::kinds_of(&state(ctx)?.db, &ids).await?;
-        Ok(try_join_all(ids.iter().map(|id| resolve(ctx, *id, kinds.get(id).copied()))).await?)
+        let db = &state(ctx)?.db;
+        let kinds = domain::node::kinds_of(db, &ids).await?;
+        Ok(try_join_all(ids.iter().map(|id| resolve(db, viewer(ctx), *id, kinds.get(id).copied()))).await?)
     }
 }
 
 /// The object as its kind's own query would answer it; refusals read as "no such object".
-async fn resolve(ctx: &Context<'_>, id: Uuid, kind: Option<NodeKind>) -> Result<Option<Node>, AppError> {
+async fn resolve(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    kind: Option<NodeKind>,
+) -> Result<Option<Node>, AppError> {
     let Some(kind) = kind else { return Ok(None) };
-    let db = &state(ctx).map_err(|_| AppError::Internal(anyhow::anyhow!("state missing")))?.db;
-    let viewer = viewer(ctx);
     let found = match kind {
         NodeKind::Profile => domain::profile::by_id(db, id).await.map(|p| p.map(|p| Node::Profile(Profile(p)))),
         NodeKind::Organization => {

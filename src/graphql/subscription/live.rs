@@ -19,7 +19,7 @@ use futures_util::{
 };
 use tokio::sync::OnceCell;
 
-use super::super::{AppSchema, error::to_graphql_error};
+use super::super::{AppSchema, error::to_graphql_error, to_server_error};
 use crate::{
     error::{AppError, AppResult},
     events::DomainEvent,
@@ -132,10 +132,9 @@ impl LiveSubscriptions {
                 Some(captured) if errors.is_empty() => follow(captured, group).boxed(),
                 _ => {
                     if errors.is_empty() {
-                        errors.push(to_server_error_at(
-                            &AppError::Internal(anyhow::anyhow!("a subscription started no stream")),
-                            None,
-                        ));
+                        errors.push(to_server_error(&AppError::Internal(anyhow::anyhow!(
+                            "a subscription started no stream"
+                        ))));
                     }
                     stream::iter([LiveItem::Failed(errors)]).boxed()
                 }
@@ -166,14 +165,6 @@ fn follow(captured: Captured, group: Arc<Group>) -> impl Stream<Item = LiveItem>
             }
         })
     })
-}
-
-fn to_server_error_at(err: &AppError, pos: Option<Pos>) -> ServerError {
-    let mut error = to_graphql_error(err).into_server_error(pos.unwrap_or_default());
-    if pos.is_none() {
-        error.locations.clear();
-    }
-    error
 }
 
 /// Subscribers with the same document and variables, and their latest renders.
@@ -245,7 +236,7 @@ impl Group {
         }
         match serde_json::to_string(&response) {
             Ok(json) => LiveItem::Next(json.into()),
-            Err(err) => LiveItem::Failed(vec![to_server_error_at(&AppError::Internal(err.into()), None)]),
+            Err(err) => LiveItem::Failed(vec![to_server_error(&AppError::Internal(err.into()))]),
         }
     }
 }
