@@ -4,14 +4,13 @@ use std::net::SocketAddr;
 
 use async_graphql::{
     Request, ServerError, Variables,
-    http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
 };
 use axum::{
     body::Bytes,
     extract::{ConnectInfo, Query, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -212,8 +211,7 @@ pub async fn get(
     }
     let has_query = params.iter().any(|(k, _)| k == "query");
     if !has_query && wants_html(&headers) && state.app.config.exposure.graphiql {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
-            .into_response();
+        return super::graphiql::page();
     }
     let Some(kind) = negotiate(&headers) else { return not_acceptable() };
     let result = async {

@@ -1,4 +1,5 @@
 //! The axum router: `/graphql` (POST, GET, WebSocket), GraphiQL, `/health`, `/ready`, `/metrics`.
+mod graphiql;
 mod graphql;
 mod health;
 mod ics;
@@ -70,6 +71,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
     let state = HttpState { app, schema, persisted, live };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphiql/assets/{file}", get(graphiql::asset))
         .route("/events/{file}", get(ics::event_ics))
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))

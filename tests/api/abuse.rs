@@ -127,6 +127,8 @@ async fn production_hides_introspection_graphiql_and_unauthenticated_metrics() {
     let page = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.unwrap();
     let html = page.text().await.unwrap();
     assert!(!html.contains("graphiql"), "GraphiQL served: {html:.200}");
+    let asset = app.client.get(format!("{}/graphiql/assets/graphiql.min.js", app.address)).send().await.unwrap();
+    assert_eq!(asset.status(), 404, "GraphiQL's bundle served in production");
     let metrics = |token: Option<&str>| {
         let mut request = app.client.get(format!("{}/metrics", app.address));
         if let Some(token) = token {

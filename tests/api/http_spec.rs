@@ -119,7 +119,7 @@ async fn status_codes_follow_the_negotiated_media_type() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_to_browsers() {
+async fn graphiql_is_served_to_browsers_from_the_server_itself_under_a_strict_content_policy() {
     let app = spawn_app().await;
     let response = app
         .client
@@ -130,7 +130,32 @@ async fn graphiql_is_served_to_browsers() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(response.text().await.unwrap().to_lowercase().contains("graphiql"));
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    for directive in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(directive), "{directive} missing from {policy}");
+    }
+    assert!(!policy.contains("unsafe-eval") && !policy.contains("http"), "{policy}");
+    let html = response.text().await.unwrap();
+    assert!(html.to_lowercase().contains("graphiql"));
+    // Every script and stylesheet the page loads comes from this server, and is served.
+    let sources: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|part| part.ends_with(".js") || part.ends_with(".css") || part.contains("://"))
+        .collect();
+    assert_eq!(sources.len(), 6, "{sources:?}");
+    for source in sources {
+        assert!(source.starts_with("/graphiql/assets/"), "loaded from elsewhere: {source}");
+        let asset = app.client.get(format!("{}{source}", app.address)).send().await.unwrap();
+        assert_eq!(asset.status(), StatusCode::OK, "{source}");
+        let kind = asset.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with(if source.ends_with(".js") { "text/javascript" } else { "text/css" }), "{kind}");
+        assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
+        assert!(asset.bytes().await.unwrap().len() > 40, "{source} is empty");
+    }
+    let missing = app.client.get(format!("{}/graphiql/assets/../Cargo.toml", app.address)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let unknown = app.client.get(format!("{}/graphiql/assets/secret.js", app.address)).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
