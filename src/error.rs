@@ -115,6 +115,13 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ux_communities_slug", "communities.slug", "slug"),
 ];
 
+/// Unique indexes that guard a state rather than an input: (index name, `table.column`, reason).
+const UNIQUE_STATES: &[(&str, &str, &str)] = &[(
+    "ux_organization_invitations_pending",
+    "organization_invitations.organization_id",
+    "this person already has a pending invitation",
+)];
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
@@ -122,6 +129,11 @@ impl From<DbErr> for AppError {
             for (index, column, field) in UNIQUE_FIELDS {
                 if message.contains(index) || message.contains(column) {
                     return Self::bad_input(field, "is already taken");
+                }
+            }
+            for (index, column, reason) in UNIQUE_STATES {
+                if message.contains(index) || message.contains(column) {
+                    return Self::conflict(*reason);
                 }
             }
         }

@@ -88,10 +88,11 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     )
     .await
     .map_err(err)?;
-    organization::add_member(&state, &ada, org.id, "grace", entity::organization_member::OrgRole::Admin)
+    let (grace, linus) = (viewers[1].clone(), viewers[2].clone());
+    let invitation = organization::invite(&state, &ada, org.id, "grace", entity::organization_member::OrgRole::Admin)
         .await
         .map_err(err)?;
-    let (grace, linus) = (viewers[1].clone(), viewers[2].clone());
+    organization::answer(&state, &grace, invitation.id, organization::Answer::Accept).await.map_err(err)?;
 
     let rust = community::create(
         &state,

@@ -20,6 +20,7 @@ pub mod ledger_line;
 pub mod ledger_transaction;
 pub mod notification;
 pub mod organization;
+pub mod organization_invitation;
 pub mod organization_member;
 pub mod outcome;
 pub mod payout;

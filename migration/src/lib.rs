@@ -17,6 +17,7 @@ mod m20261124_000013_drop_task_skills_json;
 mod m20261124_000014_create_ledger;
 mod m20261124_000015_add_foreign_keys;
 mod m20261124_000016_create_activity_streams;
+mod m20261202_000017_create_organization_invitations;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000014_create_ledger::Migration),
             Box::new(m20261124_000015_add_foreign_keys::Migration),
             Box::new(m20261124_000016_create_activity_streams::Migration),
+            Box::new(m20261202_000017_create_organization_invitations::Migration),
         ]
     }
 }

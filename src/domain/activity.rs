@@ -71,6 +71,7 @@ actions! {
     EventRsvp => "event.rsvp",
     EventRsvpCancelled => "event.rsvp_cancelled",
     EventRsvpPromoted => "event.rsvp_promoted",
+    EventUpdated => "event.updated",
     GigCancelled => "gig.cancelled",
     GigClosed => "gig.closed",
     GigCreated => "gig.created",
@@ -78,6 +79,10 @@ actions! {
     GigPublished => "gig.published",
     GigUpdated => "gig.updated",
     OrganizationCreated => "organization.created",
+    OrganizationInvitationAccepted => "organization.invitation_accepted",
+    OrganizationInvitationDeclined => "organization.invitation_declined",
+    OrganizationInvitationRevoked => "organization.invitation_revoked",
+    OrganizationInvitationSent => "organization.invitation_sent",
     OrganizationMemberAdded => "organization.member_added",
     OrganizationMemberRemoved => "organization.member_removed",
     OrganizationMemberRoleChanged => "organization.member_role_changed",
@@ -171,6 +176,8 @@ pub struct UnitOfWork<'a> {
 /// An activity waiting for commit, with the actor at the time it was recorded.
 struct Pending {
     activity: NewActivity,
+    /// Profiles notified besides those the activity names (an event's attendees).
+    also_notify: Vec<Uuid>,
     actor_user_id: Option<Uuid>,
     actor_profile_id: Option<Uuid>,
     at: chrono::DateTime<chrono::Utc>,
@@ -206,8 +213,14 @@ impl<'a> UnitOfWork<'a> {
 
     /// Records an activity of this work; it is written (and notified) at commit.
     pub async fn record(&mut self, activity: NewActivity) -> AppResult<()> {
+        self.record_notifying(activity, Vec::new()).await
+    }
+
+    /// Records an activity that also reaches these profiles' inboxes (the actor's excepted).
+    pub async fn record_notifying(&mut self, activity: NewActivity, also_notify: Vec<Uuid>) -> AppResult<()> {
         self.pending.push(Pending {
             activity,
+            also_notify,
             actor_user_id: self.actor_user_id,
             actor_profile_id: self.actor_profile_id,
             at: self.state.clock.now(),
@@ -234,8 +247,11 @@ async fn write_outbox(txn: &DatabaseTransaction, pending: Vec<Pending>) -> AppRe
     if pending.is_empty() {
         return Ok(Vec::new());
     }
-    let inboxes =
-        crate::domain::notification::inboxes(txn, pending.iter().map(|p| (&p.activity, p.actor_profile_id))).await?;
+    let inboxes = crate::domain::notification::inboxes(
+        txn,
+        pending.iter().map(|p| (&p.activity, p.also_notify.as_slice(), p.actor_profile_id)),
+    )
+    .await?;
     let organizations = contract_organizations(txn, &pending).await?;
     let streams: Vec<Vec<String>> = pending
         .iter()
@@ -299,12 +315,20 @@ async fn write_outbox(txn: &DatabaseTransaction, pending: Vec<Pending>) -> AppRe
         }));
         events.push(event);
     }
-    entity::activity_stream::Entity::insert_many(positions).exec(txn).await?;
-    if !notifications.is_empty() {
-        entity::notification::Entity::insert_many(notifications).exec(txn).await?;
+    // In chunks: an event's attendees can be many, and a statement's parameters are bounded.
+    let mut positions = positions.into_iter().peekable();
+    while positions.peek().is_some() {
+        entity::activity_stream::Entity::insert_many(positions.by_ref().take(INSERT_CHUNK)).exec(txn).await?;
+    }
+    let mut notifications = notifications.into_iter().peekable();
+    while notifications.peek().is_some() {
+        entity::notification::Entity::insert_many(notifications.by_ref().take(INSERT_CHUNK)).exec(txn).await?;
     }
     Ok(events)
 }
+
+/// Rows per multi-row insert of the outbox (4 parameters a row, well below SQLite's bound).
+const INSERT_CHUNK: usize = 1_000;
 
 /// The contract a topic is about, if it is a contract's.
 fn contract_of(topic: &str) -> Option<Uuid> {
@@ -386,6 +410,7 @@ pub async fn newest_first(
     page: &super::page::PageRequest,
 ) -> crate::error::AppResult<super::page::Page<activity::Model>> {
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let total = super::page::Total::of(&query);
     let query = match page.after {
         Some(after) => query.filter(activity::Column::Id.lt(after.key)),
         None => query,
@@ -395,7 +420,8 @@ pub async fn newest_first(
         key: a.id,
         at: a.created_at,
         id: Uuid::nil(),
-    }))
+    })
+    .counting(total))
 }
 
 /// The stream of task changes that concern a worker (offered, held, taken away).

@@ -401,6 +401,7 @@ pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
             .collect(),
         has_next_page: memberships.has_next_page,
         has_previous_page: memberships.has_previous_page,
+        total: memberships.total,
     })
 }
 
@@ -543,7 +544,12 @@ pub async fn pending_requests(
 }
 
 /// Public communities and those the viewer belongs to, newest first.
-pub async fn list(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest) -> AppResult<Page<community::Model>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    search: Option<&str>,
+    page: PageRequest,
+) -> AppResult<Page<community::Model>> {
     let mut visible = Condition::any().add(community::Column::Visibility.eq(CommunityVisibility::Public));
     if let Some(me) = viewer.profile_id() {
         visible = visible.add(
@@ -556,7 +562,14 @@ pub async fn list(db: &impl ConnectionTrait, viewer: &Viewer, page: PageRequest)
             ),
         );
     }
-    let query = community::Entity::find().filter(visible);
+    let mut query = community::Entity::find().filter(visible);
+    if let Some(text) = search {
+        let words = super::search::words(text, "search")?;
+        query = query.filter(super::search::all_words_in(
+            &[community::Column::Slug, community::Column::Name, community::Column::Description],
+            &words,
+        ));
+    }
     keyset(db, query, (community::Column::CreatedAt, community::Column::Id), Direction::Descending, &page, |c| Cursor {
         key: 0,
         at: c.created_at,

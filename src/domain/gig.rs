@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     NewActivity, UnitOfWork, community, organization,
-    page::{Cursor, Page, PageRequest, after_desc},
+    page::{Cursor, Page, PageRequest, Total, after_desc},
     validate,
 };
 use crate::{
@@ -399,6 +399,7 @@ pub async fn search(
             Some(relevance(backend, terms))
         }
     };
+    let total = Total::of(&query);
     if let Some(after) = page.after {
         query = query.filter(after_desc(
             key_expr.clone().map(|k| (k, after.key.into())),
@@ -431,12 +432,14 @@ pub async fn search(
                 key: ranks.get(&g.id).copied().unwrap_or(0),
                 at: g.created_at,
                 id: g.id,
-            }))
+            })
+            .counting(total))
         }
         (GigSort::Budget, _) => {
-            Ok(Page::from_rows(rows, &page, |g| Cursor { key: g.budget_cents, at: g.created_at, id: g.id }))
+            Ok(Page::from_rows(rows, &page, |g| Cursor { key: g.budget_cents, at: g.created_at, id: g.id })
+                .counting(total))
         }
-        _ => Ok(Page::from_rows(rows, &page, |g| Cursor { key: 0, at: g.created_at, id: g.id })),
+        _ => Ok(Page::from_rows(rows, &page, |g| Cursor { key: 0, at: g.created_at, id: g.id }).counting(total)),
     }
 }
 
@@ -475,10 +478,7 @@ fn visibility_condition(viewer: &Viewer, status: GigStatus) -> Condition {
 
 /// Splits search text into plain words (letters and digits), at most 10.
 pub fn search_terms(text: &str) -> AppResult<Vec<String>> {
-    if text.chars().count() > 200 {
-        return Err(AppError::bad_input("filter.text", "must be at most 200 characters"));
-    }
-    Ok(text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).take(10).collect())
+    super::search::words(text, "filter.text")
 }
 
 /// Gigs whose title or description match every term: PostgreSQL full-text search, or SQLite FTS5.

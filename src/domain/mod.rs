@@ -24,6 +24,7 @@ pub mod outcome;
 pub mod page;
 pub mod profile;
 pub mod proposal;
+pub mod search;
 pub mod task;
 pub mod validate;
 
@@ -88,6 +89,29 @@ pub(crate) async fn counts_of<E: sea_orm::EntityTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().collect())
+}
+
+/// A partial update of one optional field.
+#[derive(Clone, Debug, Default)]
+pub enum Change<T> {
+    /// Leave as is.
+    #[default]
+    Keep,
+    /// Remove the value.
+    Clear,
+    /// Set a new value.
+    Set(T),
+}
+
+impl<T> Change<T> {
+    /// The value after the change, given the current one.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Change::Keep => current,
+            Change::Clear => None,
+            Change::Set(v) => Some(v),
+        }
+    }
 }
 
 /// The wire name of a stored enum (its `string_value`, e.g. `IN_PROGRESS`): the one way status

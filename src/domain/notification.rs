@@ -2,7 +2,7 @@
 //!
 //! Who is notified is decided here, once, from the activity itself (offers, assignments,
 //! acceptances and rejections, payouts, join-request decisions, replies to my posts, RSVP
-//! promotions); the unit of work files each notified activity under the recipient's inbox
+//! promotions, invitations, changes to events I attend); the unit of work files each notified activity under the recipient's inbox
 //! stream, so the `notifications` subscription resumes like every other. A notification's id
 //! is its activity's id (unique per recipient, increasing in time).
 use std::collections::{HashMap, HashSet};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     Action,
     activity::NewActivity,
-    page::{Cursor, Page, PageRequest},
+    page::{Cursor, Page, PageRequest, Total},
 };
 use crate::{
     auth::Viewer,
@@ -47,6 +47,12 @@ fn recipients(a: &NewActivity) -> Vec<Uuid> {
         Action::CommunityJoinApproved | Action::CommunityJoinRejected => vec![a.subject_id],
         Action::CommentCreated => profile_at("postAuthorProfileId").into_iter().collect(),
         Action::EventRsvpPromoted => profile_at("profileId").into_iter().collect(),
+        Action::OrganizationInvitationSent | Action::OrganizationInvitationRevoked => {
+            profile_at("profileId").into_iter().collect()
+        }
+        Action::OrganizationInvitationAccepted | Action::OrganizationInvitationDeclined => {
+            profile_at("invitedBy").into_iter().collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -55,24 +61,29 @@ fn recipients(a: &NewActivity) -> Vec<Uuid> {
 /// operator for an agent), never the actor's own. One query for the whole unit of work.
 pub(crate) async fn inboxes<'a>(
     db: &impl ConnectionTrait,
-    activities: impl Iterator<Item = (&'a NewActivity, Option<Uuid>)>,
+    activities: impl Iterator<Item = (&'a NewActivity, &'a [Uuid], Option<Uuid>)>,
 ) -> AppResult<Vec<Vec<Uuid>>> {
-    let wanted: Vec<Vec<Uuid>> =
-        activities.map(|(a, actor)| recipients(a).into_iter().filter(|p| Some(*p) != actor).collect()).collect();
-    let profiles: HashSet<Uuid> = wanted.iter().flatten().copied().collect();
+    let wanted: Vec<Vec<Uuid>> = activities
+        .map(|(a, also, actor)| {
+            recipients(a).into_iter().chain(also.iter().copied()).filter(|p| Some(*p) != actor).collect()
+        })
+        .collect();
+    let profiles: Vec<Uuid> = wanted.iter().flatten().copied().collect::<HashSet<Uuid>>().into_iter().collect();
     if profiles.is_empty() {
         return Ok(vec![Vec::new(); wanted.len()]);
     }
-    let owners: HashMap<Uuid, Uuid> = profile::Entity::find()
-        .select_only()
-        .columns([profile::Column::Id, profile::Column::UserId, profile::Column::OperatorUserId])
-        .filter(profile::Column::Id.is_in(profiles))
-        .into_tuple::<(Uuid, Option<Uuid>, Option<Uuid>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(id, user, operator)| user.or(operator).map(|u| (id, u)))
-        .collect();
+    let mut owners: HashMap<Uuid, Uuid> = HashMap::new();
+    // In chunks: a statement's parameters are bounded (an event's attendees can be many).
+    for chunk in profiles.chunks(1_000) {
+        let rows = profile::Entity::find()
+            .select_only()
+            .columns([profile::Column::Id, profile::Column::UserId, profile::Column::OperatorUserId])
+            .filter(profile::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(Uuid, Option<Uuid>, Option<Uuid>)>()
+            .all(db)
+            .await?;
+        owners.extend(rows.into_iter().filter_map(|(id, user, operator)| user.or(operator).map(|u| (id, u))));
+    }
     Ok(wanted
         .into_iter()
         .map(|profiles| {
@@ -96,6 +107,7 @@ pub async fn list(
     if unread_only {
         query = query.filter(notification::Column::ReadAt.is_null());
     }
+    let total = Total::of(&query);
     if let Some(after) = page.after {
         query = query.filter(notification::Column::ActivityId.lt(after.key));
     }
@@ -108,7 +120,8 @@ pub async fn list(
         .into_iter()
         .filter_map(|(n, a)| a.map(|a| (n, a)))
         .collect();
-    Ok(Page::from_rows(rows, &page, |(n, _)| Cursor { key: n.activity_id, at: n.created_at, id: Uuid::nil() }))
+    Ok(Page::from_rows(rows, &page, |(n, _)| Cursor { key: n.activity_id, at: n.created_at, id: Uuid::nil() })
+        .counting(total))
 }
 
 /// How many of my notifications are unread.

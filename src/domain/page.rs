@@ -2,7 +2,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -83,6 +84,34 @@ pub struct Page<T> {
     pub has_next_page: bool,
     /// Whether rows precede (a cursor was given).
     pub has_previous_page: bool,
+    /// The whole list the page was cut from, for counting it when a client asks.
+    pub total: Option<Total>,
+}
+
+/// The whole list behind a page (its filters, no cursor, order or limit): counted only when a
+/// client selects `totalCount`, with one `COUNT(*)` statement.
+#[derive(Clone, Debug)]
+pub struct Total(sea_orm::sea_query::SelectStatement);
+
+impl Total {
+    /// The list `query` selects.
+    pub fn of<E: EntityTrait>(query: &Select<E>) -> Self {
+        Self(QueryTrait::into_query(query.clone()))
+    }
+
+    /// How many rows the list holds.
+    pub async fn count(&self, db: &impl ConnectionTrait) -> AppResult<i64> {
+        use sea_orm::sea_query::{Alias, Query};
+        let statement = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(self.0.clone(), Alias::new("list"))
+            .to_owned();
+        let row = db
+            .query_one(&statement)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("COUNT(*) returned no row")))?;
+        Ok(row.try_get::<i64>("", "n")?)
+    }
 }
 
 impl<T> Page<T> {
@@ -94,7 +123,14 @@ impl<T> Page<T> {
             items: rows.into_iter().map(|row| (cursor_of(&row), row)).collect(),
             has_next_page,
             has_previous_page: request.after.is_some(),
+            total: None,
         }
+    }
+
+    /// The same page, countable as a whole by `total`.
+    pub fn counting(mut self, total: Total) -> Self {
+        self.total = Some(total);
+        self
     }
 }
 
@@ -105,6 +141,7 @@ impl<T> Page<T> {
             items: self.items.into_iter().filter_map(|(cursor, row)| f(row).map(|u| (cursor, u))).collect(),
             has_next_page: self.has_next_page,
             has_previous_page: self.has_previous_page,
+            total: self.total,
         }
     }
 }
@@ -128,6 +165,7 @@ pub async fn keyset<E: EntityTrait>(
     page: &PageRequest,
     cursor_of: impl Fn(&E::Model) -> Cursor,
 ) -> AppResult<Page<E::Model>> {
+    let total = Total::of(&query);
     if let Some(after) = page.after {
         let (at_expr, id_expr) = (Expr::col(at.as_column_ref()), Expr::col(id.as_column_ref()));
         query = query.filter(match direction {
@@ -137,7 +175,7 @@ pub async fn keyset<E: EntityTrait>(
     }
     let order = if direction == Direction::Ascending { Order::Asc } else { Order::Desc };
     let rows = query.order_by(at, order.clone()).order_by(id, order).limit(page.fetch()).all(db).await?;
-    Ok(Page::from_rows(rows, page, cursor_of))
+    Ok(Page::from_rows(rows, page, cursor_of).counting(total))
 }
 
 /// The keyset condition "strictly after `cursor`" for a list sorted ascending by (`at`, `id`).

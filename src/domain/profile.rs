@@ -25,17 +25,7 @@ use crate::{
     state::AppState,
 };
 
-/// A partial update of one optional field.
-#[derive(Clone, Debug, Default)]
-pub enum Change<T> {
-    /// Leave as is.
-    #[default]
-    Keep,
-    /// Remove the value.
-    Clear,
-    /// Set a new value.
-    Set(T),
-}
+pub use super::Change;
 
 /// Changes to the caller's profile; every field is optional.
 #[derive(Default)]

@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::{
     helpers::{TestApp, spawn_app, spawn_app_with},
-    organizations::{add, create_org},
+    organizations::{add, create_org, invite},
 };
 
 /// Waits (bounded, so a broken bus fails instead of hanging) for the next event a listener
@@ -32,18 +32,19 @@ async fn a_committed_change_publishes_its_activity_as_an_event_at_the_next_posit
     let org = create_org(&app, &ada, "acme").await;
     let topic = format!("organization:{org}");
     let mut listener = app.state.bus.hub().listen(&topic);
-    add(&app, &ada, &org, "bob", "ADMIN").await;
+    invite(&app, &ada, &org, "bob", "ADMIN").await;
 
     let (event, seq) = next_event(&mut listener).await;
-    assert_eq!(event.action, "organization.member_added");
+    assert_eq!(event.action, "organization.invitation_sent");
     assert_eq!(seq, 2, "organization.created holds position 1 of the organization's stream");
     assert_eq!(event.topic, topic);
-    assert_eq!(event.after, Some(json!({ "role": "ADMIN" })));
+    let after = event.after.clone().unwrap();
+    assert_eq!((after["role"].as_str(), after["status"].as_str()), (Some("ADMIN"), Some("PENDING")));
     assert_eq!(event.actor_profile_id.map(|p| p.to_string()), Some(ada.profile_id.clone()));
     // The event is the activity record: same id, in the database, filed under its stream.
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let row = entity::activity::Entity::find_by_id(event.id).one(&app.state.db).await.unwrap().expect("activity row");
-    assert_eq!(row.action, "organization.member_added");
+    assert_eq!(row.action, "organization.invitation_sent");
     let filed: Vec<(i64, i64)> = entity::activity_stream::Entity::find()
         .filter(entity::activity_stream::Column::Stream.eq(topic.as_str()))
         .order_by_asc(entity::activity_stream::Column::Seq)
@@ -81,10 +82,10 @@ async fn a_refused_change_publishes_nothing_and_records_nothing() {
     // The next thing on the organization's stream is a later, successful change, at the very
     // next position: the refused change took none.
     app.register("bob").await;
-    add(&app, &ada, &org, "bob", "MEMBER").await;
+    invite(&app, &ada, &org, "bob", "MEMBER").await;
     let (event, seq) = next_event(&mut listener).await;
-    assert_eq!((event.action.as_str(), seq), ("organization.member_added", 2));
-    assert_eq!(app.count("activities").await, activities + 3, "bob's registration, token and membership only");
+    assert_eq!((event.action.as_str(), seq), ("organization.invitation_sent", 2));
+    assert_eq!(app.count("activities").await, activities + 3, "bob's registration, token and invitation only");
     assert!(app.count("activity_streams").await >= positions + 3);
 }
 

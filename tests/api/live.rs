@@ -485,7 +485,7 @@ async fn replies_and_join_decisions_reach_the_inbox_which_only_its_owner_reads_a
 }
 
 #[tokio::test]
-async fn organization_admins_receive_their_contracts_activity_and_members_do_not() {
+async fn organization_admins_receive_their_contracts_activity_and_invitations_and_members_do_not() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
@@ -504,8 +504,14 @@ async fn organization_admins_receive_their_contracts_activity_and_members_do_not
     add(&app, &ada, &org, "dan", "MEMBER").await;
     let action = |m: Value| m["payload"]["data"]["organizationActivity"]["action"].as_str().unwrap().to_owned();
     assert_eq!(action(next_of(&mut admin, "1").await), "contract.created");
+    assert_eq!(action(next_of(&mut admin, "1").await), "organization.invitation_sent");
+    assert_eq!(action(next_of(&mut admin, "1").await), "organization.invitation_accepted");
     assert_eq!(action(next_of(&mut admin, "1").await), "organization.member_added");
-    assert_eq!(action(next_of(&mut member, "1").await), "organization.member_added", "no contract for members");
+    assert_eq!(
+        action(next_of(&mut member, "1").await),
+        "organization.member_added",
+        "no contract and no invitation for members"
+    );
 }
 
 /// A socket on the instance listening on `port`, initialised with `token`.

@@ -14,6 +14,7 @@ mod events;
 mod gigs;
 mod helpers;
 mod http_spec;
+mod listing;
 mod live;
 mod migrations;
 mod money;

@@ -302,3 +302,117 @@ async fn my_events_and_my_communities_list_what_is_mine_upcoming_then_past() {
     let anonymous = app.gql("{ myEvents { edges { node { id } } } }", json!({}), None).await;
     assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
 }
+
+const UPDATE: &str = "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { title venue onlineUrl startsAt capacity goingCount waitlistCount } }";
+
+async fn update(app: &TestApp, user: &TestUser, input: Value) -> Value {
+    app.gql(UPDATE, json!({ "i": input }), Some(&user.access_token)).await
+}
+
+async fn inbox(app: &TestApp, user: &TestUser) -> Vec<String> {
+    let body = app
+        .gql("{ notifications(first: 20) { edges { node { action } } } }", json!({}), Some(&user.access_token))
+        .await;
+    body["data"]["notifications"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn hosts_edit_an_event_and_attendees_hear_of_it_while_a_larger_capacity_serves_the_waitlist() {
+    let app = spawn_app().await;
+    let host = app.register("host").await;
+    let event = create_event(&app, &host, 1, None).await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let cid = app.register("cid").await;
+    let eve = app.register("eve").await;
+    for who in [&ann, &ben, &cid] {
+        rsvp(&app, who, &event).await;
+    }
+
+    // A new time and venue: everyone going or waitlisted is told; the host and strangers are not.
+    let start = app.clock_now() + Duration::days(9);
+    let body = update(
+        &app,
+        &host,
+        json!({ "eventId": event, "startsAt": start, "endsAt": start + Duration::hours(3), "venue": "Hall B" }),
+    )
+    .await;
+    let edited = &body["data"]["updateEvent"];
+    assert_eq!((edited["venue"].as_str(), edited["capacity"].as_i64()), (Some("Hall B"), Some(1)), "{body}");
+    assert_eq!(edited["title"], "Rust meetup", "untouched fields stay");
+    for who in [&ann, &ben, &cid] {
+        assert_eq!(inbox(&app, who).await, ["event.updated"], "{}", who.handle);
+    }
+    assert!(inbox(&app, &host).await.is_empty());
+    assert!(inbox(&app, &eve).await.is_empty());
+
+    // Two more places promote ben and cid in waitlist order, in the same change.
+    let body = update(&app, &host, json!({ "eventId": event, "capacity": 3 })).await;
+    let edited = &body["data"]["updateEvent"];
+    assert_eq!((edited["goingCount"].as_i64(), edited["waitlistCount"].as_i64()), (Some(3), Some(0)), "{body}");
+    for who in [&ben, &cid] {
+        assert_eq!(my_rsvp(&app, who, &event).await["myRsvp"]["status"], "GOING");
+        assert_eq!(inbox(&app, who).await, ["event.rsvp_promoted", "event.updated"], "{}", who.handle);
+    }
+    assert_eq!(inbox(&app, &ann).await, ["event.updated"], "a capacity change alone tells only the promoted");
+    assert_eq!(my_rsvp(&app, &ben, &event).await["myRsvp"]["status"], "GOING");
+    // Going people are never pushed out: the capacity cannot drop below them.
+    let body = update(&app, &host, json!({ "eventId": event, "capacity": 2 })).await;
+    assert_eq!((error_code(&body), error_field(&body)), ("BAD_USER_INPUT", "capacity"), "{body}");
+    // The same values again change nothing and tell nobody.
+    update(&app, &host, json!({ "eventId": event, "venue": "Hall B", "capacity": 3 })).await;
+    assert_eq!(inbox(&app, &ann).await.len(), 1);
+    assert_eq!(app.count("event_rsvps").await, 3);
+}
+
+#[tokio::test]
+async fn only_hosts_edit_scheduled_events_with_valid_fields() {
+    let app = spawn_app().await;
+    let host = app.register("host").await;
+    let ann = app.register("ann").await;
+    let event = create_event(&app, &host, 5, None).await;
+
+    let body = update(&app, &ann, json!({ "eventId": event, "title": "Mine now" })).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let body = app.gql(UPDATE, json!({ "i": { "eventId": event, "title": "Anon" } }), None).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let past = app.clock_now() - Duration::hours(1);
+    let cases = [
+        (json!({ "eventId": event, "startsAt": past }), "startsAt"),
+        (json!({ "eventId": event, "endsAt": app.clock_now() + Duration::days(6) }), "endsAt"),
+        (json!({ "eventId": event, "venue": null, "onlineUrl": null }), "venue"),
+        (json!({ "eventId": event, "onlineUrl": "ftp://x" }), "onlineUrl"),
+        (json!({ "eventId": event, "timezone": "Mars/Olympus_Mons" }), "timezone"),
+        (json!({ "eventId": event, "capacity": 0 }), "capacity"),
+        (json!({ "eventId": event, "title": "  " }), "title"),
+    ];
+    for (input, field) in cases {
+        let body = update(&app, &host, input).await;
+        assert_eq!((error_code(&body), error_field(&body)), ("BAD_USER_INPUT", field), "{body}");
+    }
+    // Clearing the venue keeps the online link; the link is no business of the activity feed.
+    let body =
+        update(&app, &host, json!({ "eventId": event, "venue": null, "onlineUrl": "https://meet.example/new" })).await;
+    assert_eq!(body["data"]["updateEvent"]["venue"], Value::Null, "{body}");
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let activity = entity::activity::Entity::find()
+        .filter(entity::activity::Column::Action.eq("event.updated"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let after = activity.after.unwrap();
+    assert_eq!(after["changed"], json!(["venue", "onlineUrl"]));
+    assert_eq!(after["onlineUrl"], true, "{after}");
+    assert!(!after.to_string().contains("meet.example"), "{after}");
+
+    let cancel = "mutation($i: EventIdInput!) { cancelEvent(input: $i) { status } }";
+    app.gql(cancel, json!({ "i": { "eventId": event } }), Some(&host.access_token)).await;
+    let body = update(&app, &host, json!({ "eventId": event, "title": "Back on" })).await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+}

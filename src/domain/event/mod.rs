@@ -21,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    NewActivity, UnitOfWork, community,
+    Change, NewActivity, UnitOfWork, community,
     page::{Cursor, Direction, Page, PageRequest, keyset},
     validate,
 };
@@ -137,6 +137,216 @@ pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<ev
     Ok(event)
 }
 
+/// Changes to a scheduled event; `None` and `Change::Keep` leave a field as it is.
+#[derive(Default)]
+pub struct EventChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Change<String>,
+    /// New start (in the future).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// New end (after the start).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// New IANA time zone.
+    pub timezone: Option<String>,
+    /// New venue.
+    pub venue: Change<String>,
+    /// New online link.
+    pub online_url: Change<String>,
+    /// New capacity: never below the people going; a larger one promotes from the waitlist.
+    pub capacity: Option<i32>,
+}
+
+/// Edits a scheduled event (its hosts). A larger capacity promotes waitlisted people in order
+/// in the same transaction; people going or waitlisted are notified of a change of anything
+/// but the capacity. Nothing changes when no field does.
+pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, changes: EventChanges) -> AppResult<event::Model> {
+    viewer.require_user()?;
+    let now = state.clock.now();
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let event = lock(work.txn(), id).await?;
+    require_visible(work.txn(), viewer, &event).await?;
+    if !is_host(work.txn(), viewer, &event).await? {
+        return Err(AppError::forbidden("only the event's hosts edit it"));
+    }
+    if event.status != EventStatus::Scheduled {
+        return Err(AppError::conflict(format!("a {} event cannot be edited", crate::domain::wire(event.status))));
+    }
+    let next = apply(&event, changes, now)?;
+    let changed = changed_fields(&event, &next);
+    if changed.is_empty() {
+        return Ok(event);
+    }
+    let attendees =
+        if changed.iter().any(|f| *f != "capacity") { attendees(work.txn(), id).await? } else { Vec::new() };
+    let room = next.capacity.saturating_sub(event.going_count);
+    let mut active = next.clone().into_active_model();
+    for column in [
+        event::Column::Title,
+        event::Column::Description,
+        event::Column::StartsAt,
+        event::Column::EndsAt,
+        event::Column::Timezone,
+        event::Column::Venue,
+        event::Column::OnlineUrl,
+        event::Column::Capacity,
+    ] {
+        active.reset(column);
+    }
+    active.updated_at = Set(now);
+    let mut updated = active.update(work.txn()).await?;
+    let promoted = promote_waitlisted(&mut work, id, u64::try_from(room).unwrap_or(0), now).await?;
+    if !promoted.is_empty() {
+        let mut active = updated.into_active_model();
+        active.going_count = Set(event.going_count.saturating_add(i32::try_from(promoted.len()).unwrap_or(i32::MAX)));
+        updated = active.update(work.txn()).await?;
+    }
+    let before = snapshot(&event, &changed);
+    let mut after = snapshot(&updated, &changed);
+    after["changed"] = json!(changed);
+    let activity = NewActivity {
+        topic: topic(&updated),
+        action: Action::EventUpdated,
+        subject_type: "event",
+        subject_id: updated.id,
+        before: Some(before),
+        after: Some(after),
+    };
+    work.record_notifying(activity, attendees).await?;
+    for p in &promoted {
+        work.record(rsvp_activity(Action::EventRsvpPromoted, &updated, p)).await?;
+    }
+    work.commit().await?;
+    Ok(updated)
+}
+
+/// The event as `changes` would leave it, every field checked as at creation.
+fn apply(event: &event::Model, changes: EventChanges, now: DateTime<Utc>) -> AppResult<event::Model> {
+    let mut next = event.clone();
+    if let Some(title) = changes.title {
+        next.title = validate::text(&title, "title", 1, 200, false)?;
+    }
+    if !matches!(changes.description, Change::Keep) {
+        let description = changes.description.apply(None);
+        next.description = validate::optional_text(description.as_deref(), "description", 10_000, true)?;
+    }
+    if let Some(timezone) = changes.timezone {
+        next.timezone = validate::timezone(&timezone, "timezone")?;
+    }
+    if !matches!(changes.venue, Change::Keep) {
+        next.venue = validate::optional_text(changes.venue.apply(None).as_deref(), "venue", 200, false)?;
+    }
+    if !matches!(changes.online_url, Change::Keep) {
+        next.online_url = validate::optional_url(changes.online_url.apply(None).as_deref(), "onlineUrl", 500)?;
+    }
+    if next.venue.is_none() && next.online_url.is_none() {
+        return Err(AppError::bad_input("venue", "give a venue or an online link"));
+    }
+    if let Some(starts_at) = changes.starts_at {
+        if starts_at != event.starts_at && starts_at <= now {
+            return Err(AppError::bad_input("startsAt", "must be in the future"));
+        }
+        next.starts_at = starts_at;
+    }
+    next.ends_at = changes.ends_at.unwrap_or(event.ends_at);
+    if next.ends_at <= next.starts_at {
+        return Err(AppError::bad_input("endsAt", "must be after startsAt"));
+    }
+    if let Some(capacity) = changes.capacity {
+        if !(1..=100_000).contains(&capacity) {
+            return Err(AppError::bad_input("capacity", "must be between 1 and 100000"));
+        }
+        if capacity < event.going_count {
+            return Err(AppError::bad_input(
+                "capacity",
+                format!("{} people are going: the capacity cannot be lower", event.going_count),
+            ));
+        }
+        next.capacity = capacity;
+    }
+    Ok(next)
+}
+
+/// The names of the fields that differ, in the order clients see them.
+fn changed_fields(a: &event::Model, b: &event::Model) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut check = |name, differs: bool| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    check("title", a.title != b.title);
+    check("description", a.description != b.description);
+    check("startsAt", a.starts_at != b.starts_at);
+    check("endsAt", a.ends_at != b.ends_at);
+    check("timezone", a.timezone != b.timezone);
+    check("venue", a.venue != b.venue);
+    check("onlineUrl", a.online_url != b.online_url);
+    check("capacity", a.capacity != b.capacity);
+    changed
+}
+
+/// The changed fields' values, for the activity record. The online link is for attendees
+/// only, and an activity reaches everyone who follows the community: it says "changed".
+fn snapshot(e: &event::Model, changed: &[&str]) -> serde_json::Value {
+    let mut out = json!({ "title": e.title, "goingCount": e.going_count, "capacity": e.capacity });
+    for field in changed {
+        out[*field] = match *field {
+            "title" => json!(e.title),
+            "description" => json!(e.description),
+            "startsAt" => json!(e.starts_at),
+            "endsAt" => json!(e.ends_at),
+            "timezone" => json!(e.timezone),
+            "venue" => json!(e.venue),
+            "capacity" => json!(e.capacity),
+            _ => json!(e.online_url.is_some()),
+        };
+    }
+    out
+}
+
+/// Profiles going to or waitlisted for an event.
+async fn attendees(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(event_rsvp::Entity::find()
+        .select_only()
+        .column(event_rsvp::Column::ProfileId)
+        .filter(event_rsvp::Column::EventId.eq(event_id))
+        .filter(event_rsvp::Column::Status.is_in([RsvpStatus::Going, RsvpStatus::Waitlisted]))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Moves the first `n` waitlisted people of an event to GOING, in waitlist order; the caller
+/// holds the event's lock and adjusts its going count.
+async fn promote_waitlisted(
+    work: &mut UnitOfWork<'_>,
+    event_id: Uuid,
+    n: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<event_rsvp::Model>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let first = event_rsvp::Entity::find()
+        .filter(event_rsvp::Column::EventId.eq(event_id))
+        .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
+        .order_by_asc(event_rsvp::Column::WaitlistSeq)
+        .limit(n)
+        .all(work.txn())
+        .await?;
+    let mut promoted = Vec::with_capacity(first.len());
+    for rsvp in first {
+        let mut active = rsvp.into_active_model();
+        active.status = Set(RsvpStatus::Going);
+        active.waitlist_seq = Set(None);
+        active.updated_at = Set(now);
+        promoted.push(active.update(work.txn()).await?);
+    }
+    Ok(promoted)
+}
+
 /// RSVPs: GOING while there is room, otherwise WAITLISTED at the end of the line.
 pub async fn rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<event_rsvp::Model> {
     let (_, me) = viewer.require_user()?;
@@ -214,19 +424,11 @@ pub async fn cancel_rsvp(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
     let mut promoted = None;
     if was_going {
         going = going.saturating_sub(1);
-        let first = event_rsvp::Entity::find()
-            .filter(event_rsvp::Column::EventId.eq(id))
-            .filter(event_rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
-            .order_by_asc(event_rsvp::Column::WaitlistSeq)
-            .one(work.txn())
-            .await?;
-        if let (Some(first), EventStatus::Scheduled) = (first, event.status) {
-            let mut active = first.into_active_model();
-            active.status = Set(RsvpStatus::Going);
-            active.waitlist_seq = Set(None);
-            active.updated_at = Set(now);
-            promoted = Some(active.update(work.txn()).await?);
-            going = going.saturating_add(1);
+        if event.status == EventStatus::Scheduled {
+            promoted = promote_waitlisted(&mut work, id, 1, now).await?.pop();
+            if promoted.is_some() {
+                going = going.saturating_add(1);
+            }
         }
     }
     let mut event_active = event.into_active_model();
@@ -343,15 +545,24 @@ pub async fn mine(
     .await
 }
 
-/// Upcoming visible events (or a community's), soonest first.
+/// Upcoming visible events (or a community's), soonest first; with `search`, those whose title,
+/// description or venue hold every word.
 pub async fn list(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     community_id: Option<Uuid>,
+    search: Option<&str>,
     now: DateTime<Utc>,
     page: PageRequest,
 ) -> AppResult<Page<event::Model>> {
     let mut query = event::Entity::find().filter(event::Column::EndsAt.gt(now));
+    if let Some(text) = search {
+        let words = super::search::words(text, "search")?;
+        query = query.filter(super::search::all_words_in(
+            &[event::Column::Title, event::Column::Description, event::Column::Venue],
+            &words,
+        ));
+    }
     match community_id {
         Some(c) => {
             community::require_read(db, viewer, c).await?;

@@ -1,12 +1,13 @@
 //! Events and RSVPs.
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::event::{self, EventInput},
+    domain::event::{self, EventChanges, EventInput},
     graphql::{
         GqlResult, state,
         types::{
+            common::change,
             event::{Event, Rsvp},
             parse_id,
         },
@@ -37,6 +38,30 @@ pub struct CreateEventInput {
     pub capacity: i32,
 }
 
+/// Input of `updateEvent`: only the fields given change; `null` clears description, venue or
+/// online link (one of venue and link stays).
+#[derive(InputObject)]
+pub struct UpdateEventInput {
+    /// The event.
+    pub event_id: ID,
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+    /// New start (UTC, in the future).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// New end (UTC).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// New IANA time zone.
+    pub timezone: Option<String>,
+    /// New venue.
+    pub venue: MaybeUndefined<String>,
+    /// New online link.
+    pub online_url: MaybeUndefined<String>,
+    /// New capacity: not below the people going; a larger one promotes from the waitlist.
+    pub capacity: Option<i32>,
+}
+
 /// Input naming an event.
 #[derive(InputObject)]
 pub struct EventIdInput {
@@ -64,6 +89,23 @@ impl EventMutation {
             capacity: input.capacity,
         };
         Ok(Event(event::create(state(ctx)?, viewer(ctx), fields).await?))
+    }
+
+    /// Edits a scheduled event (hosts). A larger capacity promotes waitlisted people in order;
+    /// people going or waitlisted are notified of any other change.
+    async fn update_event(&self, ctx: &Context<'_>, input: UpdateEventInput) -> GqlResult<Event> {
+        let id = parse_id(&input.event_id, "eventId")?;
+        let changes = EventChanges {
+            title: input.title,
+            description: change(input.description, |v| v),
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            timezone: input.timezone,
+            venue: change(input.venue, |v| v),
+            online_url: change(input.online_url, |v| v),
+            capacity: input.capacity,
+        };
+        Ok(Event(event::update(state(ctx)?, viewer(ctx), id, changes).await?))
     }
 
     /// Cancels an event (hosts).

@@ -2,10 +2,11 @@
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::{
-    domain::organization::{self, CreateOrganizationInput as Create},
+    domain::organization::{self, Answer, CreateOrganizationInput as Create},
+    error::AppError,
     graphql::{
         GqlResult, state,
-        types::{OrgRole, Organization, OrganizationMember, parse_id},
+        types::{OrgRole, Organization, OrganizationInvitation, OrganizationMember, parse_id},
         viewer,
     },
 };
@@ -21,15 +22,22 @@ pub struct CreateOrganizationInput {
     pub description: Option<String>,
 }
 
-/// Input of `addOrganizationMember`.
+/// Input of `inviteOrganizationMember`.
 #[derive(InputObject)]
-pub struct AddOrganizationMemberInput {
+pub struct InviteOrganizationMemberInput {
     /// The organization.
     pub organization_id: ID,
-    /// Handle of the person to add.
+    /// Handle of the person to invite.
     pub handle: String,
-    /// Their role.
+    /// The role they get on accepting.
     pub role: OrgRole,
+}
+
+/// Input naming an invitation.
+#[derive(InputObject)]
+pub struct InvitationIdInput {
+    /// The invitation.
+    pub invitation_id: ID,
 }
 
 /// Input of `changeMemberRole`.
@@ -71,15 +79,48 @@ impl OrganizationMutation {
         Ok(Organization(organization::create(state(ctx)?, viewer(ctx), input).await?))
     }
 
-    /// Adds a person (OWNER/ADMIN; only owners add owners).
-    async fn add_organization_member(
+    /// Invites a person with a role (OWNER/ADMIN; only owners invite owners). They join when they
+    /// accept; one pending invitation per person.
+    async fn invite_organization_member(
         &self,
         ctx: &Context<'_>,
-        input: AddOrganizationMemberInput,
-    ) -> GqlResult<OrganizationMember> {
+        input: InviteOrganizationMemberInput,
+    ) -> GqlResult<OrganizationInvitation> {
         let org = parse_id(&input.organization_id, "organizationId")?;
-        let member = organization::add_member(state(ctx)?, viewer(ctx), org, &input.handle, input.role.into()).await?;
-        Ok(OrganizationMember(member))
+        let invitation = organization::invite(state(ctx)?, viewer(ctx), org, &input.handle, input.role.into()).await?;
+        Ok(OrganizationInvitation(invitation))
+    }
+
+    /// Accepts an invitation addressed to you: you become a member with its role.
+    async fn accept_organization_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: InvitationIdInput,
+    ) -> GqlResult<OrganizationMember> {
+        let id = parse_id(&input.invitation_id, "invitationId")?;
+        let (_, member) = organization::answer(state(ctx)?, viewer(ctx), id, Answer::Accept).await?;
+        Ok(OrganizationMember(member.ok_or(AppError::NotFound("member"))?))
+    }
+
+    /// Declines an invitation addressed to you.
+    async fn decline_organization_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: InvitationIdInput,
+    ) -> GqlResult<OrganizationInvitation> {
+        let id = parse_id(&input.invitation_id, "invitationId")?;
+        let (invitation, _) = organization::answer(state(ctx)?, viewer(ctx), id, Answer::Decline).await?;
+        Ok(OrganizationInvitation(invitation))
+    }
+
+    /// Withdraws a pending invitation (OWNER/ADMIN; only owners withdraw an owner's).
+    async fn revoke_organization_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: InvitationIdInput,
+    ) -> GqlResult<OrganizationInvitation> {
+        let id = parse_id(&input.invitation_id, "invitationId")?;
+        Ok(OrganizationInvitation(organization::revoke_invitation(state(ctx)?, viewer(ctx), id).await?))
     }
 
     /// Changes a member's role; the last OWNER cannot be demoted.

@@ -3,10 +3,10 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object};
 
 use crate::graphql::types::money::Cents;
 use crate::{
-    domain::profile::{self, Change, ProfileUpdate, SkillInput as Skill},
+    domain::profile::{self, ProfileUpdate, SkillInput as Skill},
     graphql::{
         GqlResult, state,
-        types::{Availability, Profile},
+        types::{Availability, Profile, common::change},
         viewer,
     },
 };
@@ -59,14 +59,6 @@ pub struct UpdateProfileInput {
 pub struct SetSkillsInput {
     /// The complete new skill list (replaces the old one).
     pub skills: Vec<SkillInput>,
-}
-
-fn change<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Change<U> {
-    match value {
-        MaybeUndefined::Undefined => Change::Keep,
-        MaybeUndefined::Null => Change::Clear,
-        MaybeUndefined::Value(v) => Change::Set(map(v)),
-    }
 }
 
 /// Profile mutations.

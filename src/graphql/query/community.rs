@@ -1,5 +1,6 @@
 //! Reading communities and their conversations.
-use async_graphql::{Context, ID, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, ID, Object};
 
 use crate::{
     domain::{self, page::PageRequest},
@@ -21,17 +22,19 @@ pub struct CommunityQuery;
 
 #[Object]
 impl CommunityQuery {
-    /// Public communities and yours, newest first.
+    /// Public communities and yours, newest first; with `search`, those whose slug, name or
+    /// description hold every word (case-insensitive, at most 10 words).
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn communities(
         &self,
         ctx: &Context<'_>,
+        search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Community>> {
+    ) -> GqlResult<List<Community>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = domain::community::list(&state.db, viewer(ctx), page).await?;
+        let page = domain::community::list(&state.db, viewer(ctx), search.as_deref(), page).await?;
         Ok(connection(page, Community))
     }
 
@@ -53,7 +56,7 @@ impl CommunityQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Community>> {
+    ) -> GqlResult<List<Community>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::community::mine(&state.db, viewer(ctx), page).await?;

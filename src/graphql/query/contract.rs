@@ -1,5 +1,6 @@
 //! Reading contracts.
-use async_graphql::{Context, ID, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, ID, Object};
 
 use crate::{
     domain::{self, page::PageRequest},
@@ -34,7 +35,7 @@ impl ContractQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Contract>> {
+    ) -> GqlResult<List<Contract>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::contract::mine(&state.db, viewer(ctx), page).await?;
@@ -57,7 +58,7 @@ impl ContractQuery {
         statuses: Option<Vec<TaskStatus>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Task>> {
+    ) -> GqlResult<List<Task>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let statuses = statuses.map(|s| s.into_iter().map(Into::into).collect());
@@ -73,7 +74,7 @@ impl ContractQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Task>> {
+    ) -> GqlResult<List<Task>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let (page, access) = domain::task::claimable(&state.db, viewer(ctx), page).await?;

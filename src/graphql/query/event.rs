@@ -1,5 +1,6 @@
 //! Reading events.
-use async_graphql::{Context, ID, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, ID, Object};
 
 use crate::{
     domain::{self, page::PageRequest},
@@ -16,19 +17,22 @@ pub struct EventQuery;
 
 #[Object]
 impl EventQuery {
-    /// Upcoming events you may see, soonest first.
+    /// Upcoming events you may see, soonest first; with `search`, those whose title,
+    /// description or venue hold every word (case-insensitive, at most 10 words).
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
         community_id: Option<ID>,
+        search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Event>> {
+    ) -> GqlResult<List<Event>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let community = community_id.map(|c| parse_id(&c, "communityId")).transpose()?;
-        let page = domain::event::list(&state.db, viewer(ctx), community, state.clock.now(), page).await?;
+        let page =
+            domain::event::list(&state.db, viewer(ctx), community, search.as_deref(), state.clock.now(), page).await?;
         Ok(connection(page, Event))
     }
 
@@ -41,7 +45,7 @@ impl EventQuery {
         when: Option<EventTime>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Event>> {
+    ) -> GqlResult<List<Event>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let when = match when.unwrap_or(EventTime::Upcoming) {

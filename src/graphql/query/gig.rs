@@ -1,5 +1,6 @@
 //! Reading gigs and proposals.
-use async_graphql::{Context, ID, InputObject, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::graphql::types::money::Cents;
 use crate::{
@@ -51,7 +52,7 @@ impl GigQuery {
         sort: Option<GigSort>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Gig>> {
+    ) -> GqlResult<List<Gig>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let f = filter.unwrap_or_default();
@@ -86,7 +87,7 @@ impl GigQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Proposal>> {
+    ) -> GqlResult<List<Proposal>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::proposal::mine(&state.db, viewer(ctx), page).await?;

@@ -1,5 +1,6 @@
 //! My inbox.
-use async_graphql::{Context, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, Object};
 
 use crate::{
     domain::{notification, page::PageRequest},
@@ -24,7 +25,7 @@ impl NotificationQuery {
         first: Option<i32>,
         after: Option<String>,
         unread_only: Option<bool>,
-    ) -> GqlResult<Connection<String, Notification>> {
+    ) -> GqlResult<List<Notification>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = notification::list(&state.db, viewer(ctx), unread_only.unwrap_or(false), page).await?;

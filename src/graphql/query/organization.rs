@@ -1,12 +1,14 @@
 //! Reading organizations.
+use crate::graphql::types::common::List;
 use async_graphql::{Context, ID, Object};
 
 use crate::{
-    domain,
+    domain::{self, page::PageRequest},
     error::AppError,
     graphql::{
         GqlResult, state,
-        types::{Organization, parse_id},
+        types::{Organization, OrganizationInvitation, common::connection, parse_id},
+        viewer,
     },
 };
 
@@ -30,5 +32,19 @@ impl OrganizationQuery {
             _ => return Err(AppError::bad_input("id", "give exactly one of id and slug").into()),
         };
         Ok(found.map(Organization))
+    }
+
+    /// Invitations to organizations waiting for your answer, oldest first.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn my_organization_invitations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<List<OrganizationInvitation>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::organization::my_invitations(&state.db, viewer(ctx), page).await?;
+        Ok(connection(page, OrganizationInvitation))
     }
 }

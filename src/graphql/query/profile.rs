@@ -1,5 +1,6 @@
 //! Reading profiles: one by handle, or a filtered, paginated search.
-use async_graphql::{Context, InputObject, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, InputObject, Object};
 
 use crate::{
     domain::{self, page::PageRequest, profile::ProfileFilter as Filter},
@@ -40,7 +41,7 @@ impl ProfileQuery {
         filter: Option<ProfileFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Profile>> {
+    ) -> GqlResult<List<Profile>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let filter = filter.unwrap_or_default();

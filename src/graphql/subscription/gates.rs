@@ -54,7 +54,8 @@ impl Gate for PersonalGate {
 }
 
 /// An organization's activity: members see the organization's own changes; owners and admins
-/// also its contracts' activity (filed under the organization's stream).
+/// also its contracts' activity (filed under the organization's stream) and its invitations
+/// (which only they may list).
 pub(super) struct OrganizationGate {
     who: Subscriber,
     organization: Uuid,
@@ -78,7 +79,8 @@ impl OrganizationGate {
 #[async_trait]
 impl Gate for OrganizationGate {
     fn visible(&self, event: &DomainEvent) -> bool {
-        event.topic == self.topic || self.admin.load(Ordering::Relaxed)
+        let for_members = event.topic == self.topic && event.subject_type != "organization_invitation";
+        for_members || self.admin.load(Ordering::Relaxed)
     }
 
     async fn check(&self) -> AppResult<()> {

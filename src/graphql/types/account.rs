@@ -43,7 +43,7 @@ impl Me {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<async_graphql::connection::Connection<String, super::ledger::Payout>> {
+    ) -> GqlResult<super::common::List<super::ledger::Payout>> {
         let state = state(ctx)?;
         let page = domain::page::PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::ledger::reading::payouts(&state.db, &self.0, page).await?;

@@ -1,23 +1,39 @@
 //! Small shared types: money, ids, connections.
-use async_graphql::{
-    Context, ID, Object, ObjectType,
-    connection::{Connection, EmptyFields},
-};
+use async_graphql::{Context, ID, Object, ObjectType, connection::Connection};
 
 pub use super::money::Money;
 use uuid::Uuid;
 
 use super::super::{GqlResult, loaders};
-use crate::{domain::page::Page, error::AppError};
+use crate::{
+    domain::page::{Page, Total},
+    error::AppError,
+};
 
 /// Parses a GraphQL ID into a UUID; `field` names the argument on error.
 pub fn parse_id(id: &ID, field: &str) -> GqlResult<Uuid> {
     id.parse::<Uuid>().map_err(|_| AppError::bad_input(field, "is not a valid id").into())
 }
 
+/// A relay connection with the size of its whole list beside the page.
+pub type List<N> = Connection<String, N, ListTotal>;
+
 /// Turns a domain page into a relay connection, mapping each row.
-pub fn connection<T, N: async_graphql::OutputType>(page: Page<T>, map: impl Fn(T) -> N) -> Connection<String, N> {
-    connection_with(page, map, EmptyFields)
+pub fn connection<T, N: async_graphql::OutputType>(page: Page<T>, map: impl Fn(T) -> N) -> List<N> {
+    let total = ListTotal(page.total.clone());
+    connection_with(page, map, total)
+}
+
+/// Beside a page: its whole list, counted only when a client selects `totalCount`.
+pub struct ListTotal(Option<Total>);
+
+#[Object]
+impl ListTotal {
+    /// Items in the whole list, not only this page (one COUNT statement when selected).
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
+        let total = self.0.as_ref().ok_or_else(|| AppError::Internal(anyhow::anyhow!("a list without its total")))?;
+        Ok(total.count(&super::super::state(ctx)?.db).await?)
+    }
 }
 
 /// Like [`connection`], with fields of the whole list beside the page (`totalCount`).
@@ -83,6 +99,16 @@ pub fn derived_id(kind: &str, parts: &[Uuid]) -> ID {
         id.push_str(&part.to_string());
     }
     ID(id)
+}
+
+/// A nullable input field as a partial update: absent keeps, `null` clears, a value sets.
+pub fn change<T, U>(value: async_graphql::MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> crate::domain::Change<U> {
+    use crate::domain::Change;
+    match value {
+        async_graphql::MaybeUndefined::Undefined => Change::Keep,
+        async_graphql::MaybeUndefined::Null => Change::Clear,
+        async_graphql::MaybeUndefined::Value(v) => Change::Set(map(v)),
+    }
 }
 
 #[cfg(test)]

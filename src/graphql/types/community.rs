@@ -1,4 +1,5 @@
 //! What the client sees of communities, memberships, join requests, posts and comments.
+use crate::graphql::types::common::List;
 use async_graphql::{Context, Enum, ID, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -118,15 +119,10 @@ impl Community {
     }
     /// Upcoming events, soonest first.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
-    async fn events(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> GqlResult<Connection<String, Event>> {
+    async fn events(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> GqlResult<List<Event>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
-        let page = domain::event::list(&state.db, viewer(ctx), Some(self.0.id), state.clock.now(), page).await?;
+        let page = domain::event::list(&state.db, viewer(ctx), Some(self.0.id), None, state.clock.now(), page).await?;
         Ok(connection(page, Event))
     }
     /// What moderators did here (removals, pins, bans, role changes, join decisions), newest
@@ -137,7 +133,7 @@ impl Community {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, ActivityEvent>> {
+    ) -> GqlResult<List<ActivityEvent>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::community::moderation_log(&state.db, viewer(ctx), self.0.id, page).await?;
@@ -150,7 +146,7 @@ impl Community {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, CommunityBan>> {
+    ) -> GqlResult<List<CommunityBan>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::community::bans(&state.db, viewer(ctx), self.0.id, page).await?;

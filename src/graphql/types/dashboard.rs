@@ -1,5 +1,6 @@
 //! Progress views: a contract's and an organization's dashboards, and a worker's desk.
-use async_graphql::{Context, Object, SimpleObject, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, Object, SimpleObject};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -146,7 +147,7 @@ impl ContractDashboard {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, ActivityEvent>> {
+    ) -> GqlResult<List<ActivityEvent>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = dashboard::activity_feed(&state.db, self.access, self.contract_id, page).await?;

@@ -1,5 +1,6 @@
 //! What the client sees of gigs and proposals.
-use async_graphql::{Context, Enum, ID, Object, SimpleObject, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{gig as db, proposal as proposal_db};
 
@@ -150,7 +151,7 @@ impl Gig {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, Proposal>> {
+    ) -> GqlResult<List<Proposal>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::proposal::for_gig(&state.db, viewer(ctx), self.0.id, page).await?;

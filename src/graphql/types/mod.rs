@@ -36,5 +36,5 @@ pub mod task;
 pub use account::{AuthPayload, Me};
 pub use agent::{AgentToken, AgentTokenScope, IssuedAgentToken};
 pub use common::{Money, parse_id};
-pub use organization::{OrgRole, Organization, OrganizationMember};
+pub use organization::{OrgRole, Organization, OrganizationInvitation, OrganizationMember};
 pub use profile::{Availability, Profile, ProfileKind, Skill};

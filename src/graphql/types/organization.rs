@@ -1,7 +1,8 @@
 //! What the client sees of organizations and memberships.
-use async_graphql::{Context, Enum, ID, Object, connection::Connection};
+use crate::graphql::types::common::List;
+use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
-use entity::{organization as db, organization_member as member_db};
+use entity::{organization as db, organization_invitation as invitation_db, organization_member as member_db};
 
 use super::{common::connection, profile::Profile};
 use crate::{
@@ -65,11 +66,24 @@ impl Organization {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<String, OrganizationMember>> {
+    ) -> GqlResult<List<OrganizationMember>> {
         let state = state(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::organization::members(&state.db, viewer(ctx), self.0.id, page).await?;
         Ok(connection(page, OrganizationMember))
+    }
+    /// Pending invitations, oldest first. Owners and admins only.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<List<OrganizationInvitation>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::organization::invitations(&state.db, viewer(ctx), self.0.id, page).await?;
+        Ok(connection(page, OrganizationInvitation))
     }
 }
 
@@ -103,5 +117,66 @@ impl OrganizationMember {
     /// When the member joined.
     async fn joined_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum InvitationStatus {
+    /// Waiting for the invitee.
+    Pending,
+    /// Accepted: the invitee became a member.
+    Accepted,
+    /// Declined by the invitee.
+    Declined,
+    /// Withdrawn by the organization.
+    Revoked,
+}
+
+mirror_enum!(InvitationStatus, invitation_db::InvitationStatus, [Pending, Accepted, Declined, Revoked]);
+
+/// An invitation to join an organization with a role; the invitee accepts or declines it.
+pub struct OrganizationInvitation(pub invitation_db::Model);
+
+#[Object]
+impl OrganizationInvitation {
+    /// Invitation id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The organization.
+    async fn organization(&self, ctx: &Context<'_>) -> GqlResult<Organization> {
+        let o = loaders(ctx)?
+            .organizations
+            .load_one(self.0.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        Ok(Organization(o))
+    }
+    /// The person invited.
+    async fn invitee(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let p = loaders(ctx)?.profiles.load_one(self.0.profile_id).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(p))
+    }
+    /// Who sent it.
+    async fn invited_by(&self, ctx: &Context<'_>) -> GqlResult<Profile> {
+        let p = loaders(ctx)?.profiles.load_one(self.0.invited_by).await?.ok_or(AppError::NotFound("profile"))?;
+        Ok(Profile(p))
+    }
+    /// The role the invitee gets on accepting.
+    async fn role(&self) -> OrgRole {
+        self.0.role.into()
+    }
+    /// Where it stands.
+    async fn status(&self) -> InvitationStatus {
+        self.0.status.into()
+    }
+    /// When it was sent.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was accepted, declined or revoked.
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
     }
 }
