@@ -367,3 +367,95 @@ async fn the_schema_declares_node_on_the_refetchable_types() {
     assert_eq!(body["data"]["__type"]["kind"], "INTERFACE");
     assert_eq!(names, ["Community", "Contract", "Event", "Gig", "Organization", "Post", "Profile", "Proposal", "Task"]);
 }
+
+/// Objects embedded in their parent and never refetched on their own: amounts, counts, sums,
+/// mutation payloads. The README gives Apollo Client `merge: true` for them; every other
+/// object has an id a normalized cache can key it by.
+const VALUE_OBJECTS: &[&str] = &[
+    "AcceptProposalPayload",
+    "AuthPayload",
+    "Balance",
+    "BudgetSummary",
+    "ContractEarnings",
+    "ContractStatusCount",
+    "Earnings",
+    "Escrow",
+    "FundingResult",
+    "IssuedAgentToken",
+    "JoinCommunityPayload",
+    "MarkNotificationsReadPayload",
+    "MetricValue",
+    "Money",
+    "PeriodEarnings",
+    "Skill",
+    "TaskStatusCount",
+    "WorkDashboard",
+    "WorkSummary",
+    "WorkerEarnings",
+];
+
+#[tokio::test]
+async fn every_object_type_has_an_id_unless_it_is_a_declared_value_object() {
+    let app = spawn_app().await;
+    let body = app
+        .gql("{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }", json!({}), None)
+        .await;
+    let mut keyed = 0;
+    for t in body["data"]["__schema"]["types"].as_array().unwrap_or_else(|| panic!("{body}")) {
+        let name = t["name"].as_str().unwrap();
+        let structural = name.starts_with("__")
+            || name.ends_with("Connection")
+            || name.ends_with("Edge")
+            || ["Query", "Mutation", "Subscription", "PageInfo"].contains(&name);
+        if t["kind"] != "OBJECT" || structural {
+            continue;
+        }
+        let has_id = t["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "id" && f["type"]["kind"] == "NON_NULL" && f["type"]["ofType"]["name"] == "ID");
+        assert!(has_id != VALUE_OBJECTS.contains(&name), "{name}: id {has_id}, declared a value object: {}", !has_id);
+        keyed += usize::from(has_id);
+    }
+    assert!(keyed >= 30, "only {keyed} keyed types");
+}
+
+#[tokio::test]
+async fn criteria_checks_candidates_and_dashboards_keep_their_ids_across_requests() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    app.gql(
+        "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }",
+        json!({ "i": { "skills": [{ "skill": "writing", "level": 4 }] } }),
+        Some(&bob.access_token),
+    )
+    .await;
+    let contract = crate::work::contract(&app, &ada, None, 10_000).await;
+    let criteria = json!([{ "description": "reviewed" }, { "description": "fast", "metric": "p95", "comparator": "<=", "target": 2.0 }]);
+    let outcome = crate::work::outcome(&app, &ada, &contract, "Docs", 10_000, criteria).await;
+    crate::work::task(&app, &ada, &outcome, json!({ "title": "Write", "mode": "JUDGMENT", "skills": ["writing"] }))
+        .await;
+    let query = "query($id: ID!) { contract(id: $id) { dashboard { id } outcomes { id criteria { id description } tasks { id candidates { id profile { id } } } } } }";
+    let first = app.gql(query, json!({ "id": contract }), Some(&ada.access_token)).await;
+    let again = app.gql(query, json!({ "id": contract }), Some(&ada.access_token)).await;
+    assert_eq!(first, again, "ids change between requests");
+    let found = &first["data"]["contract"];
+    assert_eq!(found["dashboard"]["id"], format!("ContractDashboard:{contract}"), "{first}");
+    let outcome = &found["outcomes"][0];
+    let criteria: Vec<&str> =
+        outcome["criteria"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(!criteria.is_empty(), "{first}");
+    let mut unique = criteria.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), criteria.len(), "two criteria share an id: {criteria:?}");
+    assert!(criteria.iter().all(|id| id.starts_with(&format!("Criterion:{}:", outcome["id"].as_str().unwrap()))));
+    let task = &outcome["tasks"][0];
+    let candidate = &task["candidates"][0];
+    assert_eq!(
+        candidate["id"],
+        format!("TaskCandidate:{}:{}", task["id"].as_str().unwrap(), candidate["profile"]["id"].as_str().unwrap()),
+        "{first}"
+    );
+}

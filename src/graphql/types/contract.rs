@@ -72,6 +72,8 @@ mirror_enum!(
 /// An acceptance criterion.
 #[derive(SimpleObject)]
 pub struct Criterion {
+    /// Stable id: the outcome and the criterion's place in it.
+    pub id: ID,
     /// What must be true.
     pub description: String,
     /// Metric the submission reports.
@@ -173,7 +175,9 @@ impl Outcome {
     async fn criteria(&self) -> GqlResult<Vec<Criterion>> {
         Ok(criteria_of(&self.0)?
             .into_iter()
-            .map(|c| Criterion {
+            .enumerate()
+            .map(|(i, c)| Criterion {
+                id: ID(format!("Criterion:{}:{i}", self.0.id)),
                 description: c.description,
                 metric: c.metric,
                 comparator: c.comparator,

@@ -132,6 +132,10 @@ impl ContractDashboard {
 
 #[Object]
 impl ContractDashboard {
+    /// Stable id of this contract's dashboard.
+    async fn id(&self) -> async_graphql::ID {
+        super::common::derived_id("ContractDashboard", &[self.contract_id])
+    }
     /// Outcomes, tasks, agent/human share, on-time rate.
     async fn summary(&self) -> WorkSummary {
         WorkSummary(self.summary.clone())

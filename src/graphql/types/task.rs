@@ -185,6 +185,7 @@ impl Task {
         Ok(ranked
             .into_iter()
             .map(|c| TaskCandidate {
+                id: super::common::derived_id("TaskCandidate", &[self.0.id, c.profile.id]),
                 profile: Profile(c.profile),
                 score: rounded(c.score.total),
                 skill_match: rounded(c.score.skill_match),
@@ -201,6 +202,8 @@ impl Task {
 /// rounded to 4 decimal places; the ranking uses the exact values).
 #[derive(SimpleObject)]
 pub struct TaskCandidate {
+    /// Stable id: the task and the candidate.
+    pub id: ID,
     /// The person or agent.
     pub profile: Profile,
     /// Weighted total: 0.5 skill match + 0.2 reputation + 0.15 availability + 0.15 rate fit.
@@ -229,6 +232,8 @@ pub struct MetricValue {
 /// A metric criterion checked against a submission.
 #[derive(SimpleObject)]
 pub struct MetricCheck {
+    /// Stable id: the submission and the check's place in it.
+    pub id: ID,
     /// The criterion.
     pub description: String,
     /// Metric checked.
@@ -274,7 +279,9 @@ impl Submission {
         let checks: Vec<Check> = domain::decode(&self.0.checks, "submission checks")?;
         Ok(checks
             .into_iter()
-            .map(|c| MetricCheck {
+            .enumerate()
+            .map(|(i, c)| MetricCheck {
+                id: ID(format!("MetricCheck:{}:{i}", self.0.id)),
                 description: c.description,
                 metric: c.metric,
                 comparator: c.comparator,
