@@ -207,7 +207,7 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
     a.register("bob").await;
     let org = create_org(&a, &ada, "acme").await;
     let mut on_b = b.state.bus.hub().listen(&format!("organization:{org}"));
-    add(&a, &ada, &org, "bob", "MEMBER").await;
+    invite(&a, &ada, &org, "bob", "MEMBER").await;
     // Instance B receives A's event with its position on the stream (the organization's
     // creation, published before B listened, may still be in flight through Redis: position 1).
     let (event, seq) = loop {
@@ -217,7 +217,7 @@ async fn an_event_committed_on_one_instance_reaches_subscribers_of_another() {
         }
         assert_eq!(event.action, "organization.created");
     };
-    assert_eq!((event.action.as_str(), seq), ("organization.member_added", 2));
+    assert_eq!((event.action.as_str(), seq), ("organization.invitation_sent", 2));
 }
 
 #[tokio::test]

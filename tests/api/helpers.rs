@@ -159,6 +159,19 @@ impl TestApp {
         }
     }
 
+    /// The actions of `who`'s latest notifications, newest first.
+    pub async fn inbox(&self, who: &TestUser) -> Vec<String> {
+        let body = self
+            .gql("{ notifications(first: 20) { edges { node { action } } } }", json!({}), Some(&who.access_token))
+            .await;
+        body["data"]["notifications"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|e| e["node"]["action"].as_str().expect("an action").to_owned())
+            .collect()
+    }
+
     /// Signs `user` in again (after the test clock outran the access token) with fresh tokens.
     pub async fn login(&self, user: &TestUser) -> TestUser {
         let body = self

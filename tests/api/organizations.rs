@@ -233,17 +233,6 @@ async fn concurrent_demotions_of_two_owners_leave_one_owner() {
     }
 }
 
-async fn inbox(app: &TestApp, who: &TestUser) -> Vec<String> {
-    let body =
-        app.gql("{ notifications(first: 20) { edges { node { action } } } }", json!({}), Some(&who.access_token)).await;
-    body["data"]["notifications"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"))
-        .iter()
-        .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_invitation_is_answered_by_its_invitee_alone_and_only_once() {
     let app = spawn_app().await;
@@ -263,7 +252,7 @@ async fn an_invitation_is_answered_by_its_invitee_alone_and_only_once() {
     let id = sent["id"].as_str().unwrap().to_owned();
     // Invited is not a member yet; the invitee hears of it and sees it among theirs.
     assert_eq!(members(&app, &ada, &org).await, [("ada".into(), "OWNER".into())]);
-    assert_eq!(inbox(&app, &bob).await, ["organization.invitation_sent"]);
+    assert_eq!(app.inbox(&bob).await, ["organization.invitation_sent"]);
     let mine = app.gql(MINE, json!({}), Some(&bob.access_token)).await;
     assert_eq!(mine["data"]["myOrganizationInvitations"]["edges"][0]["node"]["organization"]["slug"], "acme", "{mine}");
     let pending = app.gql(PENDING, json!({ "id": org }), Some(&ada.access_token)).await;
@@ -282,7 +271,7 @@ async fn an_invitation_is_answered_by_its_invitee_alone_and_only_once() {
     let joined = answer(&app, ACCEPT, &bob, &id).await;
     assert_eq!(joined["data"]["acceptOrganizationInvitation"]["role"], "ADMIN", "{joined}");
     assert_eq!(members(&app, &ada, &org).await, [("ada".into(), "OWNER".into()), ("bob".into(), "ADMIN".into())]);
-    assert_eq!(inbox(&app, &ada).await, ["organization.invitation_accepted"]);
+    assert_eq!(app.inbox(&ada).await, ["organization.invitation_accepted"]);
     // Answered once: a second accept or a decline is a conflict and changes nothing.
     assert_eq!(error_code(&answer(&app, ACCEPT, &bob, &id).await), "CONFLICT");
     assert_eq!(error_code(&answer(&app, DECLINE, &bob, &id).await), "CONFLICT");
@@ -308,7 +297,7 @@ async fn declined_and_revoked_invitations_make_nobody_a_member() {
     assert_eq!(declined["data"]["declineOrganizationInvitation"]["status"], "DECLINED", "{declined}");
     assert!(declined["data"]["declineOrganizationInvitation"]["decidedAt"].is_string());
     assert_eq!(error_code(&answer(&app, ACCEPT, &carol, &first).await), "CONFLICT");
-    assert!(inbox(&app, &ada).await.contains(&"organization.invitation_declined".to_owned()));
+    assert!(app.inbox(&ada).await.contains(&"organization.invitation_declined".to_owned()));
 
     // A new invitation after a decline; an owner's one only owners may withdraw.
     let second = invite(&app, &ada, &org, "carol", "OWNER").await;
@@ -320,7 +309,7 @@ async fn declined_and_revoked_invitations_make_nobody_a_member() {
     assert_eq!(revoked["data"]["revokeOrganizationInvitation"]["status"], "REVOKED", "{revoked}");
     assert_eq!(error_code(&answer(&app, ACCEPT, &carol, &second).await), "CONFLICT");
     assert_eq!(
-        inbox(&app, &carol).await,
+        app.inbox(&carol).await,
         ["organization.invitation_revoked", "organization.invitation_sent", "organization.invitation_sent"]
     );
     assert_eq!(members(&app, &ada, &org).await.len(), 2);

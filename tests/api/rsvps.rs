@@ -309,18 +309,6 @@ async fn update(app: &TestApp, user: &TestUser, input: Value) -> Value {
     app.gql(UPDATE, json!({ "i": input }), Some(&user.access_token)).await
 }
 
-async fn inbox(app: &TestApp, user: &TestUser) -> Vec<String> {
-    let body = app
-        .gql("{ notifications(first: 20) { edges { node { action } } } }", json!({}), Some(&user.access_token))
-        .await;
-    body["data"]["notifications"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"))
-        .iter()
-        .map(|e| e["node"]["action"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn hosts_edit_an_event_and_attendees_hear_of_it_while_a_larger_capacity_serves_the_waitlist() {
     let app = spawn_app().await;
@@ -346,10 +334,10 @@ async fn hosts_edit_an_event_and_attendees_hear_of_it_while_a_larger_capacity_se
     assert_eq!((edited["venue"].as_str(), edited["capacity"].as_i64()), (Some("Hall B"), Some(1)), "{body}");
     assert_eq!(edited["title"], "Rust meetup", "untouched fields stay");
     for who in [&ann, &ben, &cid] {
-        assert_eq!(inbox(&app, who).await, ["event.updated"], "{}", who.handle);
+        assert_eq!(app.inbox(who).await, ["event.updated"], "{}", who.handle);
     }
-    assert!(inbox(&app, &host).await.is_empty());
-    assert!(inbox(&app, &eve).await.is_empty());
+    assert!(app.inbox(&host).await.is_empty());
+    assert!(app.inbox(&eve).await.is_empty());
 
     // Two more places promote ben and cid in waitlist order, in the same change.
     let body = update(&app, &host, json!({ "eventId": event, "capacity": 3 })).await;
@@ -357,16 +345,16 @@ async fn hosts_edit_an_event_and_attendees_hear_of_it_while_a_larger_capacity_se
     assert_eq!((edited["goingCount"].as_i64(), edited["waitlistCount"].as_i64()), (Some(3), Some(0)), "{body}");
     for who in [&ben, &cid] {
         assert_eq!(my_rsvp(&app, who, &event).await["myRsvp"]["status"], "GOING");
-        assert_eq!(inbox(&app, who).await, ["event.rsvp_promoted", "event.updated"], "{}", who.handle);
+        assert_eq!(app.inbox(who).await, ["event.rsvp_promoted", "event.updated"], "{}", who.handle);
     }
-    assert_eq!(inbox(&app, &ann).await, ["event.updated"], "a capacity change alone tells only the promoted");
+    assert_eq!(app.inbox(&ann).await, ["event.updated"], "a capacity change alone tells only the promoted");
     assert_eq!(my_rsvp(&app, &ben, &event).await["myRsvp"]["status"], "GOING");
     // Going people are never pushed out: the capacity cannot drop below them.
     let body = update(&app, &host, json!({ "eventId": event, "capacity": 2 })).await;
     assert_eq!((error_code(&body), error_field(&body)), ("BAD_USER_INPUT", "capacity"), "{body}");
     // The same values again change nothing and tell nobody.
     update(&app, &host, json!({ "eventId": event, "venue": "Hall B", "capacity": 3 })).await;
-    assert_eq!(inbox(&app, &ann).await.len(), 1);
+    assert_eq!(app.inbox(&ann).await.len(), 1);
     assert_eq!(app.count("event_rsvps").await, 3);
 }
 
