@@ -138,6 +138,8 @@ const output = await generate(
     schema: url,
     documents: join(dir, 'posts.graphql'),
     silent: true,
+    // Plugins resolve from this script's node_modules, wherever CI runs it from.
+    pluginLoader: (name) => import(name),
     generates: {
       [join(dir, 'types.ts')]: {
         plugins: ['typescript', 'typescript-operations'],
