@@ -42,6 +42,9 @@ pub struct ConfigArgs {
     /// Database URL; defaults to a SQLite file under the data directory.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Database connections per instance (PostgreSQL; SQLite always uses one).
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 20)]
+    pub db_pool_size: u32,
     /// Redis URL; without it events stay in-process and limits in memory.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
@@ -239,6 +242,8 @@ pub struct Limits {
 pub struct Config {
     /// Database URL (may hold a password: never log it whole).
     pub database_url: Secret,
+    /// Database connections per instance (PostgreSQL).
+    pub db_pool_size: u32,
     /// Redis URL, when Redis is used.
     pub redis_url: Option<Secret>,
     /// Prefix of Redis keys and channels.
@@ -309,6 +314,7 @@ impl Config {
     pub fn new(database_url: impl Into<String>, jwt_secret: impl Into<String>) -> Self {
         Self {
             database_url: Secret::new(database_url),
+            db_pool_size: 20,
             redis_url: None,
             redis_namespace: "semasocial".to_owned(),
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
@@ -346,6 +352,10 @@ impl Config {
             (None, _) => development_secret(&args.data_dir)?,
         };
         let mut config = Self::new(database_url, jwt_secret);
+        if args.db_pool_size == 0 {
+            bail!("DB_POOL_SIZE must be positive");
+        }
+        config.db_pool_size = args.db_pool_size;
         config.redis_url = args.redis_url.filter(|u| !u.is_empty()).map(Secret::new);
         config.redis_namespace = args.redis_namespace;
         config.bind_addr = args.bind_addr;

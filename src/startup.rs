@@ -90,10 +90,13 @@ impl Application {
 
 /// Connects to the database with pool settings suited to the backend.
 pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(config.database_url.expose().to_owned());
+    let url = config.database_url.expose();
+    let url = if config.is_postgres() { postgres_url(url) } else { url.to_owned() };
+    let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if config.is_postgres() {
-        options.max_connections(20).min_connections(1);
+        // No ping before every checkout: a broken connection fails its statement and is dropped.
+        options.max_connections(config.db_pool_size).min_connections(1).test_before_acquire(false);
     } else {
         // SQLite allows one writer; one connection serialises work instead of failing with BUSY.
         options.max_connections(1).min_connections(1);
@@ -104,6 +107,35 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
         db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;").await?;
     }
     Ok(db)
+}
+
+/// A PostgreSQL URL with the defaults it does not set itself:
+/// - `sslmode=disable` when the host is loopback (TLS to 127.0.0.1 costs a quarter of the
+///   database's throughput and protects nothing); any other host keeps sqlx's default
+///   (`prefer`), and a URL's own `sslmode` always wins;
+/// - `plan_cache_mode=force_generic_plan`: statements bind LIMIT as a parameter, and a custom
+///   plan per call re-plans every list query. A URL naming `plan_cache_mode` keeps its own.
+pub fn postgres_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let keys: Vec<&str> = query.split('&').filter_map(|pair| pair.split('=').next()).collect();
+    let authority = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    let mut extra = Vec::new();
+    if loopback && !keys.iter().any(|k| matches!(*k, "sslmode" | "ssl-mode")) {
+        extra.push("sslmode=disable");
+    }
+    if !query.contains("plan_cache_mode") {
+        extra.push("options[plan_cache_mode]=force_generic_plan");
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    params.extend(extra);
+    if params.is_empty() { base.to_owned() } else { format!("{base}?{}", params.join("&")) }
 }
 
 /// Connects the database (and migrates it), Redis and the event bus.
@@ -167,4 +199,35 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received; draining requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_url;
+
+    #[test]
+    fn loopback_postgres_goes_without_tls_and_every_url_gets_generic_plans_unless_it_says_otherwise() {
+        let generic = "options[plan_cache_mode]=force_generic_plan";
+        assert_eq!(
+            postgres_url("postgres://postgres@127.0.0.1:5432/test"),
+            format!("postgres://postgres@127.0.0.1:5432/test?sslmode=disable&{generic}")
+        );
+        assert_eq!(
+            postgres_url("postgres://u:p@localhost/db?application_name=x"),
+            format!("postgres://u:p@localhost/db?application_name=x&sslmode=disable&{generic}")
+        );
+        assert_eq!(
+            postgres_url("postgres://[::1]:5432/db"),
+            format!("postgres://[::1]:5432/db?sslmode=disable&{generic}")
+        );
+        // A remote host keeps sqlx's TLS default; the URL's own choices win.
+        assert_eq!(
+            postgres_url("postgres://db.internal:5432/app"),
+            format!("postgres://db.internal:5432/app?{generic}")
+        );
+        assert_eq!(
+            postgres_url("postgres://127.0.0.1/db?sslmode=require&options[plan_cache_mode]=auto"),
+            "postgres://127.0.0.1/db?sslmode=require&options[plan_cache_mode]=auto"
+        );
+    }
 }
