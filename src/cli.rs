@@ -31,7 +31,12 @@ pub enum Command {
         output: PathBuf,
     },
     /// Fill the database with demo people, agents and organizations.
-    SeedDemo,
+    SeedDemo {
+        /// Also a deterministic benchmark data set of this size (1: 10,000 people, 100,000
+        /// gigs, 1,000 communities with 200,000 posts and comments, 20,000 events).
+        #[arg(long)]
+        scale: Option<f64>,
+    },
     /// Verify the ledger: every transaction balances, no balance that must not be negative is,
     /// balances equal their lines, no contract paid out more than it was funded. Exits 1 on
     /// any violation.

@@ -51,8 +51,11 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied to {}", config.database_display());
             Ok(())
         }
-        Command::SeedDemo => {
-            let summary = seed::run(config).await?;
+        Command::SeedDemo { scale } => {
+            let summary = match scale {
+                Some(scale) => seed::run_scaled(config, scale).await?,
+                None => seed::run(config).await?,
+            };
             println!("{summary}");
             Ok(())
         }

@@ -1,4 +1,7 @@
-//! `seed-demo`: a few people, agents and an organization so GraphiQL has something to show.
+//! `seed-demo`: a few people, agents and an organization so GraphiQL has something to show;
+//! with `--scale`, a large deterministic data set for benchmarks besides (`scale.rs`).
+pub mod scale;
+
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -28,6 +31,27 @@ use crate::{
 
 /// Demo password of every seeded account.
 pub const DEMO_PASSWORD: &str = "demo-password-123";
+
+/// Seeds the demo data, then the benchmark data set at `scale` (1.0: 100,000 gigs…); each
+/// part is left as it is when already present.
+pub async fn run_scaled(config: Config, scale: f64) -> anyhow::Result<String> {
+    if !(scale > 0.0 && scale <= 10.0) {
+        anyhow::bail!("--scale must be above 0 and at most 10");
+    }
+    let demo = run(config.clone()).await?;
+    let db = crate::startup::connect_database(&config).await?;
+    if scale::present(&db).await? {
+        return Ok(format!("{demo}\nbenchmark data already present (log in as person0@scale.semasocial.dev)"));
+    }
+    let counts = scale::Counts::at(scale);
+    let hash = crate::auth::password::hash_password(config.hashing, DEMO_PASSWORD.to_owned()).await.map_err(err)?;
+    let started = std::time::Instant::now();
+    scale::seed(&db, counts, &hash, chrono::Utc::now()).await.context("seeding the benchmark data")?;
+    Ok(format!(
+        "{demo}\nseeded at scale {scale} in {:.1} s: {counts:?} (password {DEMO_PASSWORD})",
+        started.elapsed().as_secs_f64()
+    ))
+}
 
 /// Seeds the demo data; running it twice leaves the first run's data in place.
 pub async fn run(config: Config) -> anyhow::Result<String> {
