@@ -8,7 +8,14 @@
 # Each prints requests/s, p50, p99 and SQL statements per request (from the server's
 # graphql_request_sql_statements histogram on /metrics, before and after the run).
 #
-# Usage: bench/scenarios.sh [GRAPHQL_URL] [SECONDS]
+# The ceiling: with DATABASE_URL set (the database the server uses), (a), (b) and (d) are also
+# replayed as raw SQL with pgbench at the same connection counts — the exact statements the
+# server issued for one request, values inlined (captured from a second server started with
+# RUST_LOG=semasocial::sql=trace; SEMASOCIAL_BIN, default ./target/release/semasocial) — and
+# the script prints server req/s ÷ raw SQL transactions/s (one transaction = one request's
+# statements).
+#
+# Usage: [DATABASE_URL=postgres://…] bench/scenarios.sh [GRAPHQL_URL] [SECONDS]
 #   cargo build --release && DATABASE_URL=postgres://… ./target/release/semasocial seed-demo --scale 1
 #   DATABASE_URL=postgres://… ./target/release/semasocial serve &
 #   bench/scenarios.sh http://127.0.0.1:8000/graphql 10
@@ -25,7 +32,9 @@ if ! command -v wrk >/dev/null; then
 fi
 
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+CAPTURE_PID=""
+trap 'if [[ -n "$CAPTURE_PID" ]]; then kill "$CAPTURE_PID" 2>/dev/null || true; fi; rm -rf "$WORK"' EXIT
+touch "$WORK/results"
 cat >"$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -76,6 +85,51 @@ per_request = (s1 - s0) / (c1 - c0) if c1 > c0 else float("nan")
 print(f"{name:<34} {connections:>3} conn  {rps:>8.0f} req/s  p50 {ms(50):>7.2f} ms  p99 {ms(99):>7.2f} ms"
       f"  {per_request:>4.1f} SQL/req" + (f"  {errors.group(1)} non-2xx!" if errors else ""))
 PY
+    awk -v n="$name" -v c="$connections" '/Requests\/sec:/ { printf "%s\t%s\t%s\n", n, c, $2 }' "$WORK/wrk.txt" >>"$WORK/results"
+  done
+}
+
+# The raw-SQL ceiling of a scenario already run: its statements, captured once from a server
+# tracing SQL, replayed by pgbench at the same connection counts.
+ceiling() { # ceiling NAME QUERY
+  local name="$1" query="$2"
+  [[ -n "${DATABASE_URL:-}" ]] || return 0
+  if [[ -z "$CAPTURE_PID" ]]; then
+    local bin="${SEMASOCIAL_BIN:-./target/release/semasocial}"
+    RUST_LOG=semasocial::sql=trace LOG_JSON=true SWEEP_INTERVAL_SECS=0 BIND_ADDR=127.0.0.1:18499 \
+      "$bin" serve >"$WORK/capture.log" 2>&1 &
+    CAPTURE_PID=$!
+    for _ in $(seq 1 60); do
+      if (exec 3<>/dev/tcp/127.0.0.1/18499) 2>/dev/null; then break; fi
+      sleep 0.5
+    done
+  fi
+  body "$query" >"$WORK/body.json"
+  local before
+  before="$(wc -l <"$WORK/capture.log")"
+  curl -sf http://127.0.0.1:18499/graphql -H 'content-type: application/json' --data @"$WORK/body.json" >/dev/null
+  tail -n +"$((before + 1))" "$WORK/capture.log" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        sql = json.loads(line)["fields"]["sql"]
+    except (ValueError, KeyError):
+        continue
+    print(sql.replace("\n", " ") + ";")
+' >"$WORK/ceiling.sql"
+  local statements
+  statements="$(grep -c ';$' "$WORK/ceiling.sql")"
+  # pgbench over TCP without TLS, like the server's pool on loopback.
+  local pg="$DATABASE_URL"
+  [[ "$pg" == *sslmode=* ]] || pg="$pg$([[ "$pg" == *\?* ]] && echo '&' || echo '?')sslmode=disable"
+  for connections in 8 32; do
+    local tps server
+    tps="$(pgbench -n -f "$WORK/ceiling.sql" -c "$connections" -j 2 -T "$SECONDS_PER_RUN" "$pg" 2>/dev/null \
+      | awk '/^tps = / { print $3 }')"
+    server="$(awk -F'\t' -v n="$name" -v c="$connections" '$1 == n && $2 == c { print $3 }' "$WORK/results")"
+    python3 -c 'import sys; name, c, n, tps, server = sys.argv[1:6]; tps, server = float(tps), float(server)
+print(f"{name:<34} {c:>3} conn  raw SQL ({n} statements) {tps:>8.0f} tps  server/raw = {server / tps:.2f}")' \
+      "$name" "$connections" "$statements" "$tps" "$server"
   done
 }
 
@@ -99,11 +153,16 @@ PY
 }
 
 FEED='{ gigs(first: 20) { edges { node { id title budget { amountCents currency } owner { displayName } organization { name } community { name } } } } }'
-run "(a) gig feed page 1" "$FEED"
-run "(b) profile by handle" '{ profile(handle: "person42") { displayName headline reputation skills { skill level } } }'
+PROFILE='{ profile(handle: "person42") { displayName headline reputation skills { skill level } } }'
 CURSOR="$(cursor_of_page 1000)"
-run "(d) gig feed page 1,000" "${FEED/first: 20/first: 20, after: \"$CURSOR\"}"
+DEEP="${FEED/first: 20/first: 20, after: \"$CURSOR\"}"
+run "(a) gig feed page 1" "$FEED"
+run "(b) profile by handle" "$PROFILE"
+run "(d) gig feed page 1,000" "$DEEP"
 run "(e) gig search text + skills" '{ gigs(filter: { text: "pipeline", skills: ["rust", "sql"] }, first: 20) { edges { node { id title } } } }'
 if [[ -n "${LOAD_TOKEN:-}" ]]; then
   run "(g) myTasks (agent token)" '{ myTasks(first: 20) { edges { node { title status } } } }' "$LOAD_TOKEN"
 fi
+ceiling "(a) gig feed page 1" "$FEED"
+ceiling "(b) profile by handle" "$PROFILE"
+ceiling "(d) gig feed page 1,000" "$DEEP"

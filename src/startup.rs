@@ -146,7 +146,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
         crate::telemetry::StatementCount::record();
-        tracing::trace!(target: "semasocial::sql", sql = %info.statement.sql, elapsed = ?info.elapsed);
+        // The statement with its values inlined: what `bench/scenarios.sh` replays with pgbench.
+        tracing::trace!(target: "semasocial::sql", sql = %info.statement, elapsed = ?info.elapsed);
         metrics::histogram!("db_statement_duration_seconds", "failed" => if info.failed { "true" } else { "false" })
             .record(info.elapsed.as_secs_f64());
     });
