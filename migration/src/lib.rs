@@ -18,6 +18,7 @@ mod m20261124_000014_create_ledger;
 mod m20261124_000015_add_foreign_keys;
 mod m20261124_000016_create_activity_streams;
 mod m20261202_000017_create_organization_invitations;
+mod m20261202_000018_index_events_start;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000015_add_foreign_keys::Migration),
             Box::new(m20261124_000016_create_activity_streams::Migration),
             Box::new(m20261202_000017_create_organization_invitations::Migration),
+            Box::new(m20261202_000018_index_events_start::Migration),
         ]
     }
 }
