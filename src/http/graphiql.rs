@@ -1,5 +1,5 @@
 //! GraphiQL for browsers, served from the binary: the page, React and GraphiQL bundles
-//! (`graphiql/LICENSES.md` names their versions) and a content security policy that allows
+//! (third-party, unmodified, in `graphiql/vendor/`; its `LICENSES.md` names versions and sha256) and a content security policy that allows
 //! nothing from elsewhere, so it works offline and under strict policies.
 use axum::{
     extract::{Path, State},
@@ -31,15 +31,15 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "react.production.min.js",
         media_type: JS,
-        bytes: include_bytes!("graphiql/react.production.min.js"),
+        bytes: include_bytes!("graphiql/vendor/react.production.min.js"),
     },
     Asset {
         name: "react-dom.production.min.js",
         media_type: JS,
-        bytes: include_bytes!("graphiql/react-dom.production.min.js"),
+        bytes: include_bytes!("graphiql/vendor/react-dom.production.min.js"),
     },
-    Asset { name: "graphiql.min.js", media_type: JS, bytes: include_bytes!("graphiql/graphiql.min.js") },
-    Asset { name: "graphiql.min.css", media_type: CSS, bytes: include_bytes!("graphiql/graphiql.min.css") },
+    Asset { name: "graphiql.min.js", media_type: JS, bytes: include_bytes!("graphiql/vendor/graphiql.min.js") },
+    Asset { name: "graphiql.min.css", media_type: CSS, bytes: include_bytes!("graphiql/vendor/graphiql.min.css") },
     Asset { name: "page.css", media_type: CSS, bytes: include_bytes!("graphiql/page.css") },
     Asset { name: "init.js", media_type: JS, bytes: include_bytes!("graphiql/init.js") },
 ];
