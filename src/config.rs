@@ -233,8 +233,6 @@ pub struct Limits {
     pub login_window: Duration,
     /// Mutations per caller per minute.
     pub mutations_per_minute: u32,
-    /// How long a DataLoader collects keys before it queries.
-    pub loader_batch_window: Duration,
 }
 
 /// Resolved configuration of one server process.
@@ -304,7 +302,6 @@ impl Default for Limits {
             login_attempts_per_ip: 100,
             login_window: Duration::from_secs(15 * 60),
             mutations_per_minute: 120,
-            loader_batch_window: Duration::from_millis(2),
         }
     }
 }

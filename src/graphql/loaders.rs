@@ -1,82 +1,211 @@
 //! Per-request DataLoaders: a page of N items costs one statement per relation, not N.
 //!
-//! Each loader is a domain query by many keys. Within a request a key is queried at most once:
-//! a key asked for again while its batch is still in flight waits for that batch instead of
-//! starting another (async-graphql's cache only knows finished batches), so the statements a
-//! page costs do not depend on which batch happens to finish first.
+//! Batches form in waves, not in time windows. A request runs inside [`drive`], which polls
+//! it until nothing in it can move without outside input (a database answer); only then are
+//! the batches collected so far started. Every sibling of a list asks for its keys in the same
+//! wave, so a page costs the same statements whatever its size or the machine's speed, and no
+//! request waits a timer. Within a request a key is queried at most once: asked again, it is
+//! answered by the batch that has (or will have) it.
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex},
-    time::Duration,
+    pin::pin,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Poll, Wake, Waker},
 };
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     community, community_member::CommunityRole, contract, event_rsvp, gig, organization, outcome, profile,
     profile_skill, task, task_assignment, task_submission,
 };
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::{
+    future::{BoxFuture, FutureExt, Shared},
+    task::AtomicWaker,
+};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::{auth::Viewer, domain, error::AppError, state::AppState, telemetry};
+use crate::{auth::Viewer, domain, error::AppError, state::AppState};
 
 type Loaded<V> = Result<Arc<HashMap<Uuid, V>>, Arc<AppError>>;
+type Batch<V> = Shared<BoxFuture<'static, Loaded<V>>>;
+/// The keys of a collecting batch; `None` once its query took them.
+type Keys = Arc<Mutex<Option<Vec<Uuid>>>>;
 /// A domain query by many keys, given the state and the viewer's profile id.
 type BatchQuery<V> = fn(AppState, Option<Uuid>, Vec<Uuid>) -> BoxFuture<'static, Result<HashMap<Uuid, V>, AppError>>;
 
-/// A batch query by keys, with in-flight batches shared by key.
-pub struct Batched<V: Clone + Send + Sync + 'static> {
-    state: AppState,
-    viewer: Option<Uuid>,
-    query: BatchQuery<V>,
-    in_flight: Mutex<HashMap<Uuid, Shared<BoxFuture<'static, Loaded<V>>>>>,
+/// The gates of a request's collecting batches: each opens when the request is quiescent.
+#[derive(Default)]
+pub struct Waves {
+    gates: Mutex<Vec<oneshot::Sender<()>>>,
 }
 
-impl<V: Clone + Send + Sync + 'static> Loader<Uuid> for Batched<V> {
-    type Value = V;
-    type Error = Arc<AppError>;
+impl Waves {
+    fn gate(&self) -> oneshot::Receiver<()> {
+        let (open, gate) = oneshot::channel();
+        self.gates.lock().unwrap_or_else(PoisonError::into_inner).push(open);
+        gate
+    }
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, V>, Self::Error> {
-        let (fresh, waiting) = {
-            let mut in_flight = self.in_flight.lock().map_err(|_| Arc::new(poisoned()))?;
-            let fresh: Vec<Uuid> = keys.iter().copied().filter(|k| !in_flight.contains_key(k)).collect();
-            let batch = (!fresh.is_empty()).then(|| {
-                let query = (self.query)(self.state.clone(), self.viewer, fresh.clone());
-                let batch: BoxFuture<'static, Loaded<V>> =
-                    async move { query.await.map(Arc::new).map_err(Arc::new) }.boxed();
-                batch.shared()
-            });
-            if let Some(batch) = &batch {
-                for key in &fresh {
-                    in_flight.insert(*key, batch.clone());
-                }
-            }
-            let mut waiting: Vec<Shared<BoxFuture<'static, Loaded<V>>>> = Vec::new();
-            for key in keys.iter().filter(|k| !fresh.contains(k)) {
-                if let Some(other) = in_flight.get(key)
-                    && !waiting.iter().any(|w| w.ptr_eq(other))
-                {
-                    waiting.push(other.clone());
-                }
-            }
-            (batch, waiting)
-        };
-        let mut found = HashMap::with_capacity(keys.len());
-        for batch in fresh.into_iter().chain(waiting) {
-            let rows = batch.await?;
-            found.extend(keys.iter().filter_map(|k| rows.get(k).map(|v| (*k, v.clone()))));
+    /// Whether a batch waits for its gate.
+    fn collecting(&self) -> bool {
+        !self.gates.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+
+    /// Opens every gate; whether there was one.
+    fn open(&self) -> bool {
+        let gates = std::mem::take(&mut *self.gates.lock().unwrap_or_else(PoisonError::into_inner));
+        let any = !gates.is_empty();
+        for gate in gates {
+            let _ = gate.send(());
         }
-        Ok(found)
+        any
     }
 }
 
-fn poisoned() -> AppError {
-    AppError::Internal(anyhow::anyhow!("a loader's in-flight map was poisoned"))
+/// Remembers that the request was woken, and passes the wake on to the task that runs it.
+#[derive(Default)]
+struct Woken {
+    flag: AtomicBool,
+    outer: AtomicWaker,
 }
 
-/// A loader that also caches within its request, so lists can prime it (`feed_many`).
-pub type Cached<V> = DataLoader<Batched<V>, HashMapCache>;
+impl Wake for Woken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.outer.wake();
+    }
+}
+
+/// Polls in a row before the driver yields to the runtime (a request that keeps waking itself).
+const POLLS_PER_TURN: usize = 32;
+
+/// Runs `request`, starting its collecting batches whenever it cannot move otherwise: it was
+/// polled, nothing woke it meanwhile, and nothing did during one more turn of the scheduler
+/// either (tokio defers some wakes, such as a yield or a spent budget, until the poll is over).
+pub async fn drive<F: Future>(waves: Arc<Waves>, request: F) -> F::Output {
+    let woken = Arc::new(Woken::default());
+    let waker = Waker::from(woken.clone());
+    let mut request = pin!(request);
+    let mut turn: Option<BoxFuture<'static, ()>> = None;
+    std::future::poll_fn(move |cx| {
+        woken.outer.register(cx.waker());
+        let mut inner = std::task::Context::from_waker(&waker);
+        for _ in 0..POLLS_PER_TURN {
+            if let Some(waiting) = turn.as_mut() {
+                if waiting.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                turn = None;
+                if !woken.flag.load(Ordering::SeqCst) && !waves.open() {
+                    return Poll::Pending;
+                }
+            }
+            woken.flag.store(false, Ordering::SeqCst);
+            if let Poll::Ready(output) = request.as_mut().poll(&mut inner) {
+                return Poll::Ready(output);
+            }
+            // Woken while polled: something is ready, so the wave is not complete yet.
+            if !woken.flag.load(Ordering::SeqCst) {
+                if !waves.collecting() {
+                    return Poll::Pending;
+                }
+                turn = Some(tokio::task::yield_now().boxed());
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+/// A request's loader of one relation: keys asked for in one wave share one query, and what
+/// was found is kept for the rest of the request.
+pub struct Cached<V: Clone + Send + Sync + 'static> {
+    state: AppState,
+    viewer: Option<Uuid>,
+    query: BatchQuery<V>,
+    waves: Arc<Waves>,
+    slot: Mutex<Slot<V>>,
+}
+
+struct Slot<V: Clone + Send + Sync + 'static> {
+    /// Every key asked for, with the batch that answers it.
+    batches: HashMap<Uuid, Batch<V>>,
+    /// The batch still collecting keys (its keys are taken when its gate opens).
+    collecting: Option<(Keys, Batch<V>)>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Cached<V> {
+    fn new(state: &AppState, viewer: Option<Uuid>, waves: &Arc<Waves>, query: BatchQuery<V>) -> Self {
+        let slot = Slot { batches: HashMap::new(), collecting: None };
+        Self { state: state.clone(), viewer, query, waves: waves.clone(), slot: Mutex::new(slot) }
+    }
+
+    /// The value of one key, if it exists.
+    pub async fn load_one(&self, key: Uuid) -> Result<Option<V>, Arc<AppError>> {
+        Ok(self.load_many([key]).await?.remove(&key))
+    }
+
+    /// The values of the keys that exist.
+    pub async fn load_many(&self, keys: impl IntoIterator<Item = Uuid>) -> Result<HashMap<Uuid, V>, Arc<AppError>> {
+        let mut found = HashMap::new();
+        let mut asked = Vec::new();
+        let mut waiting: Vec<Batch<V>> = Vec::new();
+        {
+            let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            for key in keys {
+                let batch = match slot.batches.get(&key) {
+                    Some(batch) => batch.clone(),
+                    None => {
+                        let batch = self.collect(&mut slot, key);
+                        slot.batches.insert(key, batch.clone());
+                        batch
+                    }
+                };
+                asked.push(key);
+                if !waiting.iter().any(|w| w.ptr_eq(&batch)) {
+                    waiting.push(batch);
+                }
+            }
+        }
+        for batch in waiting {
+            let rows = batch.await?;
+            found.extend(asked.iter().filter_map(|k| rows.get(k).map(|v| (*k, v.clone()))));
+        }
+        Ok(found)
+    }
+
+    /// Adds `key` to the collecting batch, or starts collecting a new one.
+    fn collect(&self, slot: &mut Slot<V>, key: Uuid) -> Batch<V> {
+        if let Some((keys, batch)) = &slot.collecting
+            && let Some(keys) = keys.lock().unwrap_or_else(PoisonError::into_inner).as_mut()
+        {
+            keys.push(key);
+            return batch.clone();
+        }
+        let keys: Keys = Arc::new(Mutex::new(Some(vec![key])));
+        let gate = self.waves.gate();
+        let (state, viewer, query, taken) = (self.state.clone(), self.viewer, self.query, keys.clone());
+        let batch = async move {
+            // A dropped gate (the request is gone) only means nobody waits for the answer.
+            let _ = gate.await;
+            let keys = taken.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or_default();
+            query(state, viewer, keys).await.map(Arc::new).map_err(Arc::new)
+        }
+        .boxed()
+        .shared();
+        slot.collecting = Some((keys, batch.clone()));
+        batch
+    }
+}
 
 /// Declares the loaders of a request: each field is a domain query by many keys; `viewer`
 /// queries also receive the viewer's profile id (and find nothing without one).
@@ -88,12 +217,12 @@ macro_rules! loaders {
         }
 
         impl Loaders {
-            /// Fresh loaders (and caches) for one request of `viewer`.
-            pub fn new(state: &AppState, viewer: &Viewer) -> Self {
+            /// Fresh loaders (and caches) for one request of `viewer`, batching in `waves`
+            /// (the request must run inside [`drive`] with them).
+            pub fn new(state: &AppState, viewer: &Viewer, waves: &Arc<Waves>) -> Self {
                 let me = viewer.profile_id();
-                let window = state.config.limits.loader_batch_window;
                 Self {
-                    $($field: loader(state, me, window, |state, me, keys| {
+                    $($field: Cached::new(state, me, waves, |state, me, keys| {
                         async move { loaders!(@call $kind $query, state, me, keys) }.boxed()
                     }),)*
                 }
@@ -159,30 +288,32 @@ loaders! {
     escrow: domain::ledger::reading::ContractTotals = plain domain::ledger::reading::contract_totals;
 }
 
-/// A loader collecting keys for `window` (config `limits.loader_batch_window`) before it
-/// queries. Its batches run in the request's statement count (`telemetry::StatementCount`).
-fn loader<V: Clone + Send + Sync + 'static>(
-    state: &AppState,
-    viewer: Option<Uuid>,
-    window: Duration,
-    query: BatchQuery<V>,
-) -> Cached<V> {
-    let batched = Batched { state: state.clone(), viewer, query, in_flight: Mutex::new(HashMap::new()) };
-    let counter = telemetry::StatementCount::current();
-    DataLoader::with_cache(batched, move |task| spawn_counted(counter.clone(), task), HashMapCache::default())
-        .delay(window)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn spawn_counted<F>(counter: Option<telemetry::StatementCount>, task: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    match counter {
-        Some(counter) => {
-            tokio::spawn(counter.scope(task));
-        }
-        None => {
-            tokio::spawn(task);
-        }
+    #[tokio::test]
+    async fn batches_start_only_once_the_request_cannot_move_otherwise() {
+        let waves = Arc::new(Waves::default());
+        let seen = Mutex::new(Vec::new());
+        let log = |what: &'static str| seen.lock().unwrap_or_else(PoisonError::into_inner).push(what);
+        let gate = waves.gate();
+        drive(waves.clone(), async {
+            let batch = async {
+                let _ = gate.await;
+                log("batch started");
+            };
+            // A sibling still busy (it wakes itself) when the batch began collecting.
+            let sibling = async {
+                for _ in 0..100 {
+                    tokio::task::yield_now().await;
+                }
+                log("sibling done");
+            };
+            futures_util::future::join(batch, sibling).await;
+        })
+        .await;
+        assert_eq!(*seen.lock().unwrap_or_else(PoisonError::into_inner), ["sibling done", "batch started"]);
+        assert!(!waves.open(), "every gate was opened");
     }
 }

@@ -69,7 +69,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
             .limit_complexity(limits.max_complexity)
             .limit_recursive_depth(32)
             .limit_directives(8)
-            .extension(rules::RequestRules { max_depth: limits.max_depth, max_complexity: limits.max_complexity });
+            .extension(rules::RequestRules::new(limits.max_depth, limits.max_complexity));
     if state.config.app_env == AppEnv::Production {
         builder = builder.disable_suggestions();
     }
@@ -138,11 +138,10 @@ pub async fn execute(
     request: async_graphql::Request,
 ) -> (async_graphql::Response, u64) {
     let count = crate::telemetry::StatementCount::new();
-    // Loaders are made inside the scope: their batches count toward this operation.
-    let response = count
-        .clone()
-        .scope(async move { schema.execute(request.data(Loaders::new(state, &viewer)).data(viewer)).await })
-        .await;
+    let waves = std::sync::Arc::new(loaders::Waves::default());
+    let request = request.data(Loaders::new(state, &viewer, &waves)).data(viewer);
+    // Loader batches run inside the request's future, so they count toward this operation.
+    let response = count.clone().scope(loaders::drive(waves, schema.execute(request))).await;
     let statements = count.get();
     metrics::histogram!("graphql_request_sql_statements").record(statements as f64);
     (response, statements)

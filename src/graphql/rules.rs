@@ -1,9 +1,12 @@
 //! Rules every operation passes before it runs, on every transport: depth (with introspection
 //! judged by its own rule), the complexity budget a batch shares, and a machine code on every
 //! request error.
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use async_graphql::{
@@ -106,21 +109,61 @@ pub struct ComplexityBudget(Arc<AtomicUsize>);
 
 /// The schema extension that applies these rules.
 pub struct RequestRules {
-    /// Maximum depth of selections over the schema's own types.
-    pub max_depth: usize,
-    /// Maximum complexity of one operation, and of a batch's operations together.
-    pub max_complexity: usize,
+    max_depth: usize,
+    max_complexity: usize,
+    parsed: Arc<ParsedDocuments>,
+}
+
+impl RequestRules {
+    /// Rules with these limits of depth and complexity (of one operation, and of a batch's
+    /// operations together).
+    pub fn new(max_depth: usize, max_complexity: usize) -> Self {
+        Self { max_depth, max_complexity, parsed: Arc::default() }
+    }
 }
 
 impl ExtensionFactory for RequestRules {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestRulesExtension { max_depth: self.max_depth, max_complexity: self.max_complexity })
+        Arc::new(RequestRulesExtension {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            parsed: self.parsed.clone(),
+        })
+    }
+}
+
+/// Documents that parsed and passed the depth rules, by their text: clients send the same few
+/// operations again and again, and a clone costs less than a parse. Bounded: when full it
+/// starts over, so a stream of distinct documents only loses the cache.
+#[derive(Default)]
+struct ParsedDocuments(Mutex<HashMap<String, ExecutableDocument>>);
+
+/// Documents kept at most.
+const PARSED_DOCUMENTS: usize = 512;
+/// Longer documents are parsed every time.
+const PARSED_DOCUMENT_MAX_LEN: usize = 16 * 1024;
+
+impl ParsedDocuments {
+    fn get(&self, query: &str) -> Option<ExecutableDocument> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(query).cloned()
+    }
+
+    fn keep(&self, query: &str, document: &ExecutableDocument) {
+        if query.len() > PARSED_DOCUMENT_MAX_LEN {
+            return;
+        }
+        let mut documents = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if documents.len() >= PARSED_DOCUMENTS {
+            documents.clear();
+        }
+        documents.insert(query.to_owned(), document.clone());
     }
 }
 
 struct RequestRulesExtension {
     max_depth: usize,
     max_complexity: usize,
+    parsed: Arc<ParsedDocuments>,
 }
 
 #[async_trait::async_trait]
@@ -152,6 +195,9 @@ impl Extension for RequestRulesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        if let Some(document) = self.parsed.get(query) {
+            return Ok(document);
+        }
         let document = next.run(ctx, query, variables).await.map_err(|mut error| {
             mend(&mut error, RequestCode::ParseFailed.as_str());
             error
@@ -163,6 +209,7 @@ impl Extension for RequestRulesExtension {
                 single_root_field(&document, name.map(|n| n.as_str()), &operation.node.selection_set.node)?;
             }
         }
+        self.parsed.keep(query, &document);
         Ok(document)
     }
 
@@ -306,5 +353,27 @@ impl DepthWalk<'_> {
                 Ok(Position::Introspection { depth: depth + 1, lists })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_documents_are_kept_by_text_and_bounded() {
+        let parsed = ParsedDocuments::default();
+        let document = |q: &str| async_graphql::parser::parse_query(q).unwrap_or_else(|e| panic!("{e}"));
+        parsed.keep("{ a }", &document("{ a }"));
+        assert!(parsed.get("{ a }").is_some());
+        assert!(parsed.get("{ b }").is_none());
+        let long = format!("{{ {} }}", "a ".repeat(PARSED_DOCUMENT_MAX_LEN));
+        parsed.keep(&long, &document(&long));
+        assert!(parsed.get(&long).is_none(), "long documents are parsed every time");
+        for i in 0..PARSED_DOCUMENTS {
+            parsed.keep(&format!("{{ f{i} }}"), &document(&format!("{{ f{i} }}")));
+        }
+        let kept = parsed.0.lock().unwrap_or_else(PoisonError::into_inner).len();
+        assert!(kept <= PARSED_DOCUMENTS, "{kept} documents kept");
     }
 }

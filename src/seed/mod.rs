@@ -1,5 +1,6 @@
 //! `seed-demo`: a few people, agents and an organization so GraphiQL has something to show;
 //! with `--scale`, a large deterministic data set for benchmarks besides (`scale.rs`).
+mod contracts;
 pub mod scale;
 
 use std::sync::Arc;
@@ -39,7 +40,8 @@ pub async fn run_scaled(config: Config, scale: f64) -> anyhow::Result<String> {
         anyhow::bail!("--scale must be above 0 and at most 10");
     }
     let demo = run(config.clone()).await?;
-    let db = crate::startup::connect_database(&config).await?;
+    let state = build_state(config.clone(), Arc::new(SystemClock)).await?;
+    let db = state.db.clone();
     if scale::present(&db).await? {
         return Ok(format!("{demo}\nbenchmark data already present (log in as person0@scale.semasocial.dev)"));
     }
@@ -47,6 +49,7 @@ pub async fn run_scaled(config: Config, scale: f64) -> anyhow::Result<String> {
     let hash = crate::auth::password::hash_password(config.hashing, DEMO_PASSWORD.to_owned()).await.map_err(err)?;
     let started = std::time::Instant::now();
     scale::seed(&db, counts, &hash, chrono::Utc::now()).await.context("seeding the benchmark data")?;
+    contracts::seed(&state, counts).await?;
     Ok(format!(
         "{demo}\nseeded at scale {scale} in {:.1} s: {counts:?} (password {DEMO_PASSWORD})",
         started.elapsed().as_secs_f64()

@@ -1,8 +1,9 @@
 //! `seed-demo --scale N`: a deterministic data set for benchmarks. At N = 1: 10,000 people with
 //! skills, 200 agents, 500 organizations, 100,000 gigs, 1,000 communities with 150,000 posts
-//! and 50,000 comments, 20,000 events with RSVPs. Ids and values follow from each row's number,
-//! so two runs at one scale produce the same rows. Rows go in with multi-row inserts (no
-//! activity records: this is data to read, not history).
+//! and 50,000 comments, 20,000 events with RSVPs, and 2,000 contracts with their work and money
+//! (`contracts.rs`, made through the domain, so their history is real). The rows of this file
+//! follow from each row's number, so two runs at one scale produce the same rows; they go in
+//! with multi-row inserts (no activity records: this is data to read, not history).
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     comment, community,
@@ -74,6 +75,8 @@ pub struct Counts {
     pub comments: usize,
     /// Events, each with 5 people going.
     pub events: usize,
+    /// Outcome contracts of the organizations, with their work and money (`contracts.rs`).
+    pub contracts: usize,
 }
 
 impl Counts {
@@ -90,6 +93,7 @@ impl Counts {
             posts: n(150_000.0),
             comments: n(50_000.0),
             events: n(20_000.0),
+            contracts: n(2_000.0),
         }
     }
 }
@@ -138,6 +142,45 @@ const COMMENT: u64 = 7;
 const EVENT: u64 = 8;
 const RSVP: u64 = 9;
 const USER: u64 = 10;
+
+/// The first `n` skills of row `i` of a kind.
+fn skills_of(kind: u64, i: usize, n: usize) -> Vec<&'static str> {
+    let first = usize::try_from(mix(kind + 200, i) % SKILLS.len() as u64).unwrap_or(0);
+    (0..n).map(|k| SKILLS[(first + k * 5) % SKILLS.len()]).collect()
+}
+
+/// A skill that agent `i` (of the agents there are) has.
+pub fn agent_skill(counts: Counts, i: usize) -> &'static str {
+    skills_of(AGENT, i % counts.agents, 1)[0]
+}
+
+/// A skill of a person outside organization `o`: its members are the owner and the next two.
+pub fn outsider_skill(counts: Counts, o: usize, i: usize) -> &'static str {
+    let k = (org_owner_index(counts.people, o) + 3 + i % 7) % counts.people;
+    skills_of(PERSON, k, 1)[0]
+}
+
+/// The id of organization `o`.
+pub fn organization_id(o: usize) -> Uuid {
+    id(ORGANIZATION, o)
+}
+
+/// The person who operates agent `i`: never a member of an organization (members are the
+/// people numbered 0, 1 and 2 modulo 5), so agents can work every organization's contracts.
+fn agent_operator_index(people: usize, i: usize) -> usize {
+    (i * 5 + 3) % people
+}
+
+/// The person who owns organization `o`.
+fn org_owner_index(people: usize, o: usize) -> usize {
+    (o * 5) % people
+}
+
+/// The owner of organization `o`, signed in.
+pub fn org_owner(counts: Counts, o: usize) -> crate::auth::Viewer {
+    let k = org_owner_index(counts.people, o);
+    crate::auth::Viewer::User { user_id: id(USER, k), profile_id: id(PERSON, k) }
+}
 
 /// Whether this database already holds the scale data.
 pub async fn present(db: &DatabaseConnection) -> anyhow::Result<bool> {
@@ -195,14 +238,10 @@ pub async fn seed(
     insert(
         db,
         (0..counts.agents)
-            .map(|i| profile_row(AGENT, i, format!("agent{i}"), None, Some(id(USER, (i * 3) % people))))
+            .map(|i| profile_row(AGENT, i, format!("agent{i}"), None, Some(id(USER, agent_operator_index(people, i)))))
             .collect(),
     )
     .await?;
-    let skills_of = |kind: u64, i: usize, n: usize| -> Vec<&'static str> {
-        let first = usize::try_from(mix(kind + 200, i) % SKILLS.len() as u64).unwrap_or(0);
-        (0..n).map(|k| SKILLS[(first + k * 5) % SKILLS.len()]).collect()
-    };
     let mut skills = Vec::new();
     for (kind, n) in [(PERSON, people), (AGENT, counts.agents)] {
         for i in 0..n {
@@ -231,7 +270,7 @@ pub async fn seed(
             .collect(),
     )
     .await?;
-    let org_owner = |o: usize| (o * 5) % people;
+    let org_owner = |o: usize| org_owner_index(people, o);
     insert(
         db,
         (0..counts.organizations)

@@ -351,9 +351,7 @@ async fn keyset_pages_walk_every_sort_without_gaps() {
 #[tokio::test]
 async fn a_page_of_gigs_costs_the_same_statements_for_5_and_50() {
     use std::sync::atomic::Ordering;
-    // A wide batch window: the test proves the loaders' wiring, not how fast a debug build polls.
-    let app =
-        crate::helpers::spawn_app_with(|c| c.limits.loader_batch_window = std::time::Duration::from_millis(50)).await;
+    let app = crate::helpers::spawn_app().await;
     let ada = app.register("ada").await;
     let org = create_org(&app, &ada, "acme").await;
     let c = create_community(&app, &ada, "rustaceans", "PUBLIC").await;

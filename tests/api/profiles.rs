@@ -216,9 +216,7 @@ async fn page_size_is_capped_and_bad_cursors_are_named() {
 
 async fn spawn_app_with_users(n: usize) -> crate::helpers::TestApp {
     use sea_orm::{ActiveModelTrait, Set};
-    // A wide batch window: statement counts prove the loaders' wiring, not debug-build speed.
-    let app =
-        crate::helpers::spawn_app_with(|c| c.limits.loader_batch_window = std::time::Duration::from_millis(50)).await;
+    let app = crate::helpers::spawn_app().await;
     // Insert directly: registering 55 users over HTTP would only test registration again.
     let now = app.clock_now();
     for i in 0..n {

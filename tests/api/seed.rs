@@ -56,6 +56,19 @@ async fn seed_demo_at_a_scale_adds_a_deterministic_data_set_once() {
     assert_eq!(entity::post::Entity::find().count(&db).await.unwrap(), 2 + 300);
     assert_eq!(entity::comment::Entity::find().count(&db).await.unwrap(), 2 + 100);
     assert!(entity::event_rsvp::Entity::find().count(&db).await.unwrap() >= 40 * 5);
+    // Contracts go through the domain: funded, active, two outcomes of two tasks each; some
+    // work accepted and paid, and the ledger holds together.
+    assert_eq!(counts.contracts, 4);
+    assert_eq!(entity::contract::Entity::find().count(&db).await.unwrap(), 1 + 4);
+    assert_eq!(entity::task::Entity::find().count(&db).await.unwrap(), 2 + 4 * 4);
+    let accepted = entity::outcome::Entity::find()
+        .filter(entity::outcome::Column::Status.eq(entity::outcome::OutcomeStatus::Accepted))
+        .count(&db)
+        .await
+        .unwrap();
+    assert!(accepted >= 1, "some outcomes are accepted");
+    assert!(entity::payout::Entity::find().count(&db).await.unwrap() >= 1, "accepted work is paid");
+    assert_eq!(semasocial::domain::ledger::check::run(&db).await.unwrap(), Vec::<String>::new());
     // Rows follow from their number: the first person has the same id in every run.
     let first = entity::profile::Entity::find()
         .filter(entity::profile::Column::Handle.eq("person0"))

@@ -66,7 +66,6 @@ impl GigQuery {
             status: f.status.map(Into::into),
         };
         let page = domain::gig::search(&state.db, viewer(ctx), filter, sort.unwrap_or_default().into(), page).await?;
-        prime_gig_relations(ctx, &page.items.iter().map(|(_, g)| g).collect::<Vec<_>>()).await?;
         Ok(connection(page, Gig))
     }
 
@@ -93,33 +92,4 @@ impl GigQuery {
         let page = domain::proposal::mine(&state.db, viewer(ctx), page).await?;
         Ok(connection(page, Proposal))
     }
-}
-
-/// Loads the relations the query asks for (look-ahead) for the whole page at once and primes
-/// the loaders, so nested fields resolve from cache and every level costs one statement.
-async fn prime_gig_relations(ctx: &Context<'_>, gigs: &[&entity::gig::Model]) -> GqlResult<()> {
-    let node = ctx.look_ahead().field("edges").field("node");
-    let (db, loaders) = (&state(ctx)?.db, crate::graphql::loaders(ctx)?);
-    let ids: Vec<_> = gigs.iter().map(|g| g.id).collect();
-    if node.field("skills").exists() {
-        let mut skills = domain::gig::skills_of(db, &ids).await?;
-        loaders.gig_skills.feed_many(ids.iter().map(|id| (*id, skills.remove(id).unwrap_or_default()))).await;
-    }
-    if node.field("owner").exists() {
-        let owners: Vec<_> = gigs.iter().map(|g| g.owner_profile_id).collect();
-        loaders.profiles.feed_many(domain::profile::by_ids(db, &owners).await?).await;
-    }
-    if node.field("organization").exists() {
-        let orgs: Vec<_> = gigs.iter().filter_map(|g| g.organization_id).collect();
-        if !orgs.is_empty() {
-            loaders.organizations.feed_many(domain::organization::by_ids(db, &orgs).await?).await;
-        }
-    }
-    if node.field("community").exists() {
-        let communities: Vec<_> = gigs.iter().filter_map(|g| g.community_id).collect();
-        if !communities.is_empty() {
-            loaders.communities.feed_many(domain::community::by_ids(db, &communities).await?).await;
-        }
-    }
-    Ok(())
 }

@@ -47,15 +47,6 @@ impl ProfileQuery {
         let filter = filter.unwrap_or_default();
         let filter = Filter { skills: filter.skills, kind: filter.kind.map(Into::into), text: filter.text };
         let page = domain::profile::search(&state.db, filter, page).await?;
-        // Look-ahead: load the page's skills in one statement and prime the loader.
-        if ctx.look_ahead().field("edges").field("node").field("skills").exists() {
-            let ids: Vec<_> = page.items.iter().map(|(_, p)| p.id).collect();
-            let mut skills = domain::profile::skills_of(&state.db, &ids).await?;
-            crate::graphql::loaders(ctx)?
-                .skills
-                .feed_many(ids.iter().map(|id| (*id, skills.remove(id).unwrap_or_default())))
-                .await;
-        }
         Ok(connection(page, Profile))
     }
 }
