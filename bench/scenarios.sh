@@ -2,11 +2,19 @@
 # Read-path scenarios against a running server, closed-loop with wrk, at 8 and 32 connections:
 #   (a) the public gig feed, 20 a page, with owner, organization and community
 #   (b) a profile by handle with skills and reputation
+#   (c) a contract dashboard, as its client (person0, owner of org-0)
 #   (d) page 1,000 of the gig feed by cursor (the cursor found by walking the feed first)
 #   (e) gig search by text and skills
-#   (g) myTasks with an agent token (when LOAD_TOKEN is set, e.g. the token seed-demo prints)
+#   (f) a write mix: submitProposal, rsvp, acceptTaskOffer + submitTask by 200 people (other
+#       people per run; WRITES_SKIP=N starts after the first N, for a data set written before)
+#       (examples/writes.rs), then the invariant checks: ledger-check, and with DATABASE_URL
+#       no event over capacity and no two active proposals of one person on one gig
+#   (g) myTasks with an agent token (agent0's, issued by its operator person3)
 # Each prints requests/s, p50, p99 and SQL statements per request (from the server's
 # graphql_request_sql_statements histogram on /metrics, before and after the run).
+# Needs the scale data (`seed-demo --scale 1`). (f) writes: the server must run with
+# MUTATION_RATE_LIMIT, LOGIN_RATE_LIMIT and LOGIN_IP_RATE_LIMIT lifted (they are per caller,
+# and 200 people at full speed exceed them at once); run it last, or on a fresh seed.
 #
 # The ceiling: with DATABASE_URL set (the database the server uses), (a), (b) and (d) are also
 # replayed as raw SQL with pgbench at the same connection counts — the exact statements the
@@ -17,7 +25,9 @@
 #
 # Usage: [DATABASE_URL=postgres://…] bench/scenarios.sh [GRAPHQL_URL] [SECONDS]
 #   cargo build --release && DATABASE_URL=postgres://… ./target/release/semasocial seed-demo --scale 1
-#   DATABASE_URL=postgres://… ./target/release/semasocial serve &
+#   DATABASE_URL=postgres://… MUTATION_RATE_LIMIT=1000000 LOGIN_RATE_LIMIT=1000000 \
+#     LOGIN_IP_RATE_LIMIT=1000000 ./target/release/semasocial serve &
+#   cargo build --release --example writes
 #   bench/scenarios.sh http://127.0.0.1:8000/graphql 10
 # Talks only to the given server (127.0.0.1 by default). Installs wrk from Debian when missing.
 set -euo pipefail
@@ -51,10 +61,29 @@ statements() {
   curl -sf "$METRICS" | awk '/^graphql_request_sql_statements_sum/ { s = $2 } /^graphql_request_sql_statements_count/ { c = $2 } END { print s + 0, c + 0 }'
 }
 
+# gql QUERY [TOKEN] [JSON-PATH...]: runs a query, prints the value at the path (dot-separated).
+gql() {
+  local query="$1" token="${2:-}" path="${3:-}"
+  body "$query" | curl -sf "$URL" -H 'content-type: application/json' ${token:+-H "authorization: Bearer $token"} \
+    --data @- | python3 -c '
+import json, sys
+answer, value = json.load(sys.stdin), None
+if answer.get("errors"):
+    sys.exit(f"query failed: {answer}")
+value = answer["data"]
+for key in [k for k in sys.argv[1].split(".") if k]:
+    value = value[int(key)] if isinstance(value, list) else value[key]
+print(value if isinstance(value, str) else json.dumps(value))' "$path"
+}
+
+login() { # login EMAIL → an access token
+  gql "mutation { login(input: { email: \"$1\", password: \"demo-password-123\" }) { accessToken } }" "" login.accessToken
+}
+
 # body QUERY: the JSON request body of a query.
 body() { python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1]}))' "$1"; }
 
-run() { # run NAME QUERY [TOKEN]
+run() { # run NAME QUERY [TOKEN] (TOKEN also for the ceiling's capture)
   local name="$1" query="$2" token="${3:-}"
   body "$query" >"$WORK/body.json"
   # One request first: it must answer without errors.
@@ -91,8 +120,8 @@ PY
 
 # The raw-SQL ceiling of a scenario already run: its statements, captured once from a server
 # tracing SQL, replayed by pgbench at the same connection counts.
-ceiling() { # ceiling NAME QUERY
-  local name="$1" query="$2"
+ceiling() { # ceiling NAME QUERY [TOKEN]
+  local name="$1" query="$2" token="${3:-}"
   [[ -n "${DATABASE_URL:-}" ]] || return 0
   if [[ -z "$CAPTURE_PID" ]]; then
     local bin="${SEMASOCIAL_BIN:-./target/release/semasocial}"
@@ -107,7 +136,8 @@ ceiling() { # ceiling NAME QUERY
   body "$query" >"$WORK/body.json"
   local before
   before="$(wc -l <"$WORK/capture.log")"
-  curl -sf http://127.0.0.1:18499/graphql -H 'content-type: application/json' --data @"$WORK/body.json" >/dev/null
+  curl -sf http://127.0.0.1:18499/graphql -H 'content-type: application/json' \
+    ${token:+-H "authorization: Bearer $token"} --data @"$WORK/body.json" >/dev/null
   tail -n +"$((before + 1))" "$WORK/capture.log" | python3 -c '
 import json, sys
 for line in sys.stdin:
@@ -156,13 +186,46 @@ FEED='{ gigs(first: 20) { edges { node { id title budget { amountCents currency 
 PROFILE='{ profile(handle: "person42") { displayName headline reputation skills { skill level } } }'
 CURSOR="$(cursor_of_page 1000)"
 DEEP="${FEED/first: 20/first: 20, after: \"$CURSOR\"}"
+CLIENT="$(login person0@scale.semasocial.dev)"
+CONTRACT="$(gql '{ myContracts(first: 1) { nodes { id } } }' "$CLIENT" myContracts.nodes.0.id)"
+DASHBOARD='{ contract(id: "'"$CONTRACT"'") { title status escrow { funded { amountCents } released { amountCents } held { amountCents } }
+  dashboard { summary { outcomesAccepted outcomesTotal tasksByStatus { status count } agentShare onTimeRate }
+    budget { committed { amountCents } released { amountCents } remaining { amountCents } }
+    activity(first: 20) { nodes { action occurredAt } } }
+  outcomes { title status tasks { title status assignee { handle } } } } }'
+OPERATOR="$(login person3@scale.semasocial.dev)"
+AGENT="$(gql '{ profile(handle: "agent0") { id } }' "" profile.id)"
+AGENT_TOKEN="$(gql 'mutation { issueAgentToken(input: { agentId: "'"$AGENT"'", name: "bench", scopes: [TASKS_READ] }) { token } }' "$OPERATOR" issueAgentToken.token)"
+MY_TASKS='{ myTasks(first: 20) { edges { node { title status assignee { handle } } } } }'
+
 run "(a) gig feed page 1" "$FEED"
 run "(b) profile by handle" "$PROFILE"
+run "(c) contract dashboard" "$DASHBOARD" "$CLIENT"
 run "(d) gig feed page 1,000" "$DEEP"
 run "(e) gig search text + skills" '{ gigs(filter: { text: "pipeline", skills: ["rust", "sql"] }, first: 20) { edges { node { id title } } } }'
-if [[ -n "${LOAD_TOKEN:-}" ]]; then
-  run "(g) myTasks (agent token)" '{ myTasks(first: 20) { edges { node { title status } } } }' "$LOAD_TOKEN"
-fi
+run "(g) myTasks (agent token)" "$MY_TASKS" "$AGENT_TOKEN"
 ceiling "(a) gig feed page 1" "$FEED"
 ceiling "(b) profile by handle" "$PROFILE"
+ceiling "(c) contract dashboard" "$DASHBOARD" "$CLIENT"
 ceiling "(d) gig feed page 1,000" "$DEEP"
+ceiling "(g) myTasks (agent token)" "$MY_TASKS" "$AGENT_TOKEN"
+
+# (f) last: it changes the data the others read.
+WRITES="${WRITES_BIN:-./target/release/examples/writes}"
+SKIP="${WRITES_SKIP:-0}"
+for connections in 8 32; do
+  # Each run signs in other people, so none of its proposals or RSVPs repeats an earlier one.
+  "$WRITES" "$URL" "$connections" "$SECONDS_PER_RUN" 200 "$SKIP" | sed "s/^/[$connections clients] /"
+  SKIP=$((SKIP + 200))
+done
+if [[ -n "${DATABASE_URL:-}" ]]; then
+  echo "(f) invariants:"
+  "${SEMASOCIAL_BIN:-./target/release/semasocial}" ledger-check
+  psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -Atc "
+    SELECT 'events over capacity: ' || count(*) FROM (
+      SELECT e.id FROM events e JOIN event_rsvps r ON r.event_id = e.id AND r.status = 'GOING'
+      GROUP BY e.id, e.capacity HAVING count(*) > e.capacity) x;
+    SELECT 'people with two active proposals on one gig: ' || count(*) FROM (
+      SELECT gig_id, author_profile_id FROM proposals WHERE status IN ('SUBMITTED', 'SHORTLISTED')
+      GROUP BY gig_id, author_profile_id HAVING count(*) > 1) y;"
+fi

@@ -8,7 +8,8 @@
 //! cargo run --release --example writes -- http://127.0.0.1:8000/graphql 16 10 200
 //! ```
 //! Arguments: GraphQL URL, concurrent clients (default 16), seconds (default 10), people to
-//! sign in as (default 200). The server's rate limits are per caller and would turn most of
+//! sign in as (default 200), how many eligible people to skip first (default 0: a second run
+//! with other people finds every gig and event unanswered by them). The server's rate limits are per caller and would turn most of
 //! this into RATE_LIMITED: run it against a server started with `MUTATION_RATE_LIMIT`,
 //! `LOGIN_RATE_LIMIT` and `LOGIN_IP_RATE_LIMIT` lifted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
@@ -119,6 +120,7 @@ async fn main() {
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let people: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
+    let skip: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
     let http = reqwest::Client::new();
 
     // Targets: open gigs and upcoming events (public ones), shared out between the people.
@@ -134,7 +136,7 @@ async fn main() {
     .await;
     // People numbered 3 and 4 modulo 5 belong to no organization, so no gig is their own.
     let mut signed_in = Vec::new();
-    for k in (0..).filter(|k| k % 5 >= 3).take(people) {
+    for k in (0..).filter(|k| k % 5 >= 3).skip(skip).take(people) {
         let login = "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }";
         let body =
             post(&http, &url, None, login, json!({ "e": format!("person{k}@scale.semasocial.dev"), "p": PASSWORD }))
