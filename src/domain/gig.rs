@@ -8,10 +8,11 @@ use entity::{
     gig::{self, GigStatus, GigVisibility},
     gig_skill,
     organization_member::{self, OrgRole},
+    profile,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
@@ -340,6 +341,19 @@ pub async fn search(
     sort: GigSort,
     page: PageRequest,
 ) -> AppResult<Page<gig::Model>> {
+    Ok(search_with_owners(db, viewer, filter, sort, page, false).await?.0)
+}
+
+/// `search`, with each gig's owner joined into the page's statement when `owners` is set
+/// (the owners by profile id; empty otherwise): a list showing owners costs no second query.
+pub async fn search_with_owners(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    filter: GigFilter,
+    sort: GigSort,
+    page: PageRequest,
+    owners: bool,
+) -> AppResult<(Page<gig::Model>, HashMap<Uuid, profile::Model>)> {
     let backend = db.get_database_backend();
     let status = filter.status.unwrap_or(GigStatus::Open);
     let mut query = gig::Entity::find().filter(gig::Column::Status.eq(status));
@@ -393,7 +407,7 @@ pub async fn search(
     }
     let key_expr = match sort {
         GigSort::Newest => None,
-        GigSort::Budget => Some(Expr::col(gig::Column::BudgetCents)),
+        GigSort::Budget => Some(Expr::col((gig::Entity, gig::Column::BudgetCents))),
         GigSort::Relevance => {
             let terms = terms.as_ref().ok_or_else(|| AppError::bad_input("sort", "RELEVANCE needs filter.text"))?;
             Some(relevance(backend, terms))
@@ -401,10 +415,11 @@ pub async fn search(
     };
     let total = Total::of(&query);
     if let Some(after) = page.after {
+        // Qualified: the owner's profile, when joined, has these columns too.
         query = query.filter(after_desc(
             key_expr.clone().map(|k| (k, after.key.into())),
-            Expr::col(gig::Column::CreatedAt),
-            Expr::col(gig::Column::Id),
+            Expr::col((gig::Entity, gig::Column::CreatedAt)),
+            Expr::col((gig::Entity, gig::Column::Id)),
             &after,
         ));
     }
@@ -412,8 +427,16 @@ pub async fn search(
         query = query.order_by_desc(key.clone());
     }
     query = query.order_by_desc(gig::Column::CreatedAt).order_by_desc(gig::Column::Id).limit(page.fetch());
-    let rows = query.all(db).await?;
-    match (sort, key_expr) {
+    let (rows, owners) = if owners {
+        let owner =
+            gig::Entity::belongs_to(profile::Entity).from(gig::Column::OwnerProfileId).to(profile::Column::Id).into();
+        let pairs = query.join(JoinType::InnerJoin, owner).select_also(profile::Entity).all(db).await?;
+        let owners = pairs.iter().filter_map(|(_, p)| p.clone().map(|p| (p.id, p))).collect();
+        (pairs.into_iter().map(|(g, _)| g).collect::<Vec<_>>(), owners)
+    } else {
+        (query.all(db).await?, HashMap::new())
+    };
+    let page = match (sort, key_expr) {
         (GigSort::Relevance, Some(key)) => {
             // The rank of each row on the page, for its cursor: one more statement.
             let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
@@ -428,19 +451,19 @@ pub async fn search(
                 .into_iter()
                 .map(|(id, rank)| (id, rank.unwrap_or(0)))
                 .collect();
-            Ok(Page::from_rows(rows, &page, |g| Cursor {
+            Page::from_rows(rows, &page, |g| Cursor {
                 key: ranks.get(&g.id).copied().unwrap_or(0),
                 at: g.created_at,
                 id: g.id,
             })
-            .counting(total))
+            .counting(total)
         }
         (GigSort::Budget, _) => {
-            Ok(Page::from_rows(rows, &page, |g| Cursor { key: g.budget_cents, at: g.created_at, id: g.id })
-                .counting(total))
+            Page::from_rows(rows, &page, |g| Cursor { key: g.budget_cents, at: g.created_at, id: g.id }).counting(total)
         }
-        _ => Ok(Page::from_rows(rows, &page, |g| Cursor { key: 0, at: g.created_at, id: g.id }).counting(total)),
-    }
+        _ => Page::from_rows(rows, &page, |g| Cursor { key: 0, at: g.created_at, id: g.id }).counting(total),
+    };
+    Ok((page, owners))
 }
 
 /// Which gigs of `status` the viewer may list.
@@ -484,7 +507,9 @@ pub fn search_terms(text: &str) -> AppResult<Vec<String>> {
 /// Gigs whose title or description match every term: PostgreSQL full-text search, or SQLite FTS5.
 fn text_match(backend: DbBackend, terms: &[String]) -> Expr {
     match backend {
-        DbBackend::Postgres => Expr::cust_with_values("search @@ plainto_tsquery('english', $1)", [terms.join(" ")]),
+        DbBackend::Postgres => {
+            Expr::cust_with_values("gigs.search @@ plainto_tsquery('english', $1)", [terms.join(" ")])
+        }
         _ => Expr::cust_with_values(
             "gigs.id IN (SELECT gig_id FROM gigs_fts WHERE gigs_fts MATCH ?)",
             [fts5_query(terms)],
@@ -496,7 +521,7 @@ fn text_match(backend: DbBackend, terms: &[String]) -> Expr {
 fn relevance(backend: DbBackend, terms: &[String]) -> Expr {
     match backend {
         DbBackend::Postgres => Expr::cust_with_values(
-            "CAST(ts_rank(search, plainto_tsquery('english', $1)) * 1000000000 AS BIGINT)",
+            "CAST(ts_rank(gigs.search, plainto_tsquery('english', $1)) * 1000000000 AS BIGINT)",
             [terms.join(" ")],
         ),
         _ => Expr::cust_with_values(

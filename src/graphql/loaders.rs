@@ -183,6 +183,20 @@ impl<V: Clone + Send + Sync + 'static> Cached<V> {
         Ok(found)
     }
 
+    /// Keeps values a list loaded with its own statement (a look-ahead join): asked for later
+    /// in the request, they cost nothing.
+    pub fn prime(&self, values: HashMap<Uuid, V>) {
+        if values.is_empty() {
+            return;
+        }
+        let keys: Vec<Uuid> = values.keys().copied().collect();
+        let ready: Batch<V> = futures_util::future::ready(Ok(Arc::new(values))).boxed().shared();
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            slot.batches.entry(key).or_insert_with(|| ready.clone());
+        }
+    }
+
     /// Adds `key` to the collecting batch, or starts collecting a new one.
     fn collect(&self, slot: &mut Slot<V>, key: Uuid) -> Batch<V> {
         if let Some((keys, batch)) = &slot.collecting

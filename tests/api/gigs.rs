@@ -370,3 +370,39 @@ async fn a_page_of_gigs_costs_the_same_statements_for_5_and_50() {
     }
     assert_eq!(costs[0], costs[1], "statements for 5 vs 50 gigs: {costs:?}");
 }
+
+#[tokio::test]
+async fn owners_come_joined_into_the_page_for_every_sort_and_page() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let (ada, bob) = (app.register("ada").await, app.register("bob").await);
+    for (i, owner) in [&ada, &bob, &ada, &bob, &ada].into_iter().enumerate() {
+        let budget = json!({ "budget": { "amountCents": 10_000 * (i + 1), "currency": "EUR" } });
+        let gig = create_gig(&app, owner, budget).await;
+        publish(&app, owner, &gig).await;
+    }
+    let bare = "query($s: GigSort, $f: GigFilter, $a: String) { gigs(sort: $s, filter: $f, first: 2, after: $a) { nodes { id } pageInfo { endCursor } } }";
+    let with_owner = "query($s: GigSort, $f: GigFilter, $a: String) { gigs(sort: $s, filter: $f, first: 2, after: $a) { nodes { id owner { handle } } pageInfo { endCursor } } }";
+    let text = json!({ "text": "pipeline", "currency": "EUR" });
+    for (sort, filter) in [("NEWEST", json!(null)), ("BUDGET", json!({ "currency": "EUR" })), ("RELEVANCE", text)] {
+        let mut after = Value::Null;
+        for page in 0..2 {
+            let vars = json!({ "s": sort, "f": filter, "a": after });
+            let before = app.state.db_statements.load(Ordering::SeqCst);
+            let plain = app.gql(bare, vars.clone(), None).await;
+            let plain_cost = app.state.db_statements.load(Ordering::SeqCst) - before;
+            let before = app.state.db_statements.load(Ordering::SeqCst);
+            let joined = app.gql(with_owner, vars, None).await;
+            let joined_cost = app.state.db_statements.load(Ordering::SeqCst) - before;
+            let nodes = joined["data"]["gigs"]["nodes"].as_array().unwrap_or_else(|| panic!("{sort}: {joined}"));
+            let ids: Vec<&Value> = nodes.iter().map(|n| &n["id"]).collect();
+            let plain_ids: Vec<&Value> =
+                plain["data"]["gigs"]["nodes"].as_array().unwrap().iter().map(|n| &n["id"]).collect();
+            assert_eq!(ids, plain_ids, "{sort} page {page}: the same gigs with or without owners");
+            assert_eq!(nodes.len(), 2, "{sort} page {page}: {joined}");
+            assert!(nodes.iter().all(|n| ["ada", "bob"].contains(&n["owner"]["handle"].as_str().unwrap_or(""))));
+            assert_eq!(joined_cost, plain_cost, "{sort} page {page}: owners cost no statement of their own");
+            after = joined["data"]["gigs"]["pageInfo"]["endCursor"].clone();
+        }
+    }
+}

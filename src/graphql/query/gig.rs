@@ -65,7 +65,14 @@ impl GigQuery {
             community_id: f.community_id.map(|c| parse_id(&c, "filter.communityId")).transpose()?,
             status: f.status.map(Into::into),
         };
-        let page = domain::gig::search(&state.db, viewer(ctx), filter, sort.unwrap_or_default().into(), page).await?;
+        // Look-ahead: owners shown on the page come joined into the page's own statement.
+        let look = ctx.look_ahead();
+        let owners =
+            look.field("edges").field("node").field("owner").exists() || look.field("nodes").field("owner").exists();
+        let sort = sort.unwrap_or_default().into();
+        let (page, owners) =
+            domain::gig::search_with_owners(&state.db, viewer(ctx), filter, sort, page, owners).await?;
+        crate::graphql::loaders(ctx)?.profiles.prime(owners);
         Ok(connection(page, Gig))
     }
 
