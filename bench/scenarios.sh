@@ -215,7 +215,12 @@ WRITES="${WRITES_BIN:-./target/release/examples/writes}"
 SKIP="${WRITES_SKIP:-0}"
 for connections in 8 32; do
   # Each run signs in other people, so none of its proposals or RSVPs repeats an earlier one.
+  before="$(statements)"
   "$WRITES" "$URL" "$connections" "$SECONDS_PER_RUN" 200 "$SKIP" | sed "s/^/[$connections clients] /"
+  after="$(statements)"
+  python3 -c 'import sys; (s0, c0), (s1, c1) = (map(float, a.split()) for a in sys.argv[1:3])
+print(f"[{sys.argv[3]} clients]   {(s1 - s0) / (c1 - c0):.1f} SQL statements per request (logins and list reads included)")' \
+    "$before" "$after" "$connections"
   SKIP=$((SKIP + 200))
 done
 if [[ -n "${DATABASE_URL:-}" ]]; then
