@@ -87,6 +87,9 @@ pub struct ConfigArgs {
     /// Seconds between sweeps for lapsed offers and overdue tasks; 0 turns the sweep off.
     #[arg(long, env = "SWEEP_INTERVAL_SECS", default_value_t = 30)]
     pub sweep_interval_secs: u64,
+    /// Tasks a worker may hold or be offered at once; routing passes over workers at the cap.
+    #[arg(long, env = "MAX_OPEN_TASKS", default_value_t = 5)]
+    pub max_open_tasks: u64,
     /// Platform fee on released money, in basis points (250 = 2.5%).
     #[arg(long, env = "PLATFORM_FEE_BPS", default_value_t = 250)]
     pub platform_fee_bps: u32,
@@ -189,6 +192,8 @@ pub struct WorkConfig {
     pub sweep_interval: Option<Duration>,
     /// Tasks one sweep pass handles at most per kind (lapsed offers, overdue work).
     pub sweep_batch: u64,
+    /// Tasks a worker may hold or be offered at once (its load cap in routing).
+    pub max_open_tasks: u64,
 }
 
 impl Default for WorkConfig {
@@ -197,6 +202,7 @@ impl Default for WorkConfig {
             offer_ttl: Duration::from_secs(24 * 3600),
             sweep_interval: Some(Duration::from_secs(30)),
             sweep_batch: 100,
+            max_open_tasks: 5,
         }
     }
 }
@@ -374,6 +380,10 @@ impl Config {
             bail!("OFFER_TTL_SECS must be positive");
         }
         config.work.offer_ttl = Duration::from_secs(args.offer_ttl_secs);
+        if args.max_open_tasks == 0 {
+            bail!("MAX_OPEN_TASKS must be positive");
+        }
+        config.work.max_open_tasks = args.max_open_tasks;
         config.work.sweep_interval =
             (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
         if args.platform_fee_bps > 10_000 {

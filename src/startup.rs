@@ -152,6 +152,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .record(info.elapsed.as_secs_f64());
     });
     Migrator::up(&db, None).await.context("running migrations")?;
+    crate::domain::playbook::ensure_platform_playbooks(&db, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("adding the platform's playbooks: {e}"))?;
     let (bus, redis, limiter): (Arc<dyn EventBus>, _, _) = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.expose()).context("parsing REDIS_URL")?;

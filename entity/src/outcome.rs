@@ -40,6 +40,10 @@ pub struct Model {
     pub feedback: Option<String>,
     /// When the client accepted it.
     pub accepted_at: Option<DateTimeUtc>,
+    /// Checks of the outcome-level metric criteria, made when its last task is accepted.
+    pub checks: Option<Json>,
+    /// Checkbox criteria the client ticked: a JSON list of `{key, profileId, at}`.
+    pub ticks: Option<Json>,
 }
 
 /// Relations of an outcome.

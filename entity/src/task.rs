@@ -16,6 +16,18 @@ pub enum TaskMode {
     Any,
 }
 
+/// What a task produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum TaskKind {
+    /// Part of the outcome's work.
+    #[sea_orm(string_value = "WORK")]
+    Work,
+    /// A proposed breakdown of the outcome into tasks, for the client to approve.
+    #[sea_orm(string_value = "PLAN")]
+    Plan,
+}
+
 /// Where a task stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
@@ -72,6 +84,19 @@ pub struct Model {
     pub submitted_at: Option<DateTimeUtc>,
     /// When the client accepted it.
     pub accepted_at: Option<DateTimeUtc>,
+    /// Keys of the outcome criteria this task's submissions are checked against (JSON list).
+    pub criteria: Option<Json>,
+    /// WORK or PLAN.
+    pub kind: TaskKind,
+    /// Failed agent attempts (failed checks or rejections) after which the task goes to
+    /// people; 0 never escalates.
+    pub escalate_after: i32,
+    /// Agent submissions that failed their checks or were rejected.
+    pub agent_failures: i32,
+    /// When the task was escalated to people.
+    pub escalated_at: Option<DateTimeUtc>,
+    /// Its mode before escalation.
+    pub escalated_from: Option<TaskMode>,
 }
 
 /// Relations of a task.

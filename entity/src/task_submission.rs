@@ -35,6 +35,10 @@ pub struct Model {
     pub feedback: Option<String>,
     pub created_at: DateTimeUtc,
     pub reviewed_at: Option<DateTimeUtc>,
+    /// How agent work was produced: model, tool and version, run, digests, cost (JSON).
+    pub provenance: Option<Json>,
+    /// A PLAN task's proposed breakdown (JSON list of task drafts).
+    pub plan: Option<Json>,
 }
 
 /// Relations of a submission.

@@ -19,6 +19,7 @@ mod m20261124_000015_add_foreign_keys;
 mod m20261124_000016_create_activity_streams;
 mod m20261202_000017_create_organization_invitations;
 mod m20261202_000018_index_events_start;
+mod m20261202_000019_orchestration;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000016_create_activity_streams::Migration),
             Box::new(m20261202_000017_create_organization_invitations::Migration),
             Box::new(m20261202_000018_index_events_start::Migration),
+            Box::new(m20261202_000019_orchestration::Migration),
         ]
     }
 }

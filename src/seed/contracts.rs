@@ -70,6 +70,7 @@ async fn seed_one(state: &AppState, counts: scale::Counts, i: usize) -> Result<(
             OutcomeInput {
                 title: format!("Outcome {k} of contract {i}"),
                 criteria: vec![Criterion {
+                    key: String::new(),
                     description: "Coverage at least 80%".into(),
                     metric: Some("coverage_pct".into()),
                     comparator: Some(">=".into()),
@@ -90,6 +91,9 @@ async fn seed_one(state: &AppState, counts: scale::Counts, i: usize) -> Result<(
                 mode,
                 weight: 1,
                 due_at: Some(now + chrono::Duration::days(10 + week)),
+                // The agent's work reports coverage; the person's is judged on acceptance.
+                criteria: if mode == TaskMode::Automated { vec!["c1".into()] } else { Vec::new() },
+                escalate_after: 2,
             };
             task::add(state, &client, o.id, input).await?;
         }
@@ -138,6 +142,17 @@ async fn deliver(state: &AppState, outcome_id: Uuid) -> Result<bool, AppError> {
             text: Some(format!("Delivered: {}", t.title)),
             url: None,
             metrics: vec![Metric { name: "coverage_pct".into(), value: 90.0 }],
+            provenance: Some(crate::domain::task::provenance::Provenance {
+                model: "seed-model-1".into(),
+                tool: "seed".into(),
+                tool_version: "1.0.0".into(),
+                run_id: format!("seed-{}", t.id),
+                input_digest: format!("sha256:{}", "0".repeat(64)),
+                output_digest: format!("sha256:{}", "1".repeat(64)),
+                cost_cents: 0,
+                cost_currency: None,
+            }),
+            plan: None,
         };
         review::submit(state, &worker, t.id, deliverable).await?;
     }

@@ -262,12 +262,14 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             title: "Report delivered".into(),
             criteria: vec![
                 Criterion {
+                    key: String::new(),
                     description: "At most five pages".into(),
                     metric: Some("pages".into()),
                     comparator: Some("<=".into()),
                     target: Some(5.0),
                 },
                 Criterion {
+                    key: String::new(),
                     description: "Risks reviewed by a person".into(),
                     metric: None,
                     comparator: None,
@@ -280,9 +282,9 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     )
     .await
     .map_err(err)?;
-    for (title, mode, skill) in [
-        ("Summarise the review transcripts", entity::task::TaskMode::Automated, "summarization"),
-        ("Review operational risks", entity::task::TaskMode::Judgment, "devops"),
+    for (title, mode, skill, criterion) in [
+        ("Summarise the review transcripts", entity::task::TaskMode::Automated, "summarization", "c1"),
+        ("Review operational risks", entity::task::TaskMode::Judgment, "devops", "c2"),
     ] {
         let input = TaskInput {
             title: title.into(),
@@ -291,6 +293,8 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             mode,
             weight: 1,
             due_at: Some(now + chrono::Duration::days(14)),
+            criteria: vec![criterion.into()],
+            escalate_after: 2,
         };
         task::add(&state, &ada, report.id, input).await.map_err(err)?;
     }

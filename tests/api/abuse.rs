@@ -180,7 +180,9 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     act(&app, "acceptTask", &t, &ada.access_token).await;
     let review = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { subject { reputation } } }";
     let first = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&ada.access_token)).await;
-    assert_eq!(first["data"]["reviewTask"]["subject"]["reputation"], 5.0, "{first}");
+    // One accepted, on-time task and one 5-star review, each part smoothed by its prior
+    // (one imagined good and one bad result): 5 × (0.4 × 2/3 + 0.3 × 2/3 + 0.3 × 2/3).
+    assert_eq!(first["data"]["reviewTask"]["subject"]["reputation"], 3.33, "{first}");
     let second = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&grace.access_token)).await;
     assert_eq!(error_code(&second), "CONFLICT", "another admin cannot review the same work again: {second}");
     assert_eq!(app.count("reviews").await, 1);

@@ -372,6 +372,7 @@ async fn the_schema_declares_node_on_the_refetchable_types() {
 /// mutation payloads. The README gives Apollo Client `merge: true` for them; every other
 /// object has an id a normalized cache can key it by.
 const VALUE_OBJECTS: &[&str] = &[
+    "SubmissionProvenance",
     "AcceptProposalPayload",
     "AuthPayload",
     "Balance",

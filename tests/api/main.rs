@@ -19,6 +19,7 @@ mod live;
 mod migrations;
 mod money;
 mod money_simulation;
+mod orchestration;
 mod organizations;
 mod profiles;
 mod refusals;

@@ -39,7 +39,7 @@ async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) 
     for (i, weight) in weights.iter().enumerate() {
         let skill = format!("skill{i}");
         workers.push(worker(app, &format!("worker{i}"), json!([{ "skill": skill, "level": 4 }])).await);
-        let fields = json!({ "title": format!("part {i}"), "mode": "JUDGMENT", "skills": [skill], "weight": weight });
+        let fields = json!({ "title": format!("part {i}"), "mode": "JUDGMENT", "skills": [skill], "weight": weight, "criteria": ["c1"] });
         tasks.push(id(&task(app, &client, &outcome, fields).await));
     }
     crate::work::activate(app, &client, &contract).await;

@@ -341,6 +341,8 @@ mod tests {
             updated_at: now,
             feedback: None,
             accepted_at: None,
+            checks: None,
+            ticks: None,
         }
     }
 
@@ -370,6 +372,12 @@ mod tests {
             rejection_count: 0,
             submitted_at: Some(if late { now + Duration::hours(1) } else { now - Duration::hours(1) }),
             accepted_at: None,
+            criteria: None,
+            kind: entity::task::TaskKind::Work,
+            escalate_after: 2,
+            agent_failures: 0,
+            escalated_at: None,
+            escalated_from: None,
         }
     }
 

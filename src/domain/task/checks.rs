@@ -95,6 +95,7 @@ mod tests {
 
     fn criterion(metric: Option<&str>, comparator: &str, target: f64) -> Criterion {
         Criterion {
+            key: String::new(),
             description: format!("{metric:?} {comparator} {target}"),
             metric: metric.map(str::to_owned),
             comparator: metric.map(|_| comparator.to_owned()),

@@ -123,6 +123,7 @@ pub async fn contract_from_proposal(
     )
     .await?;
     let criteria = vec![Criterion {
+        key: String::new(),
         description: "Delivered as described in the gig and the accepted proposal".into(),
         metric: None,
         comparator: None,
@@ -142,6 +143,10 @@ pub async fn contract_from_proposal(
             mode: TaskMode::Judgment,
             weight: 1,
             due_at: due,
+            // The one task carries the one criterion: accepting it judges the work.
+            criteria: vec!["c1".into()],
+            kind: task::TaskKind::Work,
+            escalate_after: 0,
             now,
         },
     )

@@ -2,9 +2,12 @@
 //! `routing`), offers and claims (`work`), the assignment history (`assignment`), what a
 //! contract's status change does to its work (`lifecycle`), submissions and review (`review`),
 //! metric checks (`checks`) and the background sweep of lapsed offers and overdue work (`sweep`).
+pub mod assign;
 pub mod assignment;
 pub mod checks;
+pub mod escalation;
 pub mod lifecycle;
+pub mod provenance;
 pub mod review;
 pub mod routing;
 pub mod sweep;
@@ -56,6 +59,86 @@ pub struct TaskInput {
     pub weight: i32,
     /// Due date.
     pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Keys of the outcome criteria the task carries.
+    pub criteria: Vec<String>,
+    /// Failed agent attempts before the task goes to people; 0 never.
+    pub escalate_after: i32,
+}
+
+/// Validates the fields every new task shares (from `addTask`, a playbook or an approved
+/// plan); `field` prefixes the fields at fault (`""` or `tasks[2].`).
+pub(crate) fn validate_draft(
+    input: TaskInput,
+    criteria: &[super::outcome::Criterion],
+    field: &str,
+) -> AppResult<ValidDraft> {
+    let f = |name: &str| format!("{field}{name}");
+    let title = validate::text(&input.title, &f("title"), 1, 200, false)?;
+    let description = validate::text(&input.description, &f("description"), 0, 20_000, true)?;
+    if !(1..=10_000).contains(&input.weight) {
+        return Err(AppError::bad_input(&f("weight"), "must be between 1 and 10000"));
+    }
+    if !(0..=10).contains(&input.escalate_after) {
+        return Err(AppError::bad_input(&f("escalateAfter"), "must be between 0 (never) and 10"));
+    }
+    validate::at_most(input.skills.len(), 20, &f("skills"))?;
+    let mut skills = Vec::new();
+    for (i, s) in input.skills.iter().enumerate() {
+        let skill = validate::skill_name(s, &f(&format!("skills[{i}]")))?;
+        if !skills.contains(&skill) {
+            skills.push(skill);
+        }
+    }
+    let keys = super::outcome::validate_task_keys(criteria, &input.criteria, &f("criteria"))?;
+    Ok(ValidDraft {
+        title,
+        description,
+        skills,
+        mode: input.mode,
+        weight: input.weight,
+        due_at: input.due_at,
+        criteria: keys,
+        escalate_after: input.escalate_after,
+    })
+}
+
+/// A validated task draft.
+#[derive(Clone, Debug)]
+pub struct ValidDraft {
+    pub title: String,
+    pub description: String,
+    pub skills: Vec<String>,
+    pub mode: TaskMode,
+    pub weight: i32,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub criteria: Vec<String>,
+    pub escalate_after: i32,
+}
+
+impl ValidDraft {
+    /// The task to insert for this draft.
+    pub(crate) fn into_new(
+        self,
+        contract_id: Uuid,
+        outcome_id: Uuid,
+        kind: task::TaskKind,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> NewTask {
+        NewTask {
+            contract_id,
+            outcome_id,
+            title: self.title,
+            description: self.description,
+            skills: self.skills,
+            mode: self.mode,
+            weight: self.weight,
+            due_at: self.due_at,
+            criteria: self.criteria,
+            kind,
+            escalate_after: self.escalate_after,
+            now,
+        }
+    }
 }
 
 /// Adds a task to an outcome (client managers only); on an ACTIVE contract it is routed at
@@ -66,19 +149,6 @@ pub async fn add(
     outcome_id: Uuid,
     input: TaskInput,
 ) -> AppResult<(task::Model, Access)> {
-    let title = validate::text(&input.title, "title", 1, 200, false)?;
-    let description = validate::text(&input.description, "description", 0, 20_000, true)?;
-    if !(1..=10_000).contains(&input.weight) {
-        return Err(AppError::bad_input("weight", "must be between 1 and 10000"));
-    }
-    validate::at_most(input.skills.len(), 20, "skills")?;
-    let mut skills = Vec::new();
-    for (i, s) in input.skills.iter().enumerate() {
-        let skill = validate::skill_name(s, &format!("skills[{i}]"))?;
-        if !skills.contains(&skill) {
-            skills.push(skill);
-        }
-    }
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     // Lock order: the contract, then the outcome (acceptance takes them in the same order).
@@ -94,22 +164,9 @@ pub async fn add(
             super::wire(outcome.status)
         )));
     }
+    let draft = validate_draft(input, &super::outcome::criteria_of(&outcome)?, "")?;
     let now = state.clock.now();
-    let mut task = insert(
-        work.txn(),
-        NewTask {
-            contract_id: contract.id,
-            outcome_id: outcome.id,
-            title,
-            description,
-            skills,
-            mode: input.mode,
-            weight: input.weight,
-            due_at: input.due_at,
-            now,
-        },
-    )
-    .await?;
+    let mut task = insert(work.txn(), draft.into_new(contract.id, outcome.id, task::TaskKind::Work, now)).await?;
     work.record(work::activity(Action::TaskAdded, &task, json!({}))).await?;
     if contract.status == ContractStatus::Active {
         // Work already runs: the new task is routed at once.
@@ -129,6 +186,9 @@ pub(crate) struct NewTask {
     pub mode: TaskMode,
     pub weight: i32,
     pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub criteria: Vec<String>,
+    pub kind: task::TaskKind,
+    pub escalate_after: i32,
     pub now: chrono::DateTime<chrono::Utc>,
 }
 
@@ -152,6 +212,12 @@ pub(crate) async fn insert(db: &impl ConnectionTrait, t: NewTask) -> AppResult<t
         rejection_count: Set(0),
         submitted_at: Set(None),
         accepted_at: Set(None),
+        criteria: Set(Some(json!(t.criteria))),
+        kind: Set(t.kind),
+        escalate_after: Set(t.escalate_after),
+        agent_failures: Set(0),
+        escalated_at: Set(None),
+        escalated_from: Set(None),
     }
     .insert(db)
     .await?;
@@ -216,23 +282,40 @@ pub struct Candidate {
 }
 
 /// Ranks candidates for a task (the contract's client side only), best first.
-pub async fn candidates(db: &impl ConnectionTrait, viewer: &Viewer, task_id: Uuid) -> AppResult<Vec<Candidate>> {
+pub async fn candidates(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    task_id: Uuid,
+    cap: u64,
+) -> AppResult<Vec<Candidate>> {
     let task = task::Entity::find_by_id(task_id).one(db).await?.ok_or(AppError::NotFound("task"))?;
     let (contract, access) = contract::visible(db, viewer, task.contract_id).await?;
     if !access.is_client() {
         return Err(AppError::forbidden("only the client sees a task's candidates"));
     }
     let tried = assignment::tried(db, task.id).await?;
-    rank(db, &task, &contract, &tried).await
+    rank(db, &task, &contract, &Ranking { exclude: &tried, cap, limit: MAX_CANDIDATES }).await
 }
 
-/// Ranks eligible profiles for a task, best first, leaving out the client and `exclude`.
+/// How a ranking is asked for.
+pub(crate) struct Ranking<'a> {
+    /// Profiles left out (they held or declined the task before).
+    pub exclude: &'a [Uuid],
+    /// The load cap: profiles with this many open tasks are passed over.
+    pub cap: u64,
+    /// How many candidates to return at most.
+    pub limit: usize,
+}
+
+/// Ranks eligible profiles for a task, best first, leaving out the client side, the
+/// excluded and those at the load cap.
 pub(crate) async fn rank(
     db: &impl ConnectionTrait,
     task: &task::Model,
     contract: &contract_db::Model,
-    exclude: &[Uuid],
+    ranking: &Ranking<'_>,
 ) -> AppResult<Vec<Candidate>> {
+    let exclude = ranking.exclude;
     let outcome = outcome::Entity::find_by_id(task.outcome_id).one(db).await?.ok_or(AppError::NotFound("outcome"))?;
     let siblings = of_outcomes(db, &[outcome.id]).await?.remove(&outcome.id).unwrap_or_default();
     let share = money::task_share(outcome.amount_cents, task, &siblings);
@@ -265,8 +348,10 @@ pub(crate) async fn rank(
     let ids: Vec<Uuid> = pool.iter().map(|p| p.id).collect();
     let skills = profiles::skills_of(db, &ids).await?;
     let loads = open_loads(db, &ids).await?;
+    let standing = community_standing(db, &ids, &required).await?;
     let mut ranked: Vec<Candidate> = pool
         .into_iter()
+        .filter(|p| loads.get(&p.id).copied().unwrap_or(0) < ranking.cap)
         .filter_map(|p| {
             let open_tasks = loads.get(&p.id).copied().unwrap_or(0);
             let facts = CandidateFacts {
@@ -278,14 +363,84 @@ pub(crate) async fn rank(
                 reputation: p.reputation,
                 open_tasks,
                 rate_cents: p.rate_cents.filter(|_| p.rate_currency.as_deref() == Some(contract.currency.as_str())),
+                community: standing.get(&p.id).copied().unwrap_or(0.0),
             };
             routing::score(task.mode, &required, share, &facts).map(|score| Candidate { profile: p, score, open_tasks })
         })
         .collect();
     ranked
         .sort_by(|a, b| b.score.total.total_cmp(&a.score.total).then_with(|| a.profile.handle.cmp(&b.profile.handle)));
-    ranked.truncate(MAX_CANDIDATES);
+    ranked.truncate(ranking.limit);
     Ok(ranked)
+}
+
+/// Community standing of candidates for the required skills (see `routing::standing`), in
+/// three statements: the communities tagged with the skills, the candidates' memberships in
+/// them and their (not removed) posts there.
+async fn community_standing(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    required: &[String],
+) -> AppResult<HashMap<Uuid, f64>> {
+    use entity::{community_member, community_tag, post};
+    if ids.is_empty() || required.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tags: Vec<(Uuid, String)> = community_tag::Entity::find()
+        .select_only()
+        .columns([community_tag::Column::CommunityId, community_tag::Column::Tag])
+        .filter(community_tag::Column::Tag.is_in(required.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if tags.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let communities: Vec<Uuid> = tags.iter().map(|(c, _)| *c).collect();
+    let members: Vec<(Uuid, Uuid)> = community_member::Entity::find()
+        .select_only()
+        .columns([community_member::Column::ProfileId, community_member::Column::CommunityId])
+        .filter(community_member::Column::ProfileId.is_in(ids.iter().copied()))
+        .filter(community_member::Column::CommunityId.is_in(communities.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let posts: Vec<(Uuid, Uuid, i64)> = post::Entity::find()
+        .select_only()
+        .columns([post::Column::AuthorProfileId, post::Column::CommunityId])
+        .column_as(Expr::expr(Func::count(Expr::col(post::Column::Id))), "n")
+        .filter(post::Column::AuthorProfileId.is_in(members.iter().map(|(p, _)| *p)))
+        .filter(post::Column::CommunityId.is_in(communities.iter().copied()))
+        .filter(post::Column::RemovedAt.is_null())
+        .group_by(post::Column::AuthorProfileId)
+        .group_by(post::Column::CommunityId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let posts: HashMap<(Uuid, Uuid), u64> =
+        posts.into_iter().map(|(p, c, n)| ((p, c), u64::try_from(n).unwrap_or(0))).collect();
+    let mut out = HashMap::new();
+    for id in ids {
+        let per_skill: Vec<f64> = required
+            .iter()
+            .map(|skill| {
+                routing::skill_standing(
+                    members
+                        .iter()
+                        .filter(|(p, c)| p == id && tags.iter().any(|(tc, t)| tc == c && t == skill))
+                        .map(|(_, c)| posts.get(&(*id, *c)).copied().unwrap_or(0)),
+                )
+            })
+            .collect();
+        let s = routing::standing(&per_skill);
+        if s > 0.0 {
+            out.insert(*id, s);
+        }
+    }
+    Ok(out)
 }
 
 /// Statuses that count as a profile's open load.

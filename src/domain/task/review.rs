@@ -8,12 +8,12 @@ use entity::{
     contract::ContractStatus,
     outcome::OutcomeStatus,
     profile, review,
-    task::{self, TaskStatus},
+    task::{self, TaskKind, TaskStatus},
     task_submission::{self, SubmissionStatus},
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::Expr,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -21,6 +21,8 @@ use uuid::Uuid;
 use super::{
     assignment,
     checks::{self, Metric},
+    escalation,
+    provenance::{self, Provenance},
     work::{self, activity, locked_for},
 };
 use crate::{
@@ -40,8 +42,12 @@ pub struct Deliverable {
     pub text: Option<String>,
     /// Where the result lives.
     pub url: Option<String>,
-    /// Reported metric values, checked against the outcome's criteria.
+    /// Reported metric values, checked against the criteria the task carries.
     pub metrics: Vec<Metric>,
+    /// How agent work was produced (required for AUTOMATED tasks submitted by an agent).
+    pub provenance: Option<Provenance>,
+    /// A PLAN task's proposed breakdown of the outcome.
+    pub plan: Option<Vec<crate::domain::playbook::Draft>>,
 }
 
 /// `submitTask`: the assignee delivers an ASSIGNED task (or reworks a REJECTED one).
@@ -58,15 +64,42 @@ pub async fn submit(
         return Err(AppError::bad_input("deliverable", "give a text, a URL or both"));
     }
     let metrics = checks::validate_metrics(deliverable.metrics)?;
+    let provenance = deliverable.provenance.map(provenance::validate).transpose()?;
+    let by_agent = matches!(viewer, Viewer::Agent { .. });
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
+    let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
     if task.assignee_profile_id != Some(me) || task.status == TaskStatus::Offered {
         return Err(AppError::forbidden("only the task's assignee submits work"));
     }
     machine::task(task.status, TaskStatus::Submitted)?;
+    if provenance.is_none() && by_agent && task.mode == entity::task::TaskMode::Automated {
+        return Err(AppError::bad_input(
+            "deliverable.provenance",
+            "agent work on an AUTOMATED task carries its provenance (model, tool and version, run, digests, cost)",
+        ));
+    }
     let outcome = outcome::lock(work.txn(), task.outcome_id).await?;
-    let results = checks::check(&outcome::criteria_of(&outcome)?, &metrics);
+    let all = outcome::criteria_of(&outcome)?;
+    let plan = match (task.kind, deliverable.plan) {
+        (TaskKind::Plan, Some(drafts)) => {
+            let now = state.clock.now();
+            crate::domain::playbook::validate_drafts(&drafts, &all, now, "deliverable.plan")?;
+            Some(json!(drafts))
+        }
+        (TaskKind::Plan, None) => {
+            return Err(AppError::bad_input("deliverable.plan", "a PLAN task delivers a plan: the tasks to create"));
+        }
+        (TaskKind::Work, Some(_)) => {
+            return Err(AppError::bad_input("deliverable.plan", "only a PLAN task delivers a plan"));
+        }
+        (TaskKind::Work, None) => None,
+    };
+    let results = checks::check(&outcome::of_task(&all, &task)?, &metrics);
+    let passed = checks::all_passed(&results);
     let now = state.clock.now();
+    // An agent's attempt that fails its checks counts towards escalation (once).
+    let failed = by_agent && passed == Some(false);
+    let escalate = failed && escalation::due(&task, task.agent_failures.saturating_add(1));
     let submission = task_submission::ActiveModel {
         id: Set(Uuid::new_v4()),
         task_id: Set(task.id),
@@ -75,23 +108,42 @@ pub async fn submit(
         url: Set(url),
         metrics: Set(json!(metrics)),
         checks: Set(json!(results)),
-        checks_passed: Set(checks::all_passed(&results)),
-        status: Set(SubmissionStatus::Pending),
-        feedback: Set(None),
+        checks_passed: Set(passed),
+        // Escalated work is not the client's to review: it goes back with the reason.
+        status: Set(if escalate { SubmissionStatus::Rejected } else { SubmissionStatus::Pending }),
+        feedback: Set(escalate.then(|| escalation::feedback("its checks failed"))),
         created_at: Set(now),
-        reviewed_at: Set(None),
+        reviewed_at: Set(escalate.then_some(now)),
+        provenance: Set(provenance.as_ref().map(|p| json!(p))),
+        plan: Set(plan),
     }
     .insert(work.txn())
     .await?;
+    let failures = if failed { task.agent_failures.saturating_add(1) } else { task.agent_failures };
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Submitted);
     active.submitted_at = Set(Some(now));
     active.updated_at = Set(now);
-    let task = active.update(work.txn()).await?;
-    work.record(activity(Action::TaskSubmitted, &task, json!({ "checksPassed": submission.checks_passed }))).await?;
-    // Work delivered on a PENDING outcome (a proposal's contract) or a REJECTED one (rework)
-    // means the outcome is in progress.
-    outcome::start_locked(&mut work, state, outcome).await?;
+    active.agent_failures = Set(failures);
+    if escalate {
+        // Straight from the attempt back to routing: the task never waits on the client.
+        active.status = Set(TaskStatus::Rejected);
+    }
+    let mut task = active.update(work.txn()).await?;
+    work.record(activity(
+        Action::TaskSubmitted,
+        &task,
+        json!({ "checksPassed": submission.checks_passed, "submissionId": submission.id, "provenance": provenance }),
+    ))
+    .await?;
+    if escalate {
+        task = escalation::escalate(&mut work, state, task, &contract, "checks_failed").await?;
+        crate::domain::reputation::recompute(work.txn(), &[me]).await?;
+    } else {
+        // Work delivered on a PENDING outcome (a proposal's contract) or a REJECTED one
+        // (rework) means the outcome is in progress.
+        outcome::start_locked(&mut work, state, outcome).await?;
+    }
     work.commit().await?;
     Ok((task, submission, access))
 }
@@ -103,7 +155,23 @@ pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResu
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
     require_manages(access)?;
+    if task.kind == TaskKind::Plan {
+        return Err(AppError::conflict("a PLAN task is accepted by approving its plan (approvePlan)"));
+    }
     machine::task(task.status, TaskStatus::Accepted)?;
+    let task = accept_locked(&mut work, state, task).await?;
+    work.commit().await?;
+    Ok((task, access))
+}
+
+/// Accepts a locked SUBMITTED task: its latest submission, its assignment and the assignee's
+/// reputation; when it was the outcome's last unfinished task, the outcome is SUBMITTED with
+/// its outcome-level metric criteria checked.
+pub(crate) async fn accept_locked(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    task: task::Model,
+) -> AppResult<task::Model> {
     let now = state.clock.now();
     review_latest(work.txn(), task.id, SubmissionStatus::Accepted, None, now).await?;
     assignment::end(work.txn(), &[task.id], now, "completed").await?;
@@ -112,19 +180,20 @@ pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResu
     active.accepted_at = Set(Some(now));
     active.updated_at = Set(now);
     let task = active.update(work.txn()).await?;
-    work.record(activity(Action::TaskAccepted, &task, json!({}))).await?;
+    let reputation = match task.assignee_profile_id {
+        Some(who) => crate::domain::reputation::recompute(work.txn(), &[who]).await?.get(&who).copied(),
+        None => None,
+    };
+    work.record(activity(Action::TaskAccepted, &task, json!({ "assigneeReputation": reputation }))).await?;
 
+    let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(task.outcome_id)).all(work.txn()).await?;
     let outcome = outcome::lock(work.txn(), task.outcome_id).await?;
-    let unfinished = task::Entity::find()
-        .filter(task::Column::OutcomeId.eq(outcome.id))
-        .filter(task::Column::Status.is_not_in([TaskStatus::Accepted, TaskStatus::Cancelled]))
-        .count(work.txn())
-        .await?;
+    let unfinished = tasks.iter().filter(|t| !matches!(t.status, TaskStatus::Accepted | TaskStatus::Cancelled)).count();
     if unfinished == 0 && outcome.status == OutcomeStatus::InProgress {
-        outcome::move_to(&mut work, state, outcome, OutcomeStatus::Submitted, None).await?;
+        let outcome = outcome::check_at_submission(work.txn(), outcome, &tasks).await?;
+        outcome::move_to(work, state, outcome, OutcomeStatus::Submitted, None).await?;
     }
-    work.commit().await?;
-    Ok((task, access))
+    Ok(task)
 }
 
 /// `rejectTask`: the client sends the latest submission back with feedback. The assignee
@@ -142,16 +211,32 @@ pub async fn reject(
     require_manages(access)?;
     machine::task(task.status, TaskStatus::Rejected)?;
     let now = state.clock.now();
-    review_latest(work.txn(), task.id, SubmissionStatus::Rejected, Some(feedback.clone()), now).await?;
+    let latest = review_latest(work.txn(), task.id, SubmissionStatus::Rejected, Some(feedback.clone()), now).await?;
     let rejections = task.rejection_count.saturating_add(1);
+    // A rejected agent attempt counts towards escalation, unless its failed checks counted it.
+    let agent_failed = match &latest {
+        Some(s) if s.checks_passed != Some(false) => profile::Entity::find_by_id(s.profile_id)
+            .one(work.txn())
+            .await?
+            .is_some_and(|p| p.kind == profile::ProfileKind::Agent),
+        _ => false,
+    };
+    let failures = if agent_failed { task.agent_failures.saturating_add(1) } else { task.agent_failures };
+    let escalate = agent_failed && escalation::due(&task, failures);
     let mut active = task.into_active_model();
     active.status = Set(TaskStatus::Rejected);
     active.rejection_count = Set(rejections);
+    active.agent_failures = Set(failures);
     active.updated_at = Set(now);
     let mut task = active.update(work.txn()).await?;
     work.record(activity(Action::TaskRejected, &task, json!({ "feedback": feedback, "rejections": rejections })))
         .await?;
-    if rejections >= 2 {
+    if let Some(s) = &latest {
+        crate::domain::reputation::recompute(work.txn(), &[s.profile_id]).await?;
+    }
+    if escalate {
+        task = escalation::escalate(&mut work, state, task, &contract, "rejected").await?;
+    } else if rejections >= 2 {
         task = work::release(&mut work, state, task, "rejected_twice").await?;
         if contract.status == ContractStatus::Active {
             task = work::route_locked(&mut work, state, task, &contract).await?;
@@ -167,7 +252,7 @@ async fn review_latest(
     status: SubmissionStatus,
     feedback: Option<String>,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
+) -> AppResult<Option<task_submission::Model>> {
     let latest = task_submission::Entity::find()
         .filter(task_submission::Column::TaskId.eq(task_id))
         .filter(task_submission::Column::Status.eq(SubmissionStatus::Pending))
@@ -179,9 +264,9 @@ async fn review_latest(
         active.status = Set(status);
         active.feedback = Set(feedback);
         active.reviewed_at = Set(Some(now));
-        active.update(db).await?;
+        return Ok(Some(active.update(db).await?));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// `acceptOutcome`: the client accepts a SUBMITTED outcome (money is released here once the
@@ -204,11 +289,49 @@ pub async fn accept_outcome(
     if ledger::dispute::of_outcome(work.txn(), outcome.id).await?.is_some() {
         return Err(AppError::conflict("this outcome is disputed; its money moves when the dispute is resolved"));
     }
+    let unticked = outcome::unticked(&outcome, &tasks)?;
+    if !unticked.is_empty() && outcome.status == OutcomeStatus::Submitted {
+        return Err(AppError::conflict(format!(
+            "tick the outcome's checkbox criteria first (tickCriterion): {}",
+            unticked.join(", ")
+        )));
+    }
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
     ledger::release::release_outcome(&mut work, state, &contract, &outcome, &tasks).await?;
+    complete_when_done(&mut work, state, &contract).await?;
     ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "outcomeId": outcome.id })).await?;
     work.commit().await?;
     Ok((outcome, access))
+}
+
+/// Completes the (locked, ACTIVE) contract when its last outcome has just been accepted, and
+/// says so in its activity.
+async fn complete_when_done(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    contract: &entity::contract::Model,
+) -> AppResult<()> {
+    let open = entity::outcome::Entity::find()
+        .filter(entity::outcome::Column::ContractId.eq(contract.id))
+        .filter(entity::outcome::Column::Status.ne(OutcomeStatus::Accepted))
+        .count(work.txn())
+        .await?;
+    if open > 0 {
+        return Ok(());
+    }
+    let after = crate::domain::contract::transition_locked(
+        work,
+        state,
+        contract,
+        crate::domain::contract::machine::ContractAction::Complete,
+    )
+    .await?;
+    let mut record = crate::domain::contract::activity(Action::ContractCompleted, &after, Some(contract.status));
+    if let Some(serde_json::Value::Object(a)) = record.after.as_mut() {
+        a.insert("reason".into(), json!("all_outcomes_accepted"));
+    }
+    work.record(record).await?;
+    Ok(())
 }
 
 /// Money moves, and outcomes are judged, only on an ACTIVE contract.
@@ -255,8 +378,8 @@ pub async fn reject_outcome(
     Ok((outcome, access))
 }
 
-/// `reviewTask`: the client rates accepted work 1–5 once; the assignee's reputation becomes
-/// the average of the ratings it has received.
+/// `reviewTask`: the client rates accepted work 1–5 once; the rating becomes part of the
+/// assignee's reputation (`domain::reputation`).
 pub async fn review_task(
     state: &AppState,
     viewer: &Viewer,
@@ -299,32 +422,12 @@ pub async fn review_task(
     }
     .insert(work.txn())
     .await?;
-    let reputation = reputation_of(work.txn(), subject).await?;
-    profile::Entity::update_many()
-        .col_expr(profile::Column::Reputation, Expr::value(reputation))
-        .filter(profile::Column::Id.eq(subject))
-        .exec(work.txn())
-        .await?;
+    let reputation =
+        crate::domain::reputation::recompute(work.txn(), &[subject]).await?.get(&subject).copied().unwrap_or_default();
     work.record(activity(Action::TaskReviewed, &task, json!({ "rating": rating, "subjectReputation": reputation })))
         .await?;
     work.commit().await?;
     Ok(review)
-}
-
-/// Average rating received, rounded to two decimals; 0 without reviews.
-async fn reputation_of(db: &impl ConnectionTrait, subject: Uuid) -> AppResult<f64> {
-    let ratings: Vec<i16> = review::Entity::find()
-        .select_only()
-        .column(review::Column::Rating)
-        .filter(review::Column::SubjectProfileId.eq(subject))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if ratings.is_empty() {
-        return Ok(0.0);
-    }
-    let mean = ratings.iter().map(|r| f64::from(*r)).sum::<f64>() / ratings.len() as f64;
-    Ok((mean * 100.0).round() / 100.0)
 }
 
 /// Submissions of many tasks in one statement, newest first (for loaders).

@@ -1,6 +1,7 @@
 //! How a task is routed: candidates are scored by skill match (levels count), reputation,
-//! current open load and whether their rate fits the task's share of the budget. Pure
-//! functions; the database work lives in `super::candidates`.
+//! current open load, whether their rate fits the task's share of the budget and their
+//! standing in communities about the task's skills. Pure functions; the database work lives
+//! in `super::candidates`.
 use entity::{profile::ProfileKind, task::TaskMode};
 
 /// What routing knows about one candidate.
@@ -16,6 +17,8 @@ pub struct CandidateFacts {
     pub open_tasks: u64,
     /// The candidate's usual rate in minor units, if set (same currency assumed).
     pub rate_cents: Option<i64>,
+    /// Standing in communities tagged with the required skills, 0–1 (see [`standing`]).
+    pub community: f64,
 }
 
 /// A candidate's score and its parts, each between 0 and 1.
@@ -31,10 +34,31 @@ pub struct Score {
     pub availability: f64,
     /// 1 when the rate fits the task's share, less the more it exceeds it; 0.5 when unknown.
     pub rate_fit: f64,
+    /// Average over required skills of the standing in a community tagged with the skill.
+    pub community_standing: f64,
 }
 
-/// Weights of the score parts; they sum to 1.
-pub const WEIGHTS: (f64, f64, f64, f64) = (0.5, 0.2, 0.15, 0.15);
+/// Weights of skill match, reputation, availability, rate fit and community standing; they
+/// sum to 1.
+pub const WEIGHTS: (f64, f64, f64, f64, f64) = (0.45, 0.2, 0.15, 0.1, 0.1);
+
+/// Posts in a community after which activity adds nothing more to standing.
+pub const ACTIVE_POSTS: u64 = 10;
+
+/// Standing for one skill from the best community tagged with it: 0 for no membership,
+/// 0.5 for a member, up to 1 with [`ACTIVE_POSTS`] posts there. `memberships` holds, per
+/// community tagged with the skill the candidate belongs to, its posts there.
+pub fn skill_standing(memberships: impl IntoIterator<Item = u64>) -> f64 {
+    memberships
+        .into_iter()
+        .map(|posts| 0.5 + 0.5 * (posts.min(ACTIVE_POSTS) as f64 / ACTIVE_POSTS as f64))
+        .fold(0.0, f64::max)
+}
+
+/// Community standing over the required skills: the average of [`skill_standing`] per skill.
+pub fn standing(per_skill: &[f64]) -> f64 {
+    if per_skill.is_empty() { 0.0 } else { per_skill.iter().sum::<f64>() / per_skill.len() as f64 }
+}
 
 /// Whether a mode admits a kind of profile: agents for AUTOMATED, people for JUDGMENT, both for ANY.
 pub fn eligible(mode: TaskMode, kind: ProfileKind) -> bool {
@@ -69,9 +93,10 @@ pub fn score(mode: TaskMode, required: &[String], share_cents: i64, c: &Candidat
         Some(rate) if rate <= share_cents => 1.0,
         Some(rate) => (share_cents.max(0) as f64 / rate as f64).clamp(0.0, 1.0),
     };
-    let (ws, wr, wa, wf) = WEIGHTS;
-    let total = ws * skill_match + wr * reputation + wa * availability + wf * rate_fit;
-    Some(Score { total, skill_match, reputation, availability, rate_fit })
+    let community_standing = c.community.clamp(0.0, 1.0);
+    let (ws, wr, wa, wf, wc) = WEIGHTS;
+    let total = ws * skill_match + wr * reputation + wa * availability + wf * rate_fit + wc * community_standing;
+    Some(Score { total, skill_match, reputation, availability, rate_fit, community_standing })
 }
 
 #[cfg(test)]
@@ -85,6 +110,7 @@ mod tests {
             reputation: 0.0,
             open_tasks: 0,
             rate_cents: None,
+            community: 0.0,
         }
     }
 
@@ -132,5 +158,21 @@ mod tests {
         assert!(total(&pricey) < total(&base));
         let parts = score(TaskMode::Judgment, &req(&["sql"]), 10_000, &pricey).map(|s| s.rate_fit);
         assert_eq!(parts, Some(0.25));
+        let known = CandidateFacts { community: 0.75, ..base.clone() };
+        assert!(total(&known) > total(&base), "standing in the skill's communities counts");
+        let parts = score(TaskMode::Judgment, &req(&["sql"]), 10_000, &known).map(|s| s.community_standing);
+        assert_eq!(parts, Some(0.75));
+    }
+
+    #[test]
+    fn standing_grows_with_membership_and_activity_in_the_skills_communities() {
+        assert_eq!(skill_standing([]), 0.0);
+        assert_eq!(skill_standing([0]), 0.5);
+        assert_eq!(skill_standing([5]), 0.75);
+        assert_eq!(skill_standing([3, 40]), 1.0, "the best community counts");
+        assert_eq!(standing(&[1.0, 0.0]), 0.5);
+        assert_eq!(standing(&[]), 0.0);
+        let (ws, wr, wa, wf, wc) = WEIGHTS;
+        assert!((ws + wr + wa + wf + wc - 1.0).abs() < 1e-12);
     }
 }

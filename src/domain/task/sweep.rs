@@ -1,5 +1,7 @@
 //! The background sweep: offers nobody answered in time lapse and go to the next candidate;
-//! assignees who let the due date pass lose the task, which is re-routed.
+//! assignees who let the due date pass lose the task, which is re-routed. The tasks one pass
+//! releases are re-routed together per contract, as one assignment problem
+//! (`work::route_jointly`).
 //!
 //! Safe with several server instances: each task is handled in its own transaction that
 //! locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL (an instance skips what another
@@ -46,18 +48,57 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
+    // Released tasks by contract, re-routed together afterwards.
+    let mut released: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
     for kind in [Kind::Lapsed, Kind::Overdue] {
         for id in due_ids(state, kind).await? {
             match handle(state, id, kind).await {
-                Ok(true) if kind == Kind::Lapsed => report.lapsed = report.lapsed.saturating_add(1),
-                Ok(true) => report.overdue = report.overdue.saturating_add(1),
-                Ok(false) => {}
+                Ok(Some(contract)) => {
+                    if kind == Kind::Lapsed {
+                        report.lapsed = report.lapsed.saturating_add(1);
+                    } else {
+                        report.overdue = report.overdue.saturating_add(1);
+                    }
+                    match released.iter_mut().find(|(c, _)| *c == contract) {
+                        Some((_, ids)) => ids.push(id),
+                        None => released.push((contract, vec![id])),
+                    }
+                }
+                Ok(None) => {}
                 // One task failing never stops the others; the next pass retries it.
                 Err(error) => tracing::warn!(task = %id, error = %error, "sweep could not handle a task"),
             }
         }
     }
+    for (contract, ids) in released {
+        if let Err(error) = reroute(state, contract, &ids).await {
+            tracing::warn!(contract = %contract, error = %error, "sweep could not re-route released tasks");
+        }
+    }
     Ok(report)
+}
+
+/// Routes a contract's released tasks jointly (`work::route_jointly`), in one transaction;
+/// tasks someone claimed meanwhile are left alone.
+async fn reroute(state: &AppState, contract_id: Uuid, ids: &[Uuid]) -> AppResult<()> {
+    let system = Viewer::Anonymous;
+    let mut work = UnitOfWork::begin(state, &system).await?;
+    let Some(contract) = contract_db::Entity::find_by_id(contract_id).one(work.txn()).await? else {
+        return Ok(());
+    };
+    if contract.status != ContractStatus::Active {
+        return Ok(());
+    }
+    let tasks = task::Entity::find()
+        .filter(task::Column::Id.is_in(ids.iter().copied()))
+        .filter(task::Column::Status.eq(TaskStatus::Open))
+        .order_by_asc(task::Column::CreatedAt)
+        .order_by_asc(task::Column::Id)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(work.txn())
+        .await?;
+    work::route_jointly(&mut work, state, tasks, &contract).await?;
+    work.commit().await
 }
 
 /// Runs the sweep every `sweep_interval` until the task is aborted.
@@ -110,9 +151,9 @@ async fn due_ids(state: &AppState, kind: Kind) -> AppResult<Vec<Uuid>> {
     Ok(query.limit(state.config.work.sweep_batch).into_tuple().all(&state.db).await?)
 }
 
-/// Handles one task in its own transaction; `false` when another instance holds it or it no
-/// longer qualifies.
-async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<bool> {
+/// Releases one task in its own transaction and returns its contract; `None` when another
+/// instance holds it or it no longer qualifies.
+async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<Option<Uuid>> {
     let system = Viewer::Anonymous;
     let mut work = UnitOfWork::begin(state, &system).await?;
     let Some(task) = task::Entity::find_by_id(id)
@@ -120,7 +161,7 @@ async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<bool> {
         .one(work.txn())
         .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let now = state.clock.now();
     let still = match kind {
@@ -135,11 +176,10 @@ async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<bool> {
         .await?
         .ok_or(AppError::NotFound("contract"))?;
     if !still || contract.status != ContractStatus::Active {
-        return Ok(false);
+        return Ok(None);
     }
     let reason = if kind == Kind::Lapsed { "lapsed" } else { "overdue" };
-    let task = work::release(&mut work, state, task, reason).await?;
-    work::route_locked(&mut work, state, task, &contract).await?;
+    work::release(&mut work, state, task, reason).await?;
     work.commit().await?;
-    Ok(true)
+    Ok(Some(contract.id))
 }

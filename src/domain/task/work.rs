@@ -15,7 +15,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{assignment, profiles, rank, required_skills, routing};
+use super::{Ranking, assignment, profiles, rank, required_skills, routing};
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
@@ -86,10 +86,69 @@ pub(crate) async fn route_open_tasks(
         .lock_exclusive()
         .all(work.txn())
         .await?;
-    for task in open {
-        route_locked(work, state, task, contract).await?;
-    }
+    route_jointly(work, state, open, contract).await?;
     Ok(())
+}
+
+/// How many candidates per task joint routing weighs.
+const JOINT_CANDIDATES: usize = 25;
+
+/// Routes locked OPEN tasks together: each task's candidates are ranked, then tasks and
+/// candidates are matched as one assignment problem under every candidate's load cap
+/// (`assign::joint`), instead of each task taking its best candidate in turn. Tasks left
+/// without a candidate stay OPEN (`task.unrouted`).
+pub(crate) async fn route_jointly(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    tasks: Vec<task::Model>,
+    contract: &contract_db::Model,
+) -> AppResult<Vec<task::Model>> {
+    if tasks.len() <= 1 {
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(route_locked(work, state, task, contract).await?);
+        }
+        return Ok(out);
+    }
+    let cap = state.config.work.max_open_tasks;
+    let mut profiles: Vec<profile::Model> = Vec::new();
+    let mut capacity: Vec<u64> = Vec::new();
+    let mut edges: Vec<super::assign::Edges> = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let tried = assignment::tried(work.txn(), task.id).await?;
+        let ranked =
+            rank(work.txn(), task, contract, &Ranking { exclude: &tried, cap, limit: JOINT_CANDIDATES }).await?;
+        let mut options = Vec::with_capacity(ranked.len());
+        for c in ranked {
+            let index = match profiles.iter().position(|p| p.id == c.profile.id) {
+                Some(i) => i,
+                None => {
+                    capacity.push(cap.saturating_sub(c.open_tasks));
+                    profiles.push(c.profile);
+                    profiles.len().saturating_sub(1)
+                }
+            };
+            options.push((index, c.score.total));
+        }
+        edges.push(options);
+    }
+    let chosen = super::assign::joint(&edges, &capacity);
+    let mut out = Vec::with_capacity(tasks.len());
+    for (task, choice) in tasks.into_iter().zip(chosen) {
+        let routed = match choice.and_then(|i| profiles.get(i)) {
+            Some(profile) => {
+                let immediate = profile.kind == ProfileKind::Agent;
+                give(work, state, task, profile, "routed", immediate).await?
+            }
+            None => {
+                work.record(activity(Action::TaskUnrouted, &task, json!({ "reason": "no_candidate_with_capacity" })))
+                    .await?;
+                task
+            }
+        };
+        out.push(routed);
+    }
+    Ok(out)
 }
 
 /// Offers a locked OPEN task to the best candidate nobody has tried yet; leaves it OPEN (and
@@ -101,7 +160,8 @@ pub(crate) async fn route_locked(
     contract: &contract_db::Model,
 ) -> AppResult<task::Model> {
     let tried = assignment::tried(work.txn(), task.id).await?;
-    let best = rank(work.txn(), &task, contract, &tried).await?.into_iter().next();
+    let cap = state.config.work.max_open_tasks;
+    let best = rank(work.txn(), &task, contract, &Ranking { exclude: &tried, cap, limit: 1 }).await?.into_iter().next();
     match best {
         Some(best) => {
             let immediate = best.profile.kind == ProfileKind::Agent;

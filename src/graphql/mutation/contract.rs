@@ -51,6 +51,9 @@ pub struct ChangeContractStatusInput {
 /// An acceptance criterion.
 #[derive(InputObject)]
 pub struct CriterionInput {
+    /// Key tasks name it by (a-z, 0-9, _ and -; unique in the outcome); `c1`, `c2`… by
+    /// position when left out.
+    pub key: Option<String>,
     /// What must be true.
     pub description: String,
     /// Metric name a submission reports.
@@ -96,6 +99,14 @@ pub struct AddTaskInput {
     pub weight: i32,
     /// Due date.
     pub due_at: Option<DateTime<Utc>>,
+    /// Keys of the outcome's criteria this task is held to (its submissions are checked
+    /// against them). Criteria no task carries are judged at outcome review.
+    #[graphql(default)]
+    pub criteria: Vec<String>,
+    /// Failed agent attempts (failed checks or rejections) after which an AUTOMATED or ANY
+    /// task goes to people (JUDGMENT); 0 never escalates.
+    #[graphql(default = 2)]
+    pub escalate_after: i32,
 }
 
 /// Contract mutations.
@@ -140,6 +151,7 @@ impl ContractMutation {
                 .criteria
                 .into_iter()
                 .map(|c| Criterion {
+                    key: c.key.unwrap_or_default(),
                     description: c.description,
                     metric: c.metric,
                     comparator: c.comparator,
@@ -163,6 +175,8 @@ impl ContractMutation {
             mode: input.mode.into(),
             weight: input.weight,
             due_at: input.due_at,
+            criteria: input.criteria,
+            escalate_after: input.escalate_after,
         };
         let (task, access) = task::add(state(ctx)?, viewer(ctx), id, fields).await?;
         Ok(Task(task, access))

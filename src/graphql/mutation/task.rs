@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use crate::{
     domain::task::{
         checks::Metric,
+        provenance::Provenance,
         review::{self, Deliverable},
         work,
     },
@@ -50,9 +51,44 @@ pub struct DeliverableInput {
     pub text: Option<String>,
     /// Where the result lives (http or https).
     pub url: Option<String>,
-    /// Metric values, checked against the outcome's criteria.
+    /// Metric values, checked against the criteria the task carries.
     #[graphql(default)]
     pub metrics: Vec<MetricInput>,
+    /// How agent work was produced; required for AUTOMATED tasks submitted with an agent token.
+    pub provenance: Option<ProvenanceInput>,
+}
+
+/// How agent work was produced.
+#[derive(InputObject)]
+pub struct ProvenanceInput {
+    /// The model.
+    pub model: String,
+    /// The tool or pipeline that ran it.
+    pub tool: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// The run's id in the operator's system.
+    pub run_id: String,
+    /// Digest of the input, `algorithm:hex` (e.g. `sha256:` and 64 hex digits).
+    pub input_digest: String,
+    /// Digest of the output, `algorithm:hex`.
+    pub output_digest: String,
+    /// What the run cost, in minor units.
+    pub cost_cents: i64,
+    /// The cost's currency (ISO 4217).
+    pub cost_currency: Option<String>,
+}
+
+/// Input of `tickCriterion`.
+#[derive(InputObject)]
+pub struct TickCriterionInput {
+    /// The outcome.
+    pub outcome_id: ID,
+    /// The checkbox criterion's key.
+    pub key: String,
+    /// False unticks it.
+    #[graphql(default = true)]
+    pub ticked: bool,
 }
 
 /// Input of `submitTask`.
@@ -150,6 +186,17 @@ impl TaskMutation {
             text: input.deliverable.text,
             url: input.deliverable.url,
             metrics: input.deliverable.metrics.into_iter().map(|m| Metric { name: m.name, value: m.value }).collect(),
+            provenance: input.deliverable.provenance.map(|p| Provenance {
+                model: p.model,
+                tool: p.tool,
+                tool_version: p.tool_version,
+                run_id: p.run_id,
+                input_digest: p.input_digest,
+                output_digest: p.output_digest,
+                cost_cents: p.cost_cents,
+                cost_currency: p.cost_currency,
+            }),
+            plan: None,
         };
         let (task, _, access) =
             review::submit(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, deliverable).await?;
@@ -180,6 +227,15 @@ impl TaskMutation {
             input.idempotency_key.as_deref(),
         )
         .await?;
+        Ok(Outcome(outcome, access))
+    }
+
+    /// Ticks (or unticks) a checkbox criterion of an outcome: one without a metric that no task
+    /// carries (the client's owners and admins). Acceptance waits for every checkbox.
+    async fn tick_criterion(&self, ctx: &Context<'_>, input: TickCriterionInput) -> GqlResult<Outcome> {
+        let id = parse_id(&input.outcome_id, "outcomeId")?;
+        let (outcome, access) =
+            crate::domain::outcome::tick(state(ctx)?, viewer(ctx), id, input.key.trim(), input.ticked).await?;
         Ok(Outcome(outcome, access))
     }
 

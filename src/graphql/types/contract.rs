@@ -74,6 +74,10 @@ mirror_enum!(
 pub struct Criterion {
     /// Stable id: the outcome and the criterion's place in it.
     pub id: ID,
+    /// Key tasks name it by (`addTask(criteria: [...])`).
+    pub key: String,
+    /// When a client-side person ticked it (checkbox criteria: no metric, carried by no task).
+    pub ticked_at: Option<DateTime<Utc>>,
     /// What must be true.
     pub description: String,
     /// Metric the submission reports.
@@ -173,11 +177,14 @@ impl Outcome {
     }
     /// Acceptance criteria.
     async fn criteria(&self) -> GqlResult<Vec<Criterion>> {
+        let ticks = crate::domain::outcome::ticks_of(&self.0)?;
         Ok(criteria_of(&self.0)?
             .into_iter()
             .enumerate()
             .map(|(i, c)| Criterion {
                 id: ID(format!("Criterion:{}:{i}", self.0.id)),
+                ticked_at: ticks.iter().find(|t| t.key == c.key).map(|t| t.at),
+                key: c.key,
                 description: c.description,
                 metric: c.metric,
                 comparator: c.comparator,

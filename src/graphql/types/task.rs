@@ -159,6 +159,27 @@ impl Task {
     async fn rejection_count(&self) -> i32 {
         self.0.rejection_count
     }
+    /// Keys of the outcome criteria this task is held to; null for a task from before tasks
+    /// named their criteria (it is held to all of them).
+    async fn criteria(&self) -> GqlResult<Option<Vec<String>>> {
+        Ok(domain::outcome::task_keys(&self.0)?)
+    }
+    /// Failed agent attempts (failed checks or rejections) after which it goes to people; 0 never.
+    async fn escalate_after(&self) -> i32 {
+        self.0.escalate_after
+    }
+    /// Agent attempts that failed their checks or were rejected.
+    async fn agent_failures(&self) -> i32 {
+        self.0.agent_failures
+    }
+    /// When it was escalated to people.
+    async fn escalated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.escalated_at
+    }
+    /// Its mode before escalation.
+    async fn escalated_from(&self) -> Option<TaskMode> {
+        self.0.escalated_from.map(Into::into)
+    }
     /// The latest submission (the client side and the assignee).
     async fn submission(&self, ctx: &Context<'_>) -> GqlResult<Option<Submission>> {
         Ok(self.visible_submissions(ctx).await?.into_iter().next())
@@ -181,7 +202,9 @@ impl Task {
     /// Ranked candidates with the parts of their score (the client only): agents for
     /// AUTOMATED, people for JUDGMENT, both for ANY.
     async fn candidates(&self, ctx: &Context<'_>) -> GqlResult<Vec<TaskCandidate>> {
-        let ranked = domain::task::candidates(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
+        let state = state(ctx)?;
+        let ranked =
+            domain::task::candidates(&state.db, viewer(ctx), self.0.id, state.config.work.max_open_tasks).await?;
         Ok(ranked
             .into_iter()
             .map(|c| TaskCandidate {
@@ -192,6 +215,7 @@ impl Task {
                 reputation: rounded(c.score.reputation),
                 availability: rounded(c.score.availability),
                 rate_fit: rounded(c.score.rate_fit),
+                community_standing: rounded(c.score.community_standing),
                 open_tasks: c.open_tasks,
             })
             .collect())
@@ -206,7 +230,8 @@ pub struct TaskCandidate {
     pub id: ID,
     /// The person or agent.
     pub profile: Profile,
-    /// Weighted total: 0.5 skill match + 0.2 reputation + 0.15 availability + 0.15 rate fit.
+    /// Weighted total: 0.45 skill match + 0.2 reputation + 0.15 availability + 0.1 rate fit
+    /// + 0.1 community standing.
     pub score: f64,
     /// Average of level / 5 over the required skills.
     pub skill_match: f64,
@@ -216,6 +241,9 @@ pub struct TaskCandidate {
     pub availability: f64,
     /// 1 when the rate fits the task's share of the outcome, less when above it, 0.5 unknown.
     pub rate_fit: f64,
+    /// Standing in communities tagged with the required skills: 0.5 for a member, up to 1
+    /// with ten posts there, averaged over the skills.
+    pub community_standing: f64,
     /// Tasks currently offered to or held by the candidate.
     pub open_tasks: u64,
 }
@@ -295,6 +323,21 @@ impl Submission {
     async fn checks_passed(&self) -> Option<bool> {
         self.0.checks_passed
     }
+    /// How agent work was produced (model, tool and version, run, digests, cost).
+    async fn provenance(&self) -> GqlResult<Option<SubmissionProvenance>> {
+        let Some(value) = &self.0.provenance else { return Ok(None) };
+        let p: domain::task::provenance::Provenance = domain::decode(value, "submission provenance")?;
+        Ok(Some(SubmissionProvenance {
+            model: p.model,
+            tool: p.tool,
+            tool_version: p.tool_version,
+            run_id: p.run_id,
+            input_digest: p.input_digest,
+            output_digest: p.output_digest,
+            cost_cents: p.cost_cents,
+            cost_currency: p.cost_currency,
+        }))
+    }
     /// The client's verdict.
     async fn status(&self) -> SubmissionStatus {
         self.0.status.into()
@@ -311,6 +354,27 @@ impl Submission {
     async fn reviewed_at(&self) -> Option<DateTime<Utc>> {
         self.0.reviewed_at
     }
+}
+
+/// How agent work was produced.
+#[derive(SimpleObject)]
+pub struct SubmissionProvenance {
+    /// The model.
+    pub model: String,
+    /// The tool or pipeline.
+    pub tool: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// The run's id.
+    pub run_id: String,
+    /// Digest of the input.
+    pub input_digest: String,
+    /// Digest of the output.
+    pub output_digest: String,
+    /// Cost in minor units.
+    pub cost_cents: i64,
+    /// The cost's currency.
+    pub cost_currency: Option<String>,
 }
 
 /// One entry of a task's assignment history.
