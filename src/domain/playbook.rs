@@ -281,7 +281,7 @@ pub async fn decompose(
     viewer: &Viewer,
     outcome_id: Uuid,
     playbook_id: Uuid,
-) -> AppResult<(Vec<task::Model>, Access)> {
+) -> AppResult<Decomposition> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let outcome::Managed { contract, outcome, access, .. } = outcome::managed(&work, viewer, outcome_id).await?;
@@ -302,19 +302,25 @@ pub async fn decompose(
     work.record(decomposed(&outcome, json!({ "playbookId": book.id, "playbook": book.name, "tasks": tasks.len() })))
         .await?;
     let tasks = route_if_active(&mut work, state, &contract, tasks).await?;
+    let outcome = reload(&work, outcome.id).await?;
     work.commit().await?;
-    Ok((tasks, access))
+    Ok(Decomposition { outcome, tasks, plan_task: None, access })
 }
 
 /// `planOutcome`: adds a PLAN task to an outcome, routed to an agent with the planning skill.
+/// It is work like any other: `weight` sets the planner's share of the outcome's amount.
 pub async fn plan(
     state: &AppState,
     viewer: &Viewer,
     outcome_id: Uuid,
     instructions: &str,
+    weight: i32,
 ) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let instructions = validate::text(instructions, "instructions", 0, 20_000, true)?;
+    if !(1..=10_000).contains(&weight) {
+        return Err(AppError::bad_input("weight", "must be between 1 and 10000"));
+    }
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
     require_open_for_work(&outcome)?;
@@ -330,7 +336,7 @@ pub async fn plan(
         description: instructions,
         skills: vec![PLANNING_SKILL.to_owned()],
         mode: TaskMode::Automated,
-        weight: 1,
+        weight,
         due_at: None,
         criteria: Vec::new(),
         escalate_after: 0,
@@ -350,7 +356,7 @@ pub async fn approve(
     viewer: &Viewer,
     task_id: Uuid,
     edited: Option<Vec<Draft>>,
-) -> AppResult<(task::Model, Vec<task::Model>, Access)> {
+) -> AppResult<Decomposition> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = task::Entity::find_by_id(task_id).one(work.txn()).await?.ok_or(AppError::NotFound("task"))?;
@@ -394,8 +400,25 @@ pub async fn approve(
     .await?;
     let plan_task = super::task::review::accept_locked(&mut work, state, plan_task).await?;
     let created = route_if_active(&mut work, state, &contract, created).await?;
+    let outcome = reload(&work, outcome.id).await?;
     work.commit().await?;
-    Ok((plan_task, created, access))
+    Ok(Decomposition { outcome, tasks: created, plan_task: Some(plan_task), access })
+}
+
+/// What a decomposition made: the tasks, on their outcome as it now stands.
+pub struct Decomposition {
+    /// The outcome.
+    pub outcome: entity::outcome::Model,
+    /// The tasks created (routed when the contract is ACTIVE).
+    pub tasks: Vec<task::Model>,
+    /// The PLAN task the tasks came from, accepted.
+    pub plan_task: Option<task::Model>,
+    /// What the viewer sees of the contract's work.
+    pub access: Access,
+}
+
+async fn reload(work: &UnitOfWork<'_>, outcome_id: Uuid) -> AppResult<entity::outcome::Model> {
+    entity::outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))
 }
 
 fn require_open_for_work(outcome: &entity::outcome::Model) -> AppResult<()> {

@@ -43,6 +43,7 @@ pub struct MutationRoot(
     mutation::EventMutation,
     mutation::ContractMutation,
     mutation::TaskMutation,
+    mutation::PlaybookMutation,
     mutation::MoneyMutation,
     mutation::NotificationMutation,
 );

@@ -10,6 +10,7 @@ mod clients;
 mod communities;
 mod contracts;
 mod conversations;
+mod decomposition;
 mod events;
 mod gigs;
 mod helpers;

@@ -8,6 +8,7 @@ mod gig;
 mod money;
 mod notification;
 mod organization;
+mod playbook;
 mod profile;
 mod task;
 
@@ -20,5 +21,6 @@ pub use gig::GigMutation;
 pub use money::MoneyMutation;
 pub use notification::NotificationMutation;
 pub use organization::OrganizationMutation;
+pub use playbook::PlaybookMutation;
 pub use profile::ProfileMutation;
 pub use task::TaskMutation;

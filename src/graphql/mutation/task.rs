@@ -13,6 +13,7 @@ use crate::{
         types::{
             contract::Outcome,
             parse_id,
+            playbook::TaskDraftInput,
             task::{Review, Task},
         },
         viewer,
@@ -56,6 +57,8 @@ pub struct DeliverableInput {
     pub metrics: Vec<MetricInput>,
     /// How agent work was produced; required for AUTOMATED tasks submitted with an agent token.
     pub provenance: Option<ProvenanceInput>,
+    /// For a PLAN task (and only one): the tasks proposed, validated against the outcome.
+    pub plan: Option<Vec<TaskDraftInput>>,
 }
 
 /// How agent work was produced.
@@ -196,7 +199,7 @@ impl TaskMutation {
                 cost_cents: p.cost_cents,
                 cost_currency: p.cost_currency,
             }),
-            plan: None,
+            plan: input.deliverable.plan.map(|drafts| drafts.into_iter().map(Into::into).collect()),
         };
         let (task, _, access) =
             review::submit(state(ctx)?, viewer(ctx), parse_id(&input.task_id, "taskId")?, deliverable).await?;

@@ -10,6 +10,7 @@ use crate::{
             common::connection,
             contract::Contract,
             parse_id,
+            playbook::Playbook,
             task::{Task, TaskStatus},
         },
         viewer,
@@ -40,6 +41,14 @@ impl ContractQuery {
         let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
         let page = domain::contract::mine(&state.db, viewer(ctx), page).await?;
         Ok(connection(page, |(c, access)| Contract(c, access)))
+    }
+
+    /// Playbooks you may decompose outcomes with: the platform's and, given an organization
+    /// you belong to, its own (first). NOT_FOUND for an organization you are not in.
+    async fn playbooks(&self, ctx: &Context<'_>, organization_id: Option<ID>) -> GqlResult<Vec<Playbook>> {
+        let org = organization_id.map(|id| parse_id(&id, "organizationId")).transpose()?;
+        let found = domain::playbook::list(&state(ctx)?.db, viewer(ctx), org).await?;
+        Ok(found.into_iter().map(Playbook).collect())
     }
 
     /// A task: the client side sees any of its contract's tasks; a person or agent the tasks

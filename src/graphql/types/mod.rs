@@ -30,6 +30,7 @@ pub mod money;
 pub mod node;
 pub mod notification;
 pub mod organization;
+pub mod playbook;
 pub mod profile;
 pub mod task;
 

@@ -49,7 +49,17 @@ pub enum TaskStatus {
     Cancelled,
 }
 
+/// What a task produces.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TaskKind {
+    /// Part of the outcome's work.
+    Work,
+    /// A proposed breakdown of the outcome into tasks, approved with `approvePlan`.
+    Plan,
+}
+
 mirror_enum!(TaskMode, task_db::TaskMode, [Automated, Judgment, Any]);
+mirror_enum!(TaskKind, task_db::TaskKind, [Work, Plan]);
 mirror_enum!(TaskStatus, task_db::TaskStatus, [Open, Offered, Assigned, Submitted, Accepted, Rejected, Cancelled]);
 mirror_enum!(SubmissionStatus, submission_db::SubmissionStatus, [Pending, Accepted, Rejected]);
 
@@ -98,6 +108,10 @@ impl Task {
     /// Who may do it.
     async fn mode(&self) -> TaskMode {
         self.0.mode.into()
+    }
+    /// WORK, or PLAN: a planner's proposed breakdown of the outcome.
+    async fn kind(&self) -> TaskKind {
+        self.0.kind.into()
     }
     /// Share of the outcome's amount relative to sibling tasks.
     async fn weight(&self) -> i32 {
@@ -337,6 +351,12 @@ impl Submission {
             cost_cents: p.cost_cents,
             cost_currency: p.cost_currency,
         }))
+    }
+    /// For a PLAN task: the tasks the planner proposes.
+    async fn plan(&self) -> GqlResult<Option<Vec<super::playbook::TaskDraft>>> {
+        let Some(value) = &self.0.plan else { return Ok(None) };
+        let drafts: Vec<domain::playbook::Draft> = domain::decode(value, "submitted plan")?;
+        Ok(Some(drafts.into_iter().map(super::playbook::TaskDraft::of).collect::<GqlResult<_>>()?))
     }
     /// The client's verdict.
     async fn status(&self) -> SubmissionStatus {
