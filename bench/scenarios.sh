@@ -183,7 +183,7 @@ PY
 }
 
 FEED='{ gigs(first: 20) { edges { node { id title budget { amountCents currency } owner { displayName } organization { name } community { name } } } } }'
-PROFILE='{ profile(handle: "person42") { displayName headline reputation skills { skill level } } }'
+PROFILE='{ profile(handle: "person42") { displayName headline reputation { score } skills { skill level } } }'
 CURSOR="$(cursor_of_page 1000)"
 DEEP="${FEED/first: 20/first: 20, after: \"$CURSOR\"}"
 CLIENT="$(login person0@scale.semasocial.dev)"

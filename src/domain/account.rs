@@ -95,7 +95,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Sessi
         rate_currency: Set(None),
         availability: Set(Availability::Available),
         kind: Set(ProfileKind::Human),
-        reputation: Set(0.0),
+        reputation: Set(crate::domain::reputation::NEUTRAL),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -67,7 +67,7 @@ pub async fn register(state: &AppState, viewer: &Viewer, input: RegisterAgentInp
         rate_currency: Set(None),
         availability: Set(Availability::Available),
         kind: Set(ProfileKind::Agent),
-        reputation: Set(0.0),
+        reputation: Set(crate::domain::reputation::NEUTRAL),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -5,6 +5,7 @@ use entity::{
     community_ban,
     community_join_request::{self, JoinRequestStatus},
     community_member::{self, CommunityRole},
+    community_tag,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -69,6 +70,53 @@ pub struct CommunityInput {
     pub description: Option<String>,
     /// PUBLIC or PRIVATE.
     pub visibility: Option<CommunityVisibility>,
+    /// Topics (skills, mostly): routing counts members' standing here for tasks needing them.
+    /// On update, the given list replaces the old one.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Most tags a community carries.
+pub const MAX_TAGS: usize = 10;
+
+/// Tags validated like skill names (`tags[i]`), duplicates dropped.
+fn valid_tags(tags: Option<&[String]>) -> AppResult<Option<Vec<String>>> {
+    let Some(tags) = tags else { return Ok(None) };
+    validate::at_most(tags.len(), MAX_TAGS, "tags")?;
+    let mut valid = Vec::with_capacity(tags.len());
+    for (i, t) in tags.iter().enumerate() {
+        let tag = validate::skill_name(t, &format!("tags[{i}]"))?;
+        if !valid.contains(&tag) {
+            valid.push(tag);
+        }
+    }
+    Ok(Some(valid))
+}
+
+/// Replaces a community's tags.
+async fn set_tags(db: &impl ConnectionTrait, id: Uuid, tags: &[String]) -> AppResult<()> {
+    community_tag::Entity::delete_many().filter(community_tag::Column::CommunityId.eq(id)).exec(db).await?;
+    if !tags.is_empty() {
+        let rows = tags.iter().map(|t| community_tag::ActiveModel { community_id: Set(id), tag: Set(t.clone()) });
+        community_tag::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// Tags by community id, alphabetical, in one statement.
+pub async fn tags_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<String>>> {
+    let rows = community_tag::Entity::find()
+        .filter(community_tag::Column::CommunityId.is_in(ids.iter().copied()))
+        .order_by_asc(community_tag::Column::Tag)
+        .all(db)
+        .await?;
+    let mut by_community: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+    for r in rows {
+        by_community.entry(r.community_id).or_default().push(r.tag);
+    }
+    Ok(by_community)
 }
 
 /// Creates a community; the creator becomes its OWNER.
@@ -77,6 +125,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: CommunityInput) ->
     let slug = Slug::parse(input.slug.as_deref().unwrap_or_default(), "slug")?;
     let name = validate::text(input.name.as_deref().unwrap_or_default(), "name", 1, 100, false)?;
     let description = validate::optional_text(input.description.as_deref(), "description", 5000, true)?;
+    let tags = valid_tags(input.tags.as_deref())?.unwrap_or_default();
     if by_slug(&state.db, slug.as_str()).await?.is_some() {
         return Err(AppError::bad_input("slug", "is already taken"));
     }
@@ -94,6 +143,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: CommunityInput) ->
     }
     .insert(work.txn())
     .await?;
+    set_tags(work.txn(), community.id, &tags).await?;
     community_member::ActiveModel {
         community_id: Set(community.id),
         profile_id: Set(me),
@@ -108,14 +158,16 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: CommunityInput) ->
         subject_type: "community",
         subject_id: community.id,
         before: None,
-        after: Some(json!({ "slug": community.slug, "visibility": crate::domain::wire(community.visibility) })),
+        after: Some(
+            json!({ "slug": community.slug, "visibility": crate::domain::wire(community.visibility), "tags": tags }),
+        ),
     })
     .await?;
     work.commit().await?;
     Ok(community)
 }
 
-/// Updates name, description or visibility (owners and moderators).
+/// Updates name, description, visibility or tags (owners and moderators).
 pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: CommunityInput) -> AppResult<community::Model> {
     let (_, me) = viewer.require_user()?;
     let name = input.name.as_deref().map(|n| validate::text(n, "name", 1, 100, false)).transpose()?;
@@ -124,9 +176,13 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: Communit
         .as_deref()
         .map(|d| validate::optional_text(Some(d), "description", 5000, true))
         .transpose()?;
+    let tags = valid_tags(input.tags.as_deref())?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let before = lock(work.txn(), id).await?;
     rules::require_moderator(role_of(work.txn(), id, me).await?)?;
+    if let Some(tags) = &tags {
+        set_tags(work.txn(), id, tags).await?;
+    }
     let mut active = before.clone().into_active_model();
     if let Some(name) = name {
         active.name = Set(name);
@@ -145,7 +201,7 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, input: Communit
         subject_type: "community",
         subject_id: id,
         before: Some(json!({ "name": before.name, "visibility": crate::domain::wire(before.visibility) })),
-        after: Some(json!({ "name": after.name, "visibility": crate::domain::wire(after.visibility) })),
+        after: Some(json!({ "name": after.name, "visibility": crate::domain::wire(after.visibility), "tags": tags })),
     })
     .await?;
     work.commit().await?;

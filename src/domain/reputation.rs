@@ -17,8 +17,8 @@ use entity::{
     task_submission::{self, SubmissionStatus},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, Func},
+    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, Order, Query, WindowStatement},
 };
 use uuid::Uuid;
 
@@ -136,6 +136,37 @@ pub(crate) async fn recompute(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppRes
         scores.insert(*id, score);
     }
     Ok(scores)
+}
+
+/// Most reviews read per profile (newest first).
+pub const REVIEWS_SHOWN: i64 = 20;
+
+/// The newest [`REVIEWS_SHOWN`] reviews of each of many profiles, newest first, in one
+/// statement (a window over the subjects). Reviews are public: rating, text and date.
+pub async fn reviews_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<review::Model>>> {
+    let mut by_subject: HashMap<Uuid, Vec<review::Model>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_subject);
+    }
+    let mut newest_first = WindowStatement::partition_by(review::Column::SubjectProfileId);
+    newest_first.order_by(review::Column::CreatedAt, Order::Desc).order_by(review::Column::Id, Order::Desc);
+    let ranked = Query::select()
+        .columns(review::Column::iter())
+        .expr_window_as(Expr::cust("ROW_NUMBER()"), newest_first, "place")
+        .from(review::Entity)
+        .and_where(review::Column::SubjectProfileId.is_in(ids.iter().copied()))
+        .to_owned();
+    let newest = Query::select()
+        .columns(review::Column::iter())
+        .from_subquery(ranked, "ranked")
+        .and_where(Expr::col("place").lte(REVIEWS_SHOWN))
+        .order_by("place", Order::Asc)
+        .to_owned();
+    let rows = review::Entity::find().from_raw_sql(db.get_database_backend().build(&newest)).all(db).await?;
+    for r in rows {
+        by_subject.entry(r.subject_profile_id).or_default().push(r);
+    }
+    Ok(by_subject)
 }
 
 /// The score of a profile nobody has judged yet.

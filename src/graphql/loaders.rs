@@ -258,6 +258,10 @@ macro_rules! loaders {
 loaders! {
     /// Profiles by id.
     profiles: profile::Model = plain domain::profile::by_ids;
+    /// Reputation parts by profile id (profiles with no history are absent).
+    reputation: domain::reputation::Parts = plain domain::reputation::parts_of;
+    /// The newest reviews by subject profile id.
+    reviews: Vec<entity::review::Model> = plain domain::reputation::reviews_of;
     /// Skills by profile id.
     skills: Vec<profile_skill::Model> = plain domain::profile::skills_of;
     /// Person profiles by user id.
@@ -266,6 +270,8 @@ loaders! {
     organizations: organization::Model = plain domain::organization::by_ids;
     /// Communities by id.
     communities: community::Model = plain domain::community::by_ids;
+    /// Tags by community id.
+    community_tags: Vec<String> = plain domain::community::tags_of;
     /// Member counts by community id.
     member_counts: i64 = plain domain::community::member_counts;
     /// Post counts by community id.

@@ -132,6 +132,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             name: Some("Rustaceans".into()),
             description: Some("People who build with Rust".into()),
             visibility: Some(CommunityVisibility::Public),
+            tags: Some(vec!["rust".into()]),
         },
     )
     .await
@@ -144,6 +145,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
             name: Some("Founders' circle".into()),
             description: Some("Private: ask to join".into()),
             visibility: Some(CommunityVisibility::Private),
+            tags: None,
         },
     )
     .await

@@ -178,11 +178,11 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     act(&app, "acceptTaskOffer", &t, &bob.access_token).await;
     crate::work::submit(&app, &t, json!({ "text": "done" }), &bob.access_token).await;
     act(&app, "acceptTask", &t, &ada.access_token).await;
-    let review = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { subject { reputation } } }";
+    let review = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { subject { reputation { score } } } }";
     let first = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&ada.access_token)).await;
     // One accepted, on-time task and one 5-star review, each part smoothed by its prior
     // (one imagined good and one bad result): 5 × (0.4 × 2/3 + 0.3 × 2/3 + 0.3 × 2/3).
-    assert_eq!(first["data"]["reviewTask"]["subject"]["reputation"], 3.33, "{first}");
+    assert_eq!(first["data"]["reviewTask"]["subject"]["reputation"]["score"], 3.33, "{first}");
     let second = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&grace.access_token)).await;
     assert_eq!(error_code(&second), "CONFLICT", "another admin cannot review the same work again: {second}");
     assert_eq!(app.count("reviews").await, 1);

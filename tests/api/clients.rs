@@ -389,6 +389,7 @@ const VALUE_OBJECTS: &[&str] = &[
     "MetricValue",
     "Money",
     "PeriodEarnings",
+    "Reputation",
     "Skill",
     "TaskDraft",
     "TaskStatusCount",

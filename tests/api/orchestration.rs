@@ -192,3 +192,126 @@ async fn routing_many_tasks_at_once_never_exceeds_a_workers_load_cap() {
     assert_eq!(app.count("tasks WHERE status = 'OPEN'").await, 1);
     assert_eq!(app.count("activities WHERE action = 'task.unrouted'").await, 1);
 }
+
+const REPUTATION: &str = "query($h: String!) { profile(handle: $h) { reputation { score acceptedTasks onTimeRate rejectedSubmissions reviewAverage reviewCount } reviews { rating text subject { handle } } } }";
+
+#[tokio::test]
+async fn reputation_starts_neutral_and_shows_the_parts_it_is_built_from() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "writing", "level": 4 }])).await;
+    let fresh = app.gql(REPUTATION, json!({ "h": "bob" }), None).await;
+    assert_eq!(
+        fresh["data"]["profile"],
+        json!({ "reputation": { "score": 2.5, "acceptedTasks": 0, "onTimeRate": null, "rejectedSubmissions": 0, "reviewAverage": null, "reviewCount": 0 }, "reviews": [] }),
+        "a newcomer is neutral, not zero: {fresh}"
+    );
+
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Docs", 10_000, json!([{ "description": "Clear" }])).await;
+    let due = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let t =
+        id(&task(&app, &ada, &o, json!({ "title": "Write", "mode": "JUDGMENT", "skills": ["writing"], "dueAt": due }))
+            .await);
+    activate(&app, &ada, &c).await;
+    let body = act(&app, "acceptTaskOffer", &t, &bob.access_token).await;
+    assert_eq!(body["data"]["acceptTaskOffer"]["status"], "ASSIGNED", "{body}");
+    submit(&app, &t, json!({ "text": "draft" }), &bob.access_token).await;
+    crate::work::reject(&app, &t, "Shorter, please", &ada.access_token).await;
+    submit(&app, &t, json!({ "text": "short draft" }), &bob.access_token).await;
+    let body = act(&app, "acceptTask", &t, &ada.access_token).await;
+    assert_eq!(body["data"]["acceptTask"]["status"], "ACCEPTED", "{body}");
+    let body = app
+        .gql(
+            "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { rating } }",
+            json!({ "i": { "taskId": t, "rating": 5, "text": "Spot on" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["reviewTask"]["rating"], 5, "{body}");
+
+    // acceptance (1+1)/(1+1+2), on time (1+1)/(1+2), reviews ((5-1)/4+1)/(1+2):
+    // 5 × (0.4 × 2/3 + 0.3 × 1/2 + 0.3 × 2/3) = 3.08.
+    let seen = app.gql(REPUTATION, json!({ "h": "bob" }), None).await;
+    assert_eq!(
+        seen["data"]["profile"]["reputation"],
+        json!({ "score": 3.08, "acceptedTasks": 1, "onTimeRate": 1.0, "rejectedSubmissions": 1, "reviewAverage": 5.0, "reviewCount": 1 }),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["data"]["profile"]["reviews"],
+        json!([{ "rating": 5, "text": "Spot on", "subject": { "handle": "bob" } }]),
+        "reviews are public"
+    );
+    let body = app.gql("{ profile(handle: \"bob\") { reviews(first: 21) { rating } } }", json!({}), None).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
+
+const CANDIDATES: &str =
+    "query($id: ID!) { task(id: $id) { candidates { profile { handle } score communityStanding } } }";
+
+async fn standing_of(app: &crate::helpers::TestApp, t: &str, token: &str) -> Vec<(String, f64, f64)> {
+    let body = app.gql(CANDIDATES, json!({ "id": t }), Some(token)).await;
+    let list = body["data"]["task"]["candidates"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
+    list.iter()
+        .map(|c| {
+            let handle = c["profile"]["handle"].as_str().unwrap_or_default().to_owned();
+            (handle, c["score"].as_f64().unwrap_or(-1.0), c["communityStanding"].as_f64().unwrap_or(-1.0))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn standing_in_communities_tagged_with_the_tasks_skills_is_a_part_of_the_score() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let dan = app.register("dan").await;
+    let bob = worker(&app, "bob", json!([{ "skill": "rust", "level": 3 }])).await;
+    worker(&app, "cat", json!([{ "skill": "rust", "level": 3 }])).await;
+    let create = "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id tags } }";
+    let body = app
+        .gql(create, json!({ "i": { "slug": "bad", "name": "Bad", "tags": ["ok", " "] } }), Some(&dan.access_token))
+        .await;
+    assert_eq!(error_field(&body), "tags[1]", "{body}");
+    let body = app
+        .gql(
+            create,
+            json!({ "i": { "slug": "rustaceans", "name": "Rustaceans", "tags": ["Rust", "rust", "wasm"] } }),
+            Some(&dan.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["createCommunity"]["tags"], json!(["rust", "wasm"]), "{body}");
+    let community = body["data"]["createCommunity"]["id"].as_str().unwrap().to_owned();
+    app.gql(
+        "mutation($i: JoinCommunityInput!) { joinCommunity(input: $i) { membership { role } } }",
+        json!({ "i": { "communityId": community } }),
+        Some(&bob.access_token),
+    )
+    .await;
+    for title in ["Lifetimes", "Traits"] {
+        app.gql(
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({ "i": { "communityId": community, "title": title, "body": "notes" } }),
+            Some(&bob.access_token),
+        )
+        .await;
+    }
+
+    let c = contract(&app, &ada, None, 10_000).await;
+    let o = outcome(&app, &ada, &c, "Port", 10_000, json!([{ "description": "Compiles" }])).await;
+    let t = id(&task(&app, &ada, &o, json!({ "title": "Port it", "mode": "JUDGMENT", "skills": ["rust"] })).await);
+    let ranked = standing_of(&app, &t, &ada.access_token).await;
+    // A member with two posts there: 0.5 + 0.5 × 2/10; everything else about bob and cat is equal.
+    assert_eq!(ranked.iter().map(|(h, _, s)| (h.as_str(), *s)).collect::<Vec<_>>(), [("bob", 0.6), ("cat", 0.0)]);
+    assert!((ranked[0].1 - ranked[1].1 - 0.1 * 0.6).abs() < 1e-3, "weighted 0.1: {ranked:?}");
+
+    // Only the community's moderators change its tags; without the skill's tag the standing is gone.
+    let update = "mutation($i: UpdateCommunityInput!) { updateCommunity(input: $i) { tags } }";
+    let body = app.gql(update, json!({ "i": { "communityId": community, "tags": [] } }), Some(&bob.access_token)).await;
+    assert!(!error_code(&body).is_empty(), "{body}");
+    let body =
+        app.gql(update, json!({ "i": { "communityId": community, "tags": ["wasm"] } }), Some(&dan.access_token)).await;
+    assert_eq!(body["data"]["updateCommunity"]["tags"], json!(["wasm"]), "{body}");
+    let ranked = standing_of(&app, &t, &ada.access_token).await;
+    assert!(ranked.iter().all(|(_, _, s)| *s == 0.0), "{ranked:?}");
+}

@@ -343,13 +343,18 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
     assert_eq!(error_code(&body), "CONFLICT", "the docs outcome is still open: {body}");
 
     // Reviews feed reputation, once per task.
-    let review_q = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { rating subject { handle reputation } } }";
+    let review_q =
+        "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { rating subject { handle reputation { score } } } }";
     let body = app
         .gql(review_q, json!({ "i": { "taskId": review, "rating": 4, "text": "Good eye" } }), Some(&ada.access_token))
         .await;
     // Reputation from outcomes, each part with its prior: one accepted on-time task, one
     // rejected submission, one 4-star review: 5 × (0.4 × 1.75/3 + 0.3 × 2/4 + 0.3 × 2/3).
-    assert_eq!(body["data"]["reviewTask"]["subject"], json!({ "handle": "cat", "reputation": 2.92 }), "{body}");
+    assert_eq!(
+        body["data"]["reviewTask"]["subject"],
+        json!({ "handle": "cat", "reputation": { "score": 2.92 } }),
+        "{body}"
+    );
     let again = app.gql(review_q, json!({ "i": { "taskId": review, "rating": 5 } }), Some(&ada.access_token)).await;
     assert_eq!(error_code(&again), "CONFLICT");
     let bad = app.gql(review_q, json!({ "i": { "taskId": extract, "rating": 6 } }), Some(&ada.access_token)).await;

@@ -27,6 +27,9 @@ pub struct CreateCommunityInput {
     pub description: Option<String>,
     /// PUBLIC (default) or PRIVATE.
     pub visibility: Option<CommunityVisibility>,
+    /// Topics, skills mostly (at most 10): members' standing here counts when tasks need them.
+    #[graphql(default)]
+    pub tags: Vec<String>,
 }
 
 /// Input of `updateCommunity`; omitted fields stay.
@@ -40,6 +43,8 @@ pub struct UpdateCommunityInput {
     pub description: Option<String>,
     /// Visibility.
     pub visibility: Option<CommunityVisibility>,
+    /// Topics (at most 10); replaces the current ones.
+    pub tags: Option<Vec<String>>,
 }
 
 /// Input of `joinCommunity`.
@@ -170,6 +175,7 @@ impl CommunityMutation {
             name: Some(input.name),
             description: input.description,
             visibility: input.visibility.map(Into::into),
+            tags: Some(input.tags),
         };
         Ok(Community(community::create(state(ctx)?, viewer(ctx), input).await?))
     }
@@ -182,6 +188,7 @@ impl CommunityMutation {
             name: input.name,
             description: input.description,
             visibility: input.visibility.map(Into::into),
+            tags: input.tags,
         };
         Ok(Community(community::update(state(ctx)?, viewer(ctx), id, patch).await?))
     }

@@ -83,6 +83,10 @@ impl Community {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Topics (skills, mostly): members' standing here counts when tasks need them.
+    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<String>> {
+        Ok(loaders(ctx)?.community_tags.load_one(self.0.id).await?.unwrap_or_default())
+    }
     /// Number of members.
     async fn member_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
         Ok(loaders(ctx)?.member_counts.load_one(self.0.id).await?.unwrap_or(0))

@@ -181,7 +181,7 @@ impl WorkDashboard {
     async fn earnings(&self) -> Vec<Money> {
         self.0.earnings.iter().map(|(currency, cents)| Money::new(*cents, currency.clone())).collect()
     }
-    /// My reputation (average review rating, 0–5).
+    /// My reputation score (0–5; its parts are on `profile.reputation`).
     async fn reputation(&self) -> f64 {
         rounded(self.0.reputation)
     }

@@ -3,7 +3,7 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::profile as db;
 
-use super::common::Money;
+use super::{common::Money, task::Review};
 use crate::{
     auth::Viewer,
     domain,
@@ -32,6 +32,25 @@ pub enum Availability {
 
 mirror_enum!(ProfileKind, db::ProfileKind, [Human, Agent]);
 mirror_enum!(Availability, db::Availability, [Available, Limited, Unavailable]);
+
+/// What a reputation is made of. The score (0–5) starts neutral at 2.5 and is
+/// `5 × (0.4 × reviews + 0.3 × acceptance + 0.3 × on-time)`, each part smoothed by one
+/// imagined good and one imagined bad result, so a few results move it only so far.
+#[derive(SimpleObject)]
+pub struct Reputation {
+    /// The score routing uses, 0–5.
+    pub score: f64,
+    /// Tasks delivered and accepted.
+    pub accepted_tasks: i32,
+    /// Share of accepted tasks submitted by their due date; null before the first.
+    pub on_time_rate: Option<f64>,
+    /// Submissions the client sent back.
+    pub rejected_submissions: i32,
+    /// Average review rating (1–5); null without reviews.
+    pub review_average: Option<f64>,
+    /// Reviews received.
+    pub review_count: i32,
+}
 
 /// A skill with its level from 1 (beginner) to 5 (expert).
 #[derive(SimpleObject, Clone, Debug)]
@@ -90,9 +109,27 @@ impl Profile {
     async fn kind(&self) -> ProfileKind {
         self.0.kind.into()
     }
-    /// Reputation from accepted outcomes, on-time rate and reviews.
-    async fn reputation(&self) -> f64 {
-        super::common::rounded(self.0.reputation)
+    /// Reputation from accepted tasks, on-time delivery, rejections and reviews, and its parts.
+    async fn reputation(&self, ctx: &Context<'_>) -> GqlResult<Reputation> {
+        let parts = loaders(ctx)?.reputation.load_one(self.0.id).await?.unwrap_or_default();
+        let count = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(Reputation {
+            score: super::common::rounded(self.0.reputation),
+            accepted_tasks: count(parts.accepted),
+            on_time_rate: parts.on_time_rate().map(super::common::rounded),
+            rejected_submissions: count(parts.rejected),
+            review_average: parts.review_average().map(super::common::rounded),
+            review_count: count(parts.reviews),
+        })
+    }
+    /// Reviews of its work, newest first (at most 20).
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, validator(minimum = 0, maximum = 20))] first: i32,
+    ) -> GqlResult<Vec<Review>> {
+        let rows = loaders(ctx)?.reviews.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().take(usize::try_from(first).unwrap_or(0)).map(Review).collect())
     }
     /// Skills (for agents: capabilities), strongest first.
     async fn skills(&self, ctx: &Context<'_>) -> GqlResult<Vec<Skill>> {
