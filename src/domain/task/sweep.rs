@@ -48,8 +48,8 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
-    // Released tasks by contract, re-routed together afterwards.
-    let mut released: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
+    // Contracts with released tasks, re-routed afterwards.
+    let mut released: Vec<Uuid> = Vec::new();
     for kind in [Kind::Lapsed, Kind::Overdue] {
         for id in due_ids(state, kind).await? {
             match handle(state, id, kind).await {
@@ -59,9 +59,8 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
                     } else {
                         report.overdue = report.overdue.saturating_add(1);
                     }
-                    match released.iter_mut().find(|(c, _)| *c == contract) {
-                        Some((_, ids)) => ids.push(id),
-                        None => released.push((contract, vec![id])),
+                    if !released.contains(&contract) {
+                        released.push(contract);
                     }
                 }
                 Ok(None) => {}
@@ -70,27 +69,30 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
             }
         }
     }
-    for (contract, ids) in released {
-        if let Err(error) = reroute(state, contract, &ids).await {
+    for contract in released {
+        if let Err(error) = reroute(state, contract).await {
             tracing::warn!(contract = %contract, error = %error, "sweep could not re-route released tasks");
         }
     }
     Ok(report)
 }
 
-/// Routes a contract's released tasks jointly (`work::route_jointly`), in one transaction;
-/// tasks someone claimed meanwhile are left alone.
-async fn reroute(state: &AppState, contract_id: Uuid, ids: &[Uuid]) -> AppResult<()> {
+/// Routes every OPEN task of a contract jointly (`work::route_jointly`), in one transaction:
+/// the ones just released and any left OPEN before for want of capacity; tasks someone
+/// claimed meanwhile are left alone. The contract row is locked, so sweeps of several
+/// instances re-route one contract in turn, each seeing the offers the one before made (and
+/// the last one, every release committed), instead of splitting its tasks blindly.
+async fn reroute(state: &AppState, contract_id: Uuid) -> AppResult<()> {
     let system = Viewer::Anonymous;
     let mut work = UnitOfWork::begin(state, &system).await?;
-    let Some(contract) = contract_db::Entity::find_by_id(contract_id).one(work.txn()).await? else {
+    let Some(contract) = contract_db::Entity::find_by_id(contract_id).lock_exclusive().one(work.txn()).await? else {
         return Ok(());
     };
     if contract.status != ContractStatus::Active {
         return Ok(());
     }
     let tasks = task::Entity::find()
-        .filter(task::Column::Id.is_in(ids.iter().copied()))
+        .filter(task::Column::ContractId.eq(contract_id))
         .filter(task::Column::Status.eq(TaskStatus::Open))
         .order_by_asc(task::Column::CreatedAt)
         .order_by_asc(task::Column::Id)
