@@ -113,6 +113,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("ux_profiles_handle", "profiles.handle", "handle"),
     ("ux_organizations_slug", "organizations.slug", "slug"),
     ("ux_communities_slug", "communities.slug", "slug"),
+    ("ux_playbooks_organization_name", "playbooks.name", "name"),
 ];
 
 /// Unique indexes that guard a state rather than an input: (index name, `table.column`, reason).

@@ -20,6 +20,7 @@ mod m20261124_000016_create_activity_streams;
 mod m20261202_000017_create_organization_invitations;
 mod m20261202_000018_index_events_start;
 mod m20261202_000019_orchestration;
+mod m20261203_000020_unique_playbook_names;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_create_organization_invitations::Migration),
             Box::new(m20261202_000018_index_events_start::Migration),
             Box::new(m20261202_000019_orchestration::Migration),
+            Box::new(m20261203_000020_unique_playbook_names::Migration),
         ]
     }
 }

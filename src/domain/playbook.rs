@@ -275,7 +275,7 @@ pub async fn list(
 }
 
 /// `decomposeOutcome`: creates an outcome's tasks from a playbook (client managers; the
-/// platform's playbooks or the contract organization's).
+/// platform's playbooks or the contract organization's), on an outcome with no tasks yet.
 pub async fn decompose(
     state: &AppState,
     viewer: &Viewer,
@@ -284,8 +284,15 @@ pub async fn decompose(
 ) -> AppResult<Decomposition> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome::Managed { contract, outcome, access, .. } = outcome::managed(&work, viewer, outcome_id).await?;
+    let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
     require_open_for_work(&outcome)?;
+    // A playbook splits an outcome that has no work yet: a second request (a retry, a double
+    // click, two admins at once) finds the first one's tasks and is refused.
+    if tasks.iter().any(|t| t.kind == TaskKind::Work && t.status != TaskStatus::Cancelled) {
+        return Err(AppError::conflict(
+            "this outcome already has tasks; add more with addTask, or cancel them to decompose it again",
+        ));
+    }
     let book = playbook::Entity::find_by_id(playbook_id).one(work.txn()).await?;
     let book = book
         .filter(|b| b.organization_id.is_none() || b.organization_id == contract.organization_id)

@@ -140,6 +140,8 @@ async fn an_organizations_playbook_decomposes_an_outcome_into_routed_tasks() {
         1
     );
     assert_eq!(app.count("tasks").await, 3);
+    let body = decompose(&app, &ada.access_token, &o, &book).await;
+    assert_eq!(error_code(&body), "CONFLICT", "decomposed once: {body}");
     let body = app
         .gql(
             "query($id: ID!) { contract(id: $id) { dashboard { activity(first: 50) { edges { node { action } } } } } }",
@@ -269,4 +271,28 @@ async fn a_planner_agents_plan_becomes_tasks_once_the_client_approves_or_edits_i
     assert_eq!(titles, ["Load", "Check by hand"]);
     assert_eq!(app.count("tasks WHERE kind = 'PLAN' AND status = 'ACCEPTED'").await, 2);
     assert_eq!(app.count("tasks").await, 6, "existing, two plans, one edited task, two proposed");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: concurrent requests"]
+async fn the_same_playbook_or_decomposition_sent_twice_at_once_is_made_once() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let org = create_org(&app, &ada, "acme").await;
+    let body = create(&app, &ada, &org, "Pipeline", steps()).await;
+    let book = body["data"]["createPlaybook"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    let (x, y) = tokio::join!(create(&app, &ada, &org, "Twice", steps()), create(&app, &ada, &org, "Twice", steps()));
+    let created = [&x, &y].iter().filter(|r| r["data"]["createPlaybook"].is_object()).count();
+    let refused = [&x, &y].iter().filter(|r| error_field(r) == "name").count();
+    assert_eq!((created, refused), (1, 1), "one is created, the other refused: {x} {y}");
+    assert_eq!(app.count("playbooks WHERE name = 'Twice'").await, 1);
+    let c = contract(&app, &ada, Some(&org), 10_000).await;
+    let o = outcome(&app, &ada, &c, "Clean data", 10_000, criteria()).await;
+    let (a, b) =
+        tokio::join!(decompose(&app, &ada.access_token, &o, &book), decompose(&app, &ada.access_token, &o, &book));
+    let made = [&a, &b].iter().filter(|r| r["data"]["decomposeOutcome"].is_object()).count();
+    let refused = [&a, &b].iter().filter(|r| error_code(r) == "CONFLICT").count();
+    assert_eq!((made, refused), (1, 1), "{a} {b}");
+    assert_eq!(app.count("tasks").await, 2);
+    assert_eq!(app.count("activities WHERE action = 'outcome.decomposed'").await, 1);
 }

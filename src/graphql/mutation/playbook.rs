@@ -77,8 +77,8 @@ impl PlaybookMutation {
         Ok(Playbook(playbook::create(state(ctx)?, viewer(ctx), input).await?))
     }
 
-    /// Creates an outcome's tasks from a playbook in one step (the client's owners and
-    /// admins); on an ACTIVE contract they are routed together.
+    /// Creates the tasks of an outcome that has none yet from a playbook, in one step (the
+    /// client's owners and admins); on an ACTIVE contract they are routed together.
     async fn decompose_outcome(&self, ctx: &Context<'_>, input: DecomposeOutcomeInput) -> GqlResult<Decomposition> {
         let outcome = parse_id(&input.outcome_id, "outcomeId")?;
         let book = parse_id(&input.playbook_id, "playbookId")?;
