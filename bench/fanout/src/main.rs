@@ -20,7 +20,10 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, protocol::WebSocketConfig};
+
+/// Read buffer per subscriber socket, in bytes.
+const READ_BUFFER: usize = 4096;
 
 #[derive(Parser)]
 struct Args {
@@ -82,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
         .context("a community")?
         .to_owned();
 
-    let rss_before = args.server_pid.map(rss_kib).transpose()?;
+    let memory_before = args.server_pid.map(Memory::of).transpose()?;
     let ws_url = args.url.replacen("http", "ws", 1);
     let (arrivals, mut received) = mpsc::unbounded_channel::<Arrival>();
     let connected = Arc::new(AtomicUsize::new(0));
@@ -142,13 +145,8 @@ async fn main() -> anyhow::Result<()> {
         }
         if round == 0 {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            if let (Some(pid), Some(before)) = (args.server_pid, rss_before) {
-                let after = rss_kib(pid)?;
-                let per = after.saturating_sub(before) as f64 / args.subscribers as f64;
-                println!(
-                    "server RSS: {before} KiB before, {after} KiB with {} idle subscribers: {per:.1} KiB per connection",
-                    args.subscribers
-                );
+            if let (Some(pid), Some(before)) = (args.server_pid, memory_before) {
+                report_memory("after the warm-up", before, Memory::of(pid)?, args.subscribers);
             }
         }
     }
@@ -165,14 +163,10 @@ async fn main() -> anyhow::Result<()> {
         pick(99).as_secs_f64() * 1e3,
         all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
     );
-    if let (Some(pid), Some(before)) = (args.server_pid, rss_before) {
+    if let (Some(pid), Some(before)) = (args.server_pid, memory_before) {
         tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
-        let after = rss_kib(pid)?;
-        let per = after.saturating_sub(before) as f64 / args.subscribers as f64;
-        println!(
-            "server RSS {}s after the last round: {after} KiB with {} idle subscribers: {per:.1} KiB per connection",
-            args.settle_secs, args.subscribers
-        );
+        let label = format!("{}s after the last round", args.settle_secs);
+        report_memory(&label, before, Memory::of(pid)?, args.subscribers);
     }
     for socket in sockets {
         socket.abort();
@@ -190,7 +184,12 @@ async fn subscriber(
 ) -> anyhow::Result<()> {
     let mut request = url.into_client_request()?;
     request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.context("connecting")?;
+    // A small read buffer: tungstenite zeroes the whole buffer before each read, and with its
+    // 128 KiB default that memset took ~70% of the generator's time (perf), on the cores the
+    // server shares. Messages here are a few hundred bytes.
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.context("connecting")?;
     ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
     match ws.next().await {
         Some(Ok(Message::Text(text))) if text.contains("connection_ack") => {}
@@ -241,12 +240,40 @@ async fn gql(
     Ok(body["data"].clone())
 }
 
-/// Resident memory of a process, in KiB.
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the server's status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("VmRSS in /proc status")
+/// Resident memory of a process, in KiB: all of it (VmRSS), and its anonymous part (RssAnon:
+/// heap and stacks, without the binary's code pages, which the first subscriptions page in
+/// once whatever their number).
+#[derive(Clone, Copy)]
+struct Memory {
+    rss: u64,
+    anon: u64,
+}
+
+impl Memory {
+    fn of(pid: u32) -> anyhow::Result<Self> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the server's status")?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .with_context(|| format!("{name} in /proc status"))
+        };
+        Ok(Self { rss: field("VmRSS:")?, anon: field("RssAnon:")? })
+    }
+}
+
+/// Prints the server's memory growth per subscriber since `before`.
+fn report_memory(when: &str, before: Memory, after: Memory, subscribers: usize) {
+    let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / subscribers as f64;
+    println!(
+        "server memory {when}, {subscribers} idle subscribers: RSS {} -> {} KiB, {:.1} KiB per connection \
+         (anonymous {} -> {} KiB, {:.1} KiB per connection)",
+        before.rss,
+        after.rss,
+        per(after.rss, before.rss),
+        before.anon,
+        after.anon,
+        per(after.anon, before.anon),
+    );
 }
