@@ -1,29 +1,27 @@
 //! The background sweep: offers nobody answered in time lapse and go to the next candidate;
-//! assignees who let the due date pass lose the task, which is re-routed. The tasks one pass
-//! releases are re-routed together per contract, as one assignment problem
-//! (`work::route_jointly`).
+//! assignees who let the due date pass lose the task, which is re-routed. A contract is swept
+//! in one transaction: its due tasks are released and every OPEN task of it is re-routed
+//! together, as one assignment problem (`work::route_jointly`).
 //!
-//! Safe with several server instances: each task is handled in its own transaction that
-//! locks the row with `FOR UPDATE SKIP LOCKED` on PostgreSQL (an instance skips what another
-//! is handling) and re-checks the condition under the lock, so a task is never handled twice.
-//! SQLite has one writer and a single connection per process, so the re-check suffices there.
+//! Safe with several server instances: a pass locks each contract row with
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL, so one instance sweeps a contract while the others
+//! skip it, and re-checks every condition under the lock, so a task is never handled twice.
+//! Locking per contract rather than per task matters for routing: two instances each releasing
+//! and routing part of a contract's tasks route the first part blind to the second and can
+//! fill the only workers the second part may go to. SQLite has one writer and a single
+//! connection per process, so the re-check suffices there.
 use entity::{
     contract::{self as contract_db, ContractStatus},
     task::{self, TaskStatus},
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
 };
 use uuid::Uuid;
 
 use super::work;
-use crate::{
-    auth::Viewer,
-    domain::UnitOfWork,
-    error::{AppError, AppResult},
-    state::AppState,
-};
+use crate::{auth::Viewer, domain::UnitOfWork, error::AppResult, state::AppState};
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,50 +46,67 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
-    // Contracts with released tasks, re-routed afterwards.
-    let mut released: Vec<Uuid> = Vec::new();
+    // Contracts with due tasks, in the order their earliest due task came up.
+    let mut contracts: Vec<Uuid> = Vec::new();
     for kind in [Kind::Lapsed, Kind::Overdue] {
-        for id in due_ids(state, kind).await? {
-            match handle(state, id, kind).await {
-                Ok(Some(contract)) => {
-                    if kind == Kind::Lapsed {
-                        report.lapsed = report.lapsed.saturating_add(1);
-                    } else {
-                        report.overdue = report.overdue.saturating_add(1);
-                    }
-                    if !released.contains(&contract) {
-                        released.push(contract);
-                    }
-                }
-                Ok(None) => {}
-                // One task failing never stops the others; the next pass retries it.
-                Err(error) => tracing::warn!(task = %id, error = %error, "sweep could not handle a task"),
+        for contract in due_contracts(state, kind).await? {
+            if !contracts.contains(&contract) {
+                contracts.push(contract);
             }
         }
     }
-    for contract in released {
-        if let Err(error) = reroute(state, contract).await {
-            tracing::warn!(contract = %contract, error = %error, "sweep could not re-route released tasks");
+    for contract in contracts {
+        match sweep_contract(state, contract).await {
+            Ok(swept) => {
+                report.lapsed = report.lapsed.saturating_add(swept.lapsed);
+                report.overdue = report.overdue.saturating_add(swept.overdue);
+            }
+            // One contract failing never stops the others; the next pass retries it.
+            Err(error) => tracing::warn!(contract = %contract, error = %error, "sweep could not handle a contract"),
         }
     }
     Ok(report)
 }
 
-/// Routes every OPEN task of a contract jointly (`work::route_jointly`), in one transaction:
-/// the ones just released and any left OPEN before for want of capacity; tasks someone
-/// claimed meanwhile are left alone. The contract row is locked, so sweeps of several
-/// instances re-route one contract in turn, each seeing the offers the one before made (and
-/// the last one, every release committed), instead of splitting its tasks blindly.
-async fn reroute(state: &AppState, contract_id: Uuid) -> AppResult<()> {
+/// Releases a contract's due tasks and routes every OPEN task of it jointly, in one
+/// transaction under the contract's row lock (the ones just released and any left OPEN before
+/// for want of capacity; tasks someone is claiming meanwhile are left alone). Nothing when
+/// another instance holds the contract or nothing is due any more.
+async fn sweep_contract(state: &AppState, contract_id: Uuid) -> AppResult<SweepReport> {
     let system = Viewer::Anonymous;
     let mut work = UnitOfWork::begin(state, &system).await?;
-    let Some(contract) = contract_db::Entity::find_by_id(contract_id).lock_exclusive().one(work.txn()).await? else {
-        return Ok(());
+    let Some(contract) = contract_db::Entity::find_by_id(contract_id)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .one(work.txn())
+        .await?
+    else {
+        return Ok(SweepReport::default());
     };
     if contract.status != ContractStatus::Active {
-        return Ok(());
+        return Ok(SweepReport::default());
     }
-    let tasks = task::Entity::find()
+    let now = state.clock.now();
+    let mut swept = SweepReport::default();
+    for kind in [Kind::Lapsed, Kind::Overdue] {
+        let tasks = due(kind, now)
+            .filter(task::Column::ContractId.eq(contract_id))
+            .limit(state.config.work.sweep_batch)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(work.txn())
+            .await?;
+        let reason = if kind == Kind::Lapsed { "lapsed" } else { "overdue" };
+        for task in tasks {
+            work::release(&mut work, state, task, reason).await?;
+            match kind {
+                Kind::Lapsed => swept.lapsed = swept.lapsed.saturating_add(1),
+                Kind::Overdue => swept.overdue = swept.overdue.saturating_add(1),
+            }
+        }
+    }
+    if swept == SweepReport::default() {
+        return Ok(swept);
+    }
+    let open = task::Entity::find()
         .filter(task::Column::ContractId.eq(contract_id))
         .filter(task::Column::Status.eq(TaskStatus::Open))
         .order_by_asc(task::Column::CreatedAt)
@@ -99,8 +114,9 @@ async fn reroute(state: &AppState, contract_id: Uuid) -> AppResult<()> {
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(work.txn())
         .await?;
-    work::route_jointly(&mut work, state, tasks, &contract).await?;
-    work.commit().await
+    work::route_jointly(&mut work, state, open, &contract).await?;
+    work.commit().await?;
+    Ok(swept)
 }
 
 /// Runs the sweep every `sweep_interval` until the task is aborted.
@@ -132,56 +148,30 @@ fn active_contracts() -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-async fn due_ids(state: &AppState, kind: Kind) -> AppResult<Vec<Uuid>> {
-    let now = state.clock.now();
-    let query = task::Entity::find()
-        .select_only()
-        .column(task::Column::Id)
-        .filter(task::Column::ContractId.in_subquery(active_contracts()));
-    let query = match kind {
-        Kind::Lapsed => query
+/// Tasks of `kind` due at `now`, earliest first.
+fn due(kind: Kind, now: chrono::DateTime<chrono::Utc>) -> Select<task::Entity> {
+    match kind {
+        Kind::Lapsed => task::Entity::find()
             .filter(task::Column::Status.eq(TaskStatus::Offered))
             .filter(task::Column::OfferExpiresAt.lte(now))
             .order_by_asc(task::Column::OfferExpiresAt),
-        Kind::Overdue => query
+        Kind::Overdue => task::Entity::find()
             .filter(task::Column::Status.is_in([TaskStatus::Assigned, TaskStatus::Rejected]))
             .filter(task::Column::DueAt.lte(now))
             // Someone given the task after its due date is not overdue at once.
             .filter(Expr::col(task::Column::AssignedAt).lt(Expr::col(task::Column::DueAt)))
             .order_by_asc(task::Column::DueAt),
-    };
-    Ok(query.limit(state.config.work.sweep_batch).into_tuple().all(&state.db).await?)
+    }
 }
 
-/// Releases one task in its own transaction and returns its contract; `None` when another
-/// instance holds it or it no longer qualifies.
-async fn handle(state: &AppState, id: Uuid, kind: Kind) -> AppResult<Option<Uuid>> {
-    let system = Viewer::Anonymous;
-    let mut work = UnitOfWork::begin(state, &system).await?;
-    let Some(task) = task::Entity::find_by_id(id)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .one(work.txn())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let now = state.clock.now();
-    let still = match kind {
-        Kind::Lapsed => task.status == TaskStatus::Offered && task.offer_expires_at.is_some_and(|at| at <= now),
-        Kind::Overdue => {
-            matches!(task.status, TaskStatus::Assigned | TaskStatus::Rejected)
-                && matches!((task.due_at, task.assigned_at), (Some(due), Some(at)) if due <= now && at < due)
-        }
-    };
-    let contract = contract_db::Entity::find_by_id(task.contract_id)
-        .one(work.txn())
-        .await?
-        .ok_or(AppError::NotFound("contract"))?;
-    if !still || contract.status != ContractStatus::Active {
-        return Ok(None);
-    }
-    let reason = if kind == Kind::Lapsed { "lapsed" } else { "overdue" };
-    work::release(&mut work, state, task, reason).await?;
-    work.commit().await?;
-    Ok(Some(contract.id))
+/// The active contracts of the first `sweep_batch` tasks of `kind` due now (repeats possible).
+async fn due_contracts(state: &AppState, kind: Kind) -> AppResult<Vec<Uuid>> {
+    Ok(due(kind, state.clock.now())
+        .select_only()
+        .column(task::Column::ContractId)
+        .filter(task::Column::ContractId.in_subquery(active_contracts()))
+        .limit(state.config.work.sweep_batch)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
 }
