@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `export-schema`, `seed-demo`.
+//! The command line: `serve` (default), `migrate`, `export-schema`, `seed-demo`, `ledger-check`,
+//! `arbiter`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -41,4 +42,25 @@ pub enum Command {
     /// balances equal their lines, no contract paid out more than it was funded. Exits 1 on
     /// any violation.
     LedgerCheck,
+    /// Grant or revoke the arbiter role (deciding disputes) of an existing account.
+    Arbiter {
+        /// `grant` or `revoke`.
+        #[command(subcommand)]
+        action: ArbiterAction,
+    },
+}
+
+/// What `arbiter` does.
+#[derive(Subcommand, Debug)]
+pub enum ArbiterAction {
+    /// Make the account with this handle an arbiter.
+    Grant {
+        /// The account's handle.
+        handle: String,
+    },
+    /// Take the role from the account with this handle.
+    Revoke {
+        /// The account's handle.
+        handle: String,
+    },
 }

@@ -96,6 +96,10 @@ pub struct ConfigArgs {
     /// Seconds earnings stay PENDING before they can be withdrawn.
     #[arg(long, env = "PAYOUT_HOLD_SECS", default_value_t = 3 * 24 * 3600)]
     pub payout_hold_secs: u64,
+    /// Seconds a withdrawal may stay PROCESSING before the sweep asks the provider and
+    /// finishes it (a crash between its steps).
+    #[arg(long, env = "PAYOUT_STUCK_AFTER_SECS", default_value_t = 15 * 60)]
+    pub payout_stuck_after_secs: u64,
     /// Seconds an idempotency key is kept (at least a day).
     #[arg(long, env = "IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 3600)]
     pub idempotency_ttl_secs: u64,
@@ -156,6 +160,8 @@ pub struct PaymentsConfig {
     pub payout_hold: Duration,
     /// How long idempotency keys are kept.
     pub idempotency_ttl: Duration,
+    /// How long a withdrawal may stay PROCESSING before the sweep finishes it.
+    pub payout_stuck_after: Duration,
     /// Handles of dispute arbiters.
     pub arbiter_handles: Vec<String>,
     /// Failures the simulated provider produces.
@@ -169,6 +175,9 @@ pub struct SimulatedProviderConfig {
     pub decline_charges_from_cents: Option<i64>,
     /// Payouts of at least this amount fail.
     pub fail_payouts_from_cents: Option<i64>,
+    /// Payouts of at least this amount are made (or refused) but never answered, as when the
+    /// process dies between sending a withdrawal and booking its answer.
+    pub hang_payouts_from_cents: Option<i64>,
 }
 
 impl Default for PaymentsConfig {
@@ -177,6 +186,7 @@ impl Default for PaymentsConfig {
             fee_bps: 250,
             payout_hold: Duration::from_secs(3 * 24 * 3600),
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            payout_stuck_after: Duration::from_secs(15 * 60),
             arbiter_handles: Vec::new(),
             simulated: SimulatedProviderConfig::default(),
         }
@@ -389,6 +399,9 @@ impl Config {
         if args.platform_fee_bps > 10_000 {
             bail!("PLATFORM_FEE_BPS must be at most 10000");
         }
+        if args.payout_stuck_after_secs == 0 {
+            bail!("PAYOUT_STUCK_AFTER_SECS must be positive");
+        }
         if args.idempotency_ttl_secs < 24 * 3600 {
             bail!("IDEMPOTENCY_TTL_SECS must be at least 86400 (a day)");
         }
@@ -396,6 +409,7 @@ impl Config {
             fee_bps: args.platform_fee_bps,
             payout_hold: Duration::from_secs(args.payout_hold_secs),
             idempotency_ttl: Duration::from_secs(args.idempotency_ttl_secs),
+            payout_stuck_after: Duration::from_secs(args.payout_stuck_after_secs),
             arbiter_handles: args
                 .arbiter_handles
                 .into_iter()
@@ -405,6 +419,7 @@ impl Config {
             simulated: SimulatedProviderConfig {
                 decline_charges_from_cents: args.simulated_decline_charges_from_cents,
                 fail_payouts_from_cents: args.simulated_fail_payouts_from_cents,
+                hang_payouts_from_cents: None,
             },
         };
         let production = args.app_env == AppEnv::Production;

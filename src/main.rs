@@ -3,7 +3,7 @@ use anyhow::Context;
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use semasocial::{
-    cli::{Cli, Command},
+    cli::{ArbiterAction, Cli, Command},
     config::Config,
     graphql, seed,
     startup::{Application, connect_database},
@@ -57,6 +57,26 @@ async fn main() -> anyhow::Result<()> {
                 None => seed::run(config).await?,
             };
             println!("{summary}");
+            Ok(())
+        }
+        Command::Arbiter { action } => {
+            let db = connect_database(&config).await?;
+            Migrator::up(&db, None).await.context("running migrations")?;
+            use semasocial::domain::ledger::arbiter;
+            match action {
+                ArbiterAction::Grant { handle } => {
+                    let id =
+                        arbiter::grant(&db, &handle, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("arbiter granted: {handle} ({id})");
+                }
+                ArbiterAction::Revoke { handle } => {
+                    let had = arbiter::revoke(&db, &handle).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!(
+                        "{}",
+                        if had { format!("arbiter revoked: {handle}") } else { format!("{handle} was not an arbiter") }
+                    );
+                }
+            }
             Ok(())
         }
         Command::LedgerCheck => {

@@ -155,6 +155,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     crate::domain::playbook::ensure_platform_playbooks(&db, clock.now())
         .await
         .map_err(|e| anyhow::anyhow!("adding the platform's playbooks: {e}"))?;
+    crate::domain::ledger::arbiter::sync_configured(&db, &config.payments.arbiter_handles, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("ARBITER_HANDLES: {e}"))?;
     let (bus, redis, limiter): (Arc<dyn EventBus>, _, _) = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.expose()).context("parsing REDIS_URL")?;

@@ -2,12 +2,12 @@
 //! its result, so a replay returns the first result.
 use sea_orm::entity::prelude::*;
 
-/// A key row; the key is (actor, key).
+/// A key row; the key is (paying account, key): anyone acting for that account shares its keys.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "idempotency_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub actor_id: Uuid,
+    pub account_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     pub operation: String,

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod activity_stream;
 pub mod agent_token;
+pub mod arbiter;
 pub mod comment;
 pub mod community;
 pub mod community_ban;
@@ -11,6 +12,7 @@ pub mod community_member;
 pub mod community_tag;
 pub mod contract;
 pub mod dispute;
+pub mod dispute_concession;
 pub mod event;
 pub mod event_rsvp;
 pub mod gig;

@@ -21,6 +21,7 @@ mod m20261202_000017_create_organization_invitations;
 mod m20261202_000018_index_events_start;
 mod m20261202_000019_orchestration;
 mod m20261203_000020_unique_playbook_names;
+mod m20261205_000021_money_edges;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_index_events_start::Migration),
             Box::new(m20261202_000019_orchestration::Migration),
             Box::new(m20261203_000020_unique_playbook_names::Migration),
+            Box::new(m20261205_000021_money_edges::Migration),
         ]
     }
 }

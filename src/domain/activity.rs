@@ -125,6 +125,7 @@ actions! {
     OutcomeReleased => "outcome.released",
     DisputeOpened => "dispute.opened",
     DisputeResolved => "dispute.resolved",
+    DisputeConceded => "dispute.conceded",
     PayoutPending => "payout.pending",
     PayoutAvailable => "payout.available",
     PayoutProcessing => "payout.processing",
@@ -208,6 +209,11 @@ impl<'a> UnitOfWork<'a> {
     /// The profile on whose behalf the work runs, if any.
     pub fn actor_profile_id(&self) -> Option<Uuid> {
         self.actor_profile_id
+    }
+
+    /// Now, by the application's clock (the ledger and every record take their time here).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
     }
 
     /// The open transaction: every read and write of the work goes through it.

@@ -546,9 +546,7 @@ pub(super) async fn lock_gig(db: &impl ConnectionTrait, id: Uuid) -> AppResult<g
 }
 
 fn budget_of(cents: i64, currency: &str) -> AppResult<(i64, String)> {
-    if cents <= 0 {
-        return Err(AppError::bad_input("budget.amountCents", "must be positive"));
-    }
+    let cents = super::money::amount(cents, "budget.amountCents")?;
     Ok((cents, validate::currency(currency, "budget.currency")?))
 }
 

@@ -32,13 +32,21 @@ pub struct Money {
     currency: String,
 }
 
+/// The one parser of every amount a client gives (budgets, rates, outcome and proposal
+/// amounts, funding, withdrawals, splits): 1..=`MAX_CENTS` minor units, or `BAD_USER_INPUT`
+/// naming `field`.
+pub fn amount(cents: i64, field: &str) -> AppResult<i64> {
+    if (1..=MAX_CENTS).contains(&cents) {
+        Ok(cents)
+    } else {
+        Err(AppError::bad_input(field, format!("must be between 1 and {MAX_CENTS} minor units")))
+    }
+}
+
 impl Money {
     /// An amount a client gives: 1..=`MAX_CENTS` minor units (`BAD_USER_INPUT` on `field`).
     pub fn positive(cents: i64, currency: &str, field: &str) -> AppResult<Self> {
-        if cents <= 0 {
-            return Err(AppError::bad_input(field, "must be positive"));
-        }
-        Self::of(cents, currency, field)
+        Self::of(amount(cents, field)?, currency, field)
     }
 
     /// An amount 0..=`MAX_CENTS` minor units (`BAD_USER_INPUT` on `field`).

@@ -72,9 +72,7 @@ pub async fn add(
     input: OutcomeInput,
 ) -> AppResult<(outcome::Model, Access)> {
     let title = validate::text(&input.title, "title", 1, 200, false)?;
-    if input.amount_cents <= 0 {
-        return Err(AppError::bad_input("amountCents", "must be positive"));
-    }
+    money::amount(input.amount_cents, "amountCents")?;
     let criteria = validate_criteria(input.criteria)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     // The row lock makes the budget check safe against concurrent additions.
@@ -94,7 +92,7 @@ pub async fn add(
     }
     if contract.status == ContractStatus::Active {
         // Work on a running contract is paid from escrow: it must cover the new outcome too.
-        let owed = ledger::funding::unreleased_commitments(work.txn(), contract.id).await?;
+        let owed = ledger::escrow::unreleased_commitments(work.txn(), contract.id).await?;
         let escrow = ledger::balance(work.txn(), AccountKind::Escrow, contract.id, &contract.currency).await?;
         let short = money::checked_sum([owed, input.amount_cents], "amountCents")?.saturating_sub(escrow);
         if short > 0 {

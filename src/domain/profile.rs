@@ -126,9 +126,7 @@ pub async fn update_mine(state: &AppState, viewer: &Viewer, update: ProfileUpdat
     let timezone = change(update.timezone, |v| validate::timezone(v, "timezone").map(Some))?;
     let rate = match update.rate {
         Change::Set((cents, currency)) => {
-            if cents < 0 {
-                return Err(AppError::bad_input("rate.amountCents", "must not be negative"));
-            }
+            let cents = crate::domain::money::amount(cents, "rate.amountCents")?;
             Change::Set((cents, validate::currency(&currency, "rate.currency")?))
         }
         Change::Clear => Change::Clear,

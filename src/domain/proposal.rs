@@ -42,9 +42,7 @@ pub struct ProposalInput {
 pub async fn submit(state: &AppState, viewer: &Viewer, input: ProposalInput) -> AppResult<proposal::Model> {
     let (_, me) = viewer.require_user()?;
     let cover_note = validate::text(&input.cover_note, "coverNote", 1, 10_000, true)?;
-    if input.amount_cents <= 0 {
-        return Err(AppError::bad_input("amount.amountCents", "must be positive"));
-    }
+    crate::domain::money::amount(input.amount_cents, "amount.amountCents")?;
     if !(1..=365).contains(&input.eta_days) {
         return Err(AppError::bad_input("etaDays", "must be between 1 and 365"));
     }

@@ -311,31 +311,47 @@ pub(super) fn operation_shape(request: &Request) -> (Option<OperationType>, Vec<
     };
     let Some((_, op)) = chosen else { return (None, Vec::new()) };
     let mut fields = Vec::new();
-    collect_fields(&document, &op.node.selection_set.node, 0, &mut fields);
+    collect_fields(&document, &op.node.selection_set.node, &mut Vec::new(), &mut fields, &mut 0);
     (Some(op.node.ty), fields)
 }
 
+/// At most this many root fields are collected: far past every per-request limit, so a
+/// document that reaches it is refused by those limits, and a fragment fan-out costs no more.
+const MAX_COLLECTED_FIELDS: usize = 10_000;
+
+/// The root fields a selection runs, through fragments of any depth (spreads and inline
+/// fragments alike). A fragment already on the path is not followed again (a cycle, refused by
+/// validation later); the walk stops after `MAX_COLLECTED_FIELDS` selections.
 fn collect_fields(
     document: &async_graphql::parser::types::ExecutableDocument,
     set: &async_graphql::parser::types::SelectionSet,
-    depth: usize,
+    path: &mut Vec<async_graphql::Name>,
     out: &mut Vec<String>,
+    visited: &mut usize,
 ) {
     use async_graphql::parser::types::Selection;
-    // Fragments may not nest deeper than this (cycles are invalid and refused later anyway).
-    if depth > 8 {
-        return;
-    }
     for selection in &set.items {
+        *visited = visited.saturating_add(1);
+        if *visited > MAX_COLLECTED_FIELDS {
+            // Count what is left as fields: the limits refuse the document.
+            out.push("…".into());
+            return;
+        }
         match &selection.node {
             Selection::Field(field) => out.push(field.node.name.node.to_string()),
             Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    collect_fields(document, &fragment.node.selection_set.node, depth.saturating_add(1), out);
+                let name = &spread.node.fragment_name.node;
+                if path.contains(name) {
+                    continue;
+                }
+                if let Some(fragment) = document.fragments.get(name) {
+                    path.push(name.clone());
+                    collect_fields(document, &fragment.node.selection_set.node, path, out, visited);
+                    path.pop();
                 }
             }
             Selection::InlineFragment(inline) => {
-                collect_fields(document, &inline.node.selection_set.node, depth.saturating_add(1), out);
+                collect_fields(document, &inline.node.selection_set.node, path, out, visited);
             }
         }
     }

@@ -117,7 +117,7 @@ async fn seed_one(state: &AppState, counts: scale::Counts, i: usize) -> Result<(
             for t in task::of_outcomes(&state.db, &[o.id]).await?.remove(&o.id).unwrap_or_default() {
                 review::accept(state, &client, t.id).await?;
             }
-            review::accept_outcome(state, &client, o.id, Some(&format!("scale-accept-{i}"))).await?;
+            review::accept_outcome(state, &client, o.id, &format!("scale-accept-{i}")).await?;
         }
     }
     Ok(())

@@ -255,7 +255,7 @@ async fn a_claim_racing_a_cancellation_never_leaves_an_open_assignment_on_a_canc
         .await;
         let cancel = app.gql(
             "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
-            json!({ "i": { "contractId": c, "action": "CANCEL" } }),
+            json!({ "i": { "contractId": c, "action": "CANCEL", "idempotencyKey": format!("cancel-{c}") } }),
             Some(&ada.access_token),
         );
         let (_, _) = futures_util::join!(cancel, act(&app, "claimTask", &t, &bot));

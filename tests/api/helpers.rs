@@ -214,6 +214,20 @@ impl TestApp {
         semasocial::domain::task::sweep::run_once(&self.state).await.expect("sweep runs")
     }
 
+    /// Starts another instance on the same database with `customize`d configuration, as an
+    /// operator restarting the service would: its startup error, if any.
+    pub async fn restart_with(&self, customize: impl FnOnce(&mut Config)) -> anyhow::Result<AppState> {
+        let mut config = (*self.state.config).clone();
+        customize(&mut config);
+        semasocial::startup::build_state(config, Arc::new(self.clock.clone())).await
+    }
+
+    /// Grants the arbiter role to the account with `handle`, as `semasocial arbiter grant` does.
+    pub async fn grant_arbiter(&self, handle: &str) {
+        let now = self.clock_now();
+        semasocial::domain::ledger::arbiter::grant(&self.state.db, handle, now).await.expect("granted");
+    }
+
     /// Fails unless `ledger-check` finds the ledger sound.
     pub async fn assert_ledger_sound(&self) {
         let violations = semasocial::domain::ledger::check::run(&self.state.db).await.expect("ledger-check runs");

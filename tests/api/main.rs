@@ -19,6 +19,7 @@ mod listing;
 mod live;
 mod migrations;
 mod money;
+mod money_edges;
 mod money_simulation;
 mod orchestration;
 mod organizations;

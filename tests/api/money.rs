@@ -11,6 +11,9 @@ const ACCEPT_OUTCOME: &str = "mutation($i: OutcomeIdInput!) { acceptOutcome(inpu
 const REJECT_OUTCOME: &str = "mutation($i: RejectOutcomeInput!) { rejectOutcome(input: $i) { status } }";
 const PAYOUT: &str = "mutation($i: RequestPayoutInput!) { requestPayout(input: $i) { id kind status amount { amountCents currency } failureReason } }";
 const ESCROW: &str = "query($id: ID!) { contract(id: $id) { escrow { funded { amountCents } released { amountCents } refunded { amountCents } held { amountCents } fees { amountCents } remaining { amountCents } } } }";
+const OPEN_DISPUTE: &str =
+    "mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id status amount { amountCents } } }";
+const RESOLVE_DISPUTE: &str = "mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status resolution released { amountCents } refunded { amountCents } } }";
 const BALANCE: &str = "{ me { balance { currency pending available inFlight paidOut } } }";
 
 /// A contract of `amount` in `currency` with one outcome split into tasks of `weights`, one
@@ -54,7 +57,7 @@ async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) 
     Submitted { client, workers, contract, outcome, tasks }
 }
 
-async fn accept_outcome(app: &TestApp, s: &Submitted, key: Option<&str>) -> Value {
+async fn accept_outcome(app: &TestApp, s: &Submitted, key: &str) -> Value {
     app.gql(
         ACCEPT_OUTCOME,
         json!({ "i": { "outcomeId": s.outcome, "idempotencyKey": key } }),
@@ -91,7 +94,7 @@ async fn accepting_an_outcome_pays_three_workers_exact_shares_once() {
     let app = spawn_app().await;
     let s = submitted(&app, "EUR", 100, &[1, 1, 1]).await;
 
-    let body = accept_outcome(&app, &s, Some("accept-1")).await;
+    let body = accept_outcome(&app, &s, "accept-1").await;
     assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
     // 100 cents in three shares (34, 33, 33); a 2.5% fee of 3 taken one cent from each.
     let mut pending = Vec::new();
@@ -104,10 +107,10 @@ async fn accepting_an_outcome_pays_three_workers_exact_shares_once() {
         json!({ "funded": 100, "released": 100, "refunded": 0, "held": 0, "fees": 3, "remaining": 0 })
     );
 
-    // A replay with the key answers as the first time; without it the machine says no.
-    let replay = accept_outcome(&app, &s, Some("accept-1")).await;
+    // A replay with the key answers as the first time; another key meets the machine's no.
+    let replay = accept_outcome(&app, &s, "accept-1").await;
     assert_eq!(replay["data"]["acceptOutcome"]["status"], "ACCEPTED", "{replay}");
-    let twice = accept_outcome(&app, &s, None).await;
+    let twice = accept_outcome(&app, &s, "accept-2").await;
     assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
     assert_eq!(app.count("ledger_transactions WHERE kind = 'RELEASE'").await, 1, "paid once");
     assert_eq!(app.count("payouts").await, 3);
@@ -143,7 +146,7 @@ async fn shares_lose_no_cents_and_the_task_share_is_the_paid_share() {
         shares.push(body["data"]["task"]["share"]["amountCents"].as_i64().unwrap_or_else(|| panic!("{body}")));
     }
     assert_eq!(shares, [26_667, 13_333], "largest remainder, not 26 666 + 13 333");
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     // Fee 1 000 split 667 / 333 by the shares: nets 26 000 and 13 000.
     assert_eq!(
         (pending_of(&app, &s.workers[0]).await, pending_of(&app, &s.workers[1]).await),
@@ -156,7 +159,7 @@ async fn shares_lose_no_cents_and_the_task_share_is_the_paid_share() {
 async fn yen_have_no_minor_units_to_lose() {
     let app = spawn_app().await;
     let s = submitted(&app, "JPY", 1_000, &[1, 1, 1]).await;
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     // Shares 334/333/333 yen; fee 25 yen split 9/8/8.
     let mut pending = Vec::new();
     for w in &s.workers {
@@ -171,7 +174,7 @@ async fn yen_have_no_minor_units_to_lose() {
 async fn held_earnings_become_withdrawable_and_withdrawals_never_overdraw() {
     let app = spawn_app().await;
     let s = submitted(&app, "EUR", 10_000, &[1]).await;
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     let bob = &s.workers[0];
 
     // Still on hold: nothing to withdraw.
@@ -223,7 +226,7 @@ async fn held_earnings_become_withdrawable_and_withdrawals_never_overdraw() {
 async fn a_failed_withdrawal_puts_the_money_back() {
     let app = spawn_app_with(|c| c.payments.simulated.fail_payouts_from_cents = Some(5_000)).await;
     let s = submitted(&app, "EUR", 10_000, &[1]).await;
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     app.clock.advance(chrono::Duration::days(3));
     app.sweep().await;
     let bob = app.login(&s.workers[0]).await;
@@ -302,7 +305,11 @@ async fn cancelling_refunds_unreleased_escrow_and_no_outcome_is_paid_or_reopened
     let replay = app.gql(status, cancel, Some(&s.client.access_token)).await;
     assert_eq!(replay["data"]["changeContractStatus"]["status"], "CANCELLED", "a replay, not a CONFLICT: {replay}");
     assert_eq!(app.count("ledger_transactions WHERE kind = 'REFUND'").await, 1, "refunded once");
-    assert_eq!(error_code(&accept_outcome(&app, &s, None).await), "CONFLICT", "a cancelled contract pays nothing");
+    assert_eq!(
+        error_code(&accept_outcome(&app, &s, "accept-1").await),
+        "CONFLICT",
+        "a cancelled contract pays nothing"
+    );
     let reject = app
         .gql(REJECT_OUTCOME, json!({ "i": { "outcomeId": s.outcome, "feedback": "no" } }), Some(&s.client.access_token))
         .await;
@@ -328,7 +335,7 @@ async fn work_added_to_a_submitted_outcome_is_refused() {
         .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     assert_eq!(app.count("tasks").await, 1);
-    assert_eq!(accept_outcome(&app, &s, None).await["data"]["acceptOutcome"]["status"], "ACCEPTED");
+    assert_eq!(accept_outcome(&app, &s, "accept-1").await["data"]["acceptOutcome"]["status"], "ACCEPTED");
     app.assert_ledger_sound().await;
 }
 
@@ -374,51 +381,57 @@ async fn a_client_never_routes_money_to_or_reviews_agents_its_side_operates() {
 
 #[tokio::test]
 async fn disputes_hold_the_money_until_an_arbiter_or_a_concession_settles_it() {
-    let app = spawn_app_with(|c| c.payments.arbiter_handles = vec!["judge".into()]).await;
+    let app = spawn_app().await;
     let s = submitted(&app, "EUR", 1_000, &[1, 1]).await;
     let judge = app.register("judge").await;
+    app.grant_arbiter("judge").await;
     let eve = app.register("eve").await;
-    let open = "mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id status amount { amountCents } } }";
-    let resolve = "mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status resolution released { amountCents } refunded { amountCents } } }";
 
     // Only a rejected (or overdue) outcome is disputed, and only by the people on it.
-    let input = json!({ "i": { "outcomeId": s.outcome, "reason": "The launch slipped" } });
-    assert_eq!(error_code(&app.gql(open, input.clone(), Some(&s.workers[0].access_token)).await), "CONFLICT");
+    let input =
+        |key: &str| json!({ "i": { "outcomeId": s.outcome, "reason": "The launch slipped", "idempotencyKey": key } });
+    assert_eq!(error_code(&app.gql(OPEN_DISPUTE, input("d-0"), Some(&s.workers[0].access_token)).await), "CONFLICT");
     app.gql(
         REJECT_OUTCOME,
         json!({ "i": { "outcomeId": s.outcome, "feedback": "Not live" } }),
         Some(&s.client.access_token),
     )
     .await;
-    assert_eq!(error_code(&app.gql(open, input.clone(), Some(&eve.access_token)).await), "NOT_FOUND");
-    let keyed = json!({ "i": { "outcomeId": s.outcome, "reason": "The launch slipped", "idempotencyKey": "d-1" } });
-    let opened = app.gql(open, keyed.clone(), Some(&s.workers[0].access_token)).await;
+    assert_eq!(error_code(&app.gql(OPEN_DISPUTE, input("d-1"), Some(&eve.access_token)).await), "NOT_FOUND");
+    let opened = app.gql(OPEN_DISPUTE, input("d-1"), Some(&s.workers[0].access_token)).await;
     assert_eq!(opened["data"]["openDispute"]["status"], "OPEN", "{opened}");
     let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap().to_owned();
-    let replay = app.gql(open, keyed, Some(&s.workers[0].access_token)).await;
+    let replay = app.gql(OPEN_DISPUTE, input("d-1"), Some(&s.workers[0].access_token)).await;
     assert_eq!(replay["data"]["openDispute"]["id"], dispute.as_str(), "the first dispute: {replay}");
-    assert_eq!(error_code(&app.gql(open, input, Some(&s.client.access_token)).await), "CONFLICT", "once per outcome");
+    let again = app.gql(OPEN_DISPUTE, input("d-2"), Some(&s.client.access_token)).await;
+    assert_eq!(error_code(&again), "CONFLICT", "once per outcome");
     assert_eq!(escrow(&app, &s).await["held"], 1_000);
 
     // A worker cannot award itself the money; the judge splits it.
-    let release = json!({ "i": { "disputeId": dispute, "resolution": "RELEASE" } });
-    assert_eq!(error_code(&app.gql(resolve, release, Some(&s.workers[0].access_token)).await), "FORBIDDEN");
+    let release = json!({ "i": { "disputeId": dispute, "resolution": "RELEASE", "idempotencyKey": "r-0" } });
+    assert_eq!(error_code(&app.gql(RESOLVE_DISPUTE, release, Some(&s.workers[0].access_token)).await), "FORBIDDEN");
     let bad = app
         .gql(
-            resolve,
-            json!({ "i": { "disputeId": dispute, "resolution": "SPLIT", "releaseCents": 1_000 } }),
+            RESOLVE_DISPUTE,
+            json!({ "i": { "disputeId": dispute, "resolution": "SPLIT", "releaseCents": 1_000, "idempotencyKey": "r-1" } }),
             Some(&judge.access_token),
         )
         .await;
     assert_eq!((error_code(&bad), error_field(&bad)), ("BAD_USER_INPUT", "releaseCents"));
-    let split = json!({ "i": { "disputeId": dispute, "resolution": "SPLIT", "releaseCents": 600 } });
-    let done = app.gql(resolve, split.clone(), Some(&judge.access_token)).await;
+    let split =
+        json!({ "i": { "disputeId": dispute, "resolution": "SPLIT", "releaseCents": 600, "idempotencyKey": "r-2" } });
+    let done = app.gql(RESOLVE_DISPUTE, split.clone(), Some(&judge.access_token)).await;
     assert_eq!(
         done["data"]["resolveDispute"],
         json!({ "status": "RESOLVED", "resolution": "SPLIT", "released": { "amountCents": 600 }, "refunded": { "amountCents": 400 } }),
         "{done}"
     );
-    assert_eq!(error_code(&app.gql(resolve, split, Some(&judge.access_token)).await), "CONFLICT", "resolved once");
+    let later = json!({ "i": { "disputeId": dispute, "resolution": "REFUND", "idempotencyKey": "r-3" } });
+    assert_eq!(
+        error_code(&app.gql(RESOLVE_DISPUTE, later, Some(&judge.access_token)).await),
+        "CONFLICT",
+        "resolved once"
+    );
     // 600 released: shares 300/300, fee 15 split 8/7.
     assert_eq!(
         (pending_of(&app, &s.workers[0]).await, pending_of(&app, &s.workers[1]).await),
@@ -439,7 +452,7 @@ async fn payees_hear_of_their_payouts_live() {
     let s = submitted(&app, "EUR", 2_000, &[1]).await;
     let mut ws = ws_connect(&app, &s.workers[0].access_token).await;
     subscribe(&app, &mut ws, "subscription { payoutUpdated { action after } }", json!({})).await;
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     let message = next_action(&mut ws, "payoutUpdated", "payout.pending").await;
     let after = &message["payload"]["data"]["payoutUpdated"]["after"];
     assert_eq!((after["status"].as_str(), after["amountCents"].as_i64()), (Some("PENDING"), Some(1_950)), "{message}");
@@ -468,7 +481,8 @@ async fn payees_hear_of_their_payouts_live() {
 async fn the_same_outcome_accepted_twice_at_once_pays_once() {
     let app = spawn_app().await;
     let s = submitted(&app, "EUR", 9_000, &[1, 2]).await;
-    let attempts = (0..6).map(|n| accept_outcome(&app, &s, if n % 2 == 0 { None } else { Some("same-key") }));
+    let keys: Vec<String> = (0..6).map(|n| if n % 2 == 0 { format!("key-{n}") } else { "same-key".into() }).collect();
+    let attempts = keys.iter().map(|k| accept_outcome(&app, &s, k));
     let results = futures_util::future::join_all(attempts).await;
     let accepted = results.iter().filter(|r| r["data"]["acceptOutcome"]["status"] == "ACCEPTED").count();
     assert!(accepted >= 1, "{results:?}");
@@ -483,7 +497,7 @@ async fn the_same_outcome_accepted_twice_at_once_pays_once() {
 async fn withdrawals_racing_past_the_balance_never_overdraw() {
     let app = spawn_app().await;
     let s = submitted(&app, "EUR", 10_000, &[1]).await;
-    accept_outcome(&app, &s, None).await;
+    accept_outcome(&app, &s, "accept-1").await;
     app.clock.advance(chrono::Duration::days(3));
     app.sweep().await;
     let bob = app.login(&s.workers[0]).await;
@@ -523,7 +537,7 @@ async fn funding_racing_duplicates_and_a_cancellation_never_strands_or_doubles_m
     // Fundings and a cancellation at once: whatever got in before the cancellation is refunded.
     let cancel = app.gql(
         "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
-        json!({ "i": { "contractId": c, "action": "CANCEL" } }),
+        json!({ "i": { "contractId": c, "action": "CANCEL", "idempotencyKey": "cancel-race" } }),
         Some(&ada.access_token),
     );
     let funds = (0..4).map(|n| {

@@ -157,7 +157,9 @@ async fn checkbox_criteria_are_ticked_before_acceptance_and_the_contract_complet
 
     let accept = "mutation($i: OutcomeIdInput!) { acceptOutcome(input: $i) { status } }";
     let tick = "mutation($i: TickCriterionInput!) { tickCriterion(input: $i) { criteria { key tickedAt } } }";
-    let body = app.gql(accept, json!({ "i": { "outcomeId": o } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(accept, json!({ "i": { "outcomeId": o, "idempotencyKey": "accept-o" } }), Some(&ada.access_token))
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "finance has not signed off: {body}");
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("finance")), "{body}");
     let body = app.gql(tick, json!({ "i": { "outcomeId": o, "key": "written" } }), Some(&ada.access_token)).await;
@@ -167,7 +169,9 @@ async fn checkbox_criteria_are_ticked_before_acceptance_and_the_contract_complet
     let body = app.gql(tick, json!({ "i": { "outcomeId": o, "key": "finance" } }), Some(&ada.access_token)).await;
     assert!(body["data"]["tickCriterion"]["criteria"][1]["tickedAt"].is_string(), "{body}");
 
-    let body = app.gql(accept, json!({ "i": { "outcomeId": o } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(accept, json!({ "i": { "outcomeId": o, "idempotencyKey": "accept-o" } }), Some(&ada.access_token))
+        .await;
     assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
     let status =
         app.gql("query($id: ID!) { contract(id: $id) { status } }", json!({ "id": c }), Some(&ada.access_token)).await;

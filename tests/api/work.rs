@@ -325,21 +325,38 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
     let body = app.gql(outcome_status, json!({ "id": c }), Some(&ada.access_token)).await;
     assert_eq!(body["data"]["contract"]["outcomes"][0], json!({ "title": "Dashboard live", "status": "SUBMITTED" }));
     let accept_outcome = "mutation($i: OutcomeIdInput!) { acceptOutcome(input: $i) { status acceptedAt } }";
-    let body = app.gql(accept_outcome, json!({ "i": { "outcomeId": docs } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(accept_outcome, json!({ "i": { "outcomeId": docs, "idempotencyKey": "docs" } }), Some(&ada.access_token))
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "an outcome without accepted work cannot be accepted");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("PENDING") && message.contains("ACCEPTED"), "{message}");
-    let body =
-        app.gql(accept_outcome, json!({ "i": { "outcomeId": dashboard_outcome } }), Some(&cat.access_token)).await;
+    let body = app
+        .gql(
+            accept_outcome,
+            json!({ "i": { "outcomeId": dashboard_outcome, "idempotencyKey": "dashboard" } }),
+            Some(&cat.access_token),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "a worker does not accept the outcome");
-    let body =
-        app.gql(accept_outcome, json!({ "i": { "outcomeId": dashboard_outcome } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(
+            accept_outcome,
+            json!({ "i": { "outcomeId": dashboard_outcome, "idempotencyKey": "dashboard" } }),
+            Some(&ada.access_token),
+        )
+        .await;
     assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
 
     // The contract completes only once every outcome is accepted.
     let complete = "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }";
-    let body =
-        app.gql(complete, json!({ "i": { "contractId": c, "action": "COMPLETE" } }), Some(&ada.access_token)).await;
+    let body = app
+        .gql(
+            complete,
+            json!({ "i": { "contractId": c, "action": "COMPLETE", "idempotencyKey": "complete-1" } }),
+            Some(&ada.access_token),
+        )
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "the docs outcome is still open: {body}");
 
     // Reviews feed reputation, once per task.
@@ -657,7 +674,7 @@ async fn routing_waits_for_an_active_contract_and_only_managers_route() {
     let body = app
         .gql(
             "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
-            json!({ "i": { "contractId": c, "action": "CANCEL" } }),
+            json!({ "i": { "contractId": c, "action": "CANCEL", "idempotencyKey": "cancel-1" } }),
             Some(&ada.access_token),
         )
         .await;

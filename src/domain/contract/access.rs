@@ -21,9 +21,11 @@ use crate::{
 /// What the viewer may see of a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// The client side: the creator or a member of the client organization. Sees everything.
+    /// The client side: the creator of a personal contract, or a current member of the client
+    /// organization. Sees everything.
     Client {
-        /// Whether the viewer may change the contract (creator, or organization OWNER/ADMIN).
+        /// Whether the viewer may change the contract and move its money (the creator of a
+        /// personal contract, or a current OWNER/ADMIN of the organization).
         manages: bool,
     },
     /// Someone offered or holding one of its tasks: sees only those tasks.
@@ -72,13 +74,16 @@ pub async fn access(
 ) -> AppResult<Option<Access>> {
     let Some(me) = viewer.profile_id() else { return Ok(None) };
     if matches!(viewer, Viewer::User { .. }) {
-        if contract.client_profile_id == me {
-            return Ok(Some(Access::MANAGER));
-        }
-        if let Some(org) = contract.organization_id
-            && let Some(role) = organization::role_of(db, org, me).await?
-        {
-            return Ok(Some(Access::Client { manages: matches!(role, OrgRole::Owner | OrgRole::Admin) }));
+        // An organization's contract answers to the organization's current roles only: its
+        // creator, once removed or demoted, keeps no authority over it (nor its money).
+        match contract.organization_id {
+            None if contract.client_profile_id == me => return Ok(Some(Access::MANAGER)),
+            None => {}
+            Some(org) => {
+                if let Some(role) = organization::role_of(db, org, me).await? {
+                    return Ok(Some(Access::Client { manages: manages(role) }));
+                }
+            }
         }
     }
     let assigned = task::Entity::find()
@@ -107,16 +112,21 @@ pub async fn access_many(
     Ok(contracts
         .iter()
         .map(|c| {
-            let access = if user && c.client_profile_id == me {
-                Access::MANAGER
-            } else if let Some(role) = c.organization_id.and_then(|o| roles.get(&o)) {
-                Access::Client { manages: matches!(role, OrgRole::Owner | OrgRole::Admin) }
-            } else {
-                Access::Assignee(me)
+            let access = match c.organization_id {
+                None if user && c.client_profile_id == me => Access::MANAGER,
+                Some(org) => {
+                    roles.get(&org).map_or(Access::Assignee(me), |role| Access::Client { manages: manages(*role) })
+                }
+                None => Access::Assignee(me),
             };
             (c.id, access)
         })
         .collect())
+}
+
+/// Whether an organization role manages the organization's contracts (and moves their money).
+fn manages(role: OrgRole) -> bool {
+    matches!(role, OrgRole::Owner | OrgRole::Admin)
 }
 
 /// A contract the viewer may see, with the kind of access; NOT_FOUND otherwise.

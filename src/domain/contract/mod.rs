@@ -59,9 +59,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: ContractInput) -> 
     let title = validate::text(&input.title, "title", 1, 200, false)?;
     let description = validate::text(&input.description, "description", 0, 20_000, true)?;
     let currency = validate::currency(&input.currency, "currency")?;
-    if input.budget_cents <= 0 {
-        return Err(AppError::bad_input("budgetCents", "must be positive"));
-    }
+    super::money::amount(input.budget_cents, "budgetCents")?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     if let Some(org) = input.organization_id {
         organization::by_id(work.txn(), org)
@@ -142,15 +140,22 @@ pub async fn mine(
         ),
     );
     if matches!(viewer, Viewer::User { .. }) {
-        on = on.add(contract::Column::ClientProfileId.eq(me)).add(
-            contract::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(organization_member::Column::OrganizationId)
-                    .from(organization_member::Entity)
-                    .and_where(organization_member::Column::ProfileId.eq(me))
-                    .to_owned(),
-            ),
-        );
+        // A personal contract of mine, or one of an organization I am a member of now.
+        on = on
+            .add(
+                Condition::all()
+                    .add(contract::Column::ClientProfileId.eq(me))
+                    .add(contract::Column::OrganizationId.is_null()),
+            )
+            .add(
+                contract::Column::OrganizationId.in_subquery(
+                    Query::select()
+                        .column(organization_member::Column::OrganizationId)
+                        .from(organization_member::Entity)
+                        .and_where(organization_member::Column::ProfileId.eq(me))
+                        .to_owned(),
+                ),
+            );
     }
     let query = contract::Entity::find().filter(on);
     let page =

@@ -1,11 +1,18 @@
 //! Disputes: either side may dispute a rejected or overdue outcome; its amount moves from
-//! escrow into the dispute's hold. An arbiter resolves it by releasing the hold to the workers,
-//! refunding it to the client, or splitting it; either side may also concede (the client
-//! releases in full, a worker refunds in full). An outcome is disputed at most once, and a
-//! disputed outcome is never paid by acceptance.
+//! escrow into the dispute's hold, which nothing but the dispute's resolution moves (a contract
+//! with an open dispute cannot be cancelled). The parties are the client side (its current
+//! owners and admins act for it) and the workers on the outcome's tasks (an agent's operator
+//! acts for its agent). A party concedes only its own share: the client releases what is held
+//! to the workers; a worker refunds its weighted share to the client, and the dispute closes
+//! once every worker has conceded. An arbiter (`arbiter`) decides the rest — release, refund
+//! or split — and is never a party to the dispute it decides. An outcome is disputed at most
+//! once, and a disputed outcome is never paid by acceptance.
+use std::collections::HashSet;
+
 use entity::{
     contract::{self as contract_db, ContractStatus},
     dispute::{self, DisputeStatus, Resolution},
+    dispute_concession,
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     outcome::{self, OutcomeStatus},
@@ -18,43 +25,47 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Entry, Posting, account, payer_of, post, release};
+use super::{Entry, Posting, account, idempotency, payer_of, post, release};
 use crate::{
     auth::Viewer,
     domain::{
         Action, NewActivity, UnitOfWork,
         contract::{self, Access},
+        money::{self, Money},
         validate, wire,
     },
     error::{AppError, AppResult},
     state::AppState,
 };
 
-/// `openDispute`: the client's owners and admins, or a worker on one of the outcome's tasks,
-/// dispute a REJECTED or overdue outcome with a reason; its amount is held.
+/// `openDispute`: the client's owners and admins, or a worker on one of the outcome's tasks (an
+/// agent's operator for its agent), dispute a REJECTED or overdue outcome with a reason; its
+/// amount is held.
 pub async fn open(
     state: &AppState,
     viewer: &Viewer,
     outcome_id: Uuid,
     reason: &str,
-    idempotency_key: Option<&str>,
+    idempotency_key: &str,
 ) -> AppResult<dispute::Model> {
-    let (_, me) = viewer.require_user()?;
+    let (user, me) = viewer.require_user()?;
     let reason = validate::text(reason, "reason", 1, 5_000, true)?;
+    let key = idempotency::validate(idempotency_key)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
     let outcome = crate::domain::outcome::lock(work.txn(), outcome_id).await?;
     let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
-    let side = side_of(work.txn(), viewer, &contract, &tasks).await?.ok_or(AppError::NotFound("outcome"))?;
-    if side == Side::Client {
-        contract::require_manager(work.txn(), viewer, &contract).await?;
+    let party = party_of(work.txn(), viewer, user, &contract, &tasks).await?.ok_or(AppError::NotFound("outcome"))?;
+    if let Party::Client { manages: false } = party {
+        return Err(AppError::forbidden("only the client's owners and admins dispute for it"));
     }
+    let scope = party.key_scope(&contract, me);
     let request = json!({ "outcomeId": outcome_id, "reason": reason });
-    if let Some(first) =
-        super::idempotency::replayed(work.txn(), state, me, idempotency_key, "openDispute", &request).await?
+    if let idempotency::Claim::Replay(first) =
+        idempotency::claim(work.txn(), state, scope, &key, "openDispute", &request).await?
     {
-        let id = super::idempotency::replayed_id(&first, "disputeId")?;
+        let id = idempotency::replayed_id(&first, "disputeId")?;
         return dispute::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("dispute"));
     }
     if !matches!(contract.status, ContractStatus::Active | ContractStatus::Disputed) {
@@ -72,13 +83,8 @@ pub async fn open(
     if dispute::Entity::find().filter(dispute::Column::OutcomeId.eq(outcome.id)).one(work.txn()).await?.is_some() {
         return Err(AppError::conflict("this outcome has been disputed already"));
     }
-    let escrow = account(work.txn(), AccountKind::Escrow, contract.id, &contract.currency, true).await?;
-    if escrow.balance_cents < outcome.amount_cents {
-        return Err(AppError::conflict(format!(
-            "escrow holds {} of the {} in dispute; fund the contract first",
-            escrow.balance_cents, outcome.amount_cents
-        )));
-    }
+    let amount = Money::of(outcome.amount_cents, &contract.currency, "amountCents")?;
+    let escrow = super::escrow::require_covers(&work, &contract, &amount, "in dispute").await?;
     let dispute = dispute::ActiveModel {
         id: Set(Uuid::new_v4()),
         contract_id: Set(contract.id),
@@ -97,16 +103,16 @@ pub async fn open(
     }
     .insert(work.txn())
     .await?;
-    let hold = account(work.txn(), AccountKind::DisputeHold, dispute.id, &contract.currency, false).await?;
+    let hold = account(&work, AccountKind::DisputeHold, dispute.id, &contract.currency, false).await?;
     let mut posting = Posting::new(TransactionKind::DisputeHold, &contract.currency, "outcome disputed");
     posting.contract = Some(contract.id);
     posting.outcome = Some(outcome.id);
     posting.dispute = Some(dispute.id);
     posting.actor = Some(me);
-    posting.entries = Entry::transfer(&escrow, &hold, outcome.amount_cents);
+    posting.entries = Entry::transfer(&escrow, &hold, &amount);
     post(work.txn(), now, posting).await?;
     work.record(activity(Action::DisputeOpened, &dispute)).await?;
-    super::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "disputeId": dispute.id })).await?;
+    idempotency::finish(work.txn(), scope, &key, json!({ "disputeId": dispute.id })).await?;
     work.commit().await?;
     Ok(dispute)
 }
@@ -120,13 +126,15 @@ pub struct Resolve {
     /// With SPLIT: what goes to the workers (the rest is refunded).
     pub release_cents: Option<i64>,
     /// The resolver's key for this request.
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: String,
 }
 
-/// `resolveDispute`: an arbiter releases, refunds or splits the held amount; the client side's
-/// owners and admins may release in full and a worker may refund in full.
+/// `resolveDispute`: an arbiter who is not a party releases, refunds or splits what is held;
+/// the client side's owners and admins may release it (their concession) and a worker may
+/// refund its own share (its concession).
 pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppResult<dispute::Model> {
-    let (_, me) = viewer.require_user()?;
+    let (user, me) = viewer.require_user()?;
+    let key = idempotency::validate(&input.idempotency_key)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found =
         dispute::Entity::find_by_id(input.dispute_id).one(work.txn()).await?.ok_or(AppError::NotFound("dispute"))?;
@@ -138,92 +146,184 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
         .await?
         .ok_or(AppError::NotFound("dispute"))?;
     let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
-    let arbiter = is_arbiter(work.txn(), state, me).await?;
-    let side = side_of(work.txn(), viewer, &contract, &tasks).await?;
-    if !arbiter && side.is_none() {
+    let party = party_of(work.txn(), viewer, user, &contract, &tasks).await?;
+    // An arbiter who is a party has only a party's say.
+    let arbiter = party.is_none() && super::arbiter::is_arbiter(work.txn(), me).await?;
+    if !arbiter && party.is_none() {
         return Err(AppError::NotFound("dispute"));
     }
-    let key = input.idempotency_key.as_deref();
+    let scope = party.as_ref().map_or(me, |p| p.key_scope(&contract, me));
     let request = json!({
         "disputeId": dispute.id,
         "resolution": wire(input.resolution),
         "releaseCents": input.release_cents,
     });
-    if super::idempotency::replayed(work.txn(), state, me, key, "resolveDispute", &request).await?.is_some() {
+    if let idempotency::Claim::Replay(_) =
+        idempotency::claim(work.txn(), state, scope, &key, "resolveDispute", &request).await?
+    {
         return Ok(dispute);
     }
-    let conceding = match (side, input.resolution) {
-        (Some(Side::Client), Resolution::Release) => {
-            contract::require_manager(work.txn(), viewer, &contract).await.is_ok()
+    let how = match (&party, input.resolution) {
+        _ if arbiter => By::Arbiter,
+        (Some(Party::Client { manages: true }), Resolution::Release) => By::Client,
+        (Some(Party::Worker { profiles }), Resolution::Refund) => By::Worker(profiles.clone()),
+        _ => {
+            return Err(AppError::forbidden(
+                "only an arbiter who is not a party decides a dispute; a party concedes only its own share \
+                 (the client's owners and admins release, a worker refunds its share)",
+            ));
         }
-        (Some(Side::Worker), Resolution::Refund) => true,
-        _ => false,
     };
-    if !arbiter && !conceding {
-        return Err(AppError::forbidden(
-            "only an arbiter decides a dispute; a party may only concede it (the client releases, a worker refunds)",
-        ));
-    }
     if dispute.status != DisputeStatus::Open {
         return Err(AppError::conflict("this dispute is resolved already"));
     }
-    let (released, refunded) = match input.resolution {
-        Resolution::Release => (dispute.amount_cents, 0),
-        Resolution::Refund => (0, dispute.amount_cents),
-        Resolution::Split => {
-            let part = input.release_cents.filter(|c| (1..dispute.amount_cents).contains(c)).ok_or_else(|| {
+    let hold = account(&work, AccountKind::DisputeHold, dispute.id, &dispute.currency, true).await?;
+    let conceded = concessions(work.txn(), dispute.id).await?;
+    // The workers with a share: live tasks with an assignee, in the shares' order.
+    let workers: Vec<&task::Model> =
+        tasks.iter().filter(|t| t.status != TaskStatus::Cancelled && t.assignee_profile_id.is_some()).collect();
+    let standing: Vec<&task::Model> =
+        workers.iter().copied().filter(|t| t.assignee_profile_id.is_some_and(|a| !conceded.contains(&a))).collect();
+    let held = hold.balance_cents;
+    // While a dispute is open only concessions take money out of its hold.
+    let conceded_before = dispute.amount_cents.saturating_sub(held);
+    let now = state.clock.now();
+    let (released, refunded) = match (&how, input.resolution) {
+        (By::Worker(mine), _) => {
+            let owned: Vec<task::Model> = workers.iter().map(|t| (*t).clone()).collect();
+            let shares = money::task_shares(dispute.amount_cents, &owned);
+            // The caller's standing tasks, with the profile that holds each.
+            let mine: Vec<(Uuid, Uuid)> = standing
+                .iter()
+                .filter_map(|t| t.assignee_profile_id.filter(|a| mine.contains(a)).map(|a| (t.id, a)))
+                .collect();
+            if mine.is_empty() {
+                return Err(AppError::conflict("you have conceded your share of this dispute already"));
+            }
+            let mut per_profile: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+            for (task_id, profile) in &mine {
+                let cents = shares.iter().find(|(id, _)| id == task_id).map_or(0, |(_, c)| *c);
+                let sum = per_profile.entry(*profile).or_default();
+                *sum = sum.saturating_add(cents);
+            }
+            // The last worker to concede takes back what is left (the shares add up to it).
+            let last = standing.len() == mine.len();
+            let share = if last { held } else { per_profile.values().copied().sum::<i64>().min(held) };
+            refund(&mut work, &contract, &outcome, &dispute, &hold, share, me, now).await?;
+            for (profile, cents) in per_profile {
+                dispute_concession::ActiveModel {
+                    dispute_id: Set(dispute.id),
+                    profile_id: Set(profile),
+                    refunded_cents: Set(cents),
+                    created_at: Set(now),
+                }
+                .insert(work.txn())
+                .await?;
+            }
+            if !last {
+                work.record(conceded_activity(&dispute, share)).await?;
+                idempotency::finish(work.txn(), scope, &key, json!({ "disputeId": dispute.id })).await?;
+                work.commit().await?;
+                return Ok(dispute);
+            }
+            (0, share)
+        }
+        (_, Resolution::Release) => (held, 0),
+        (_, Resolution::Refund) => (0, held),
+        (_, Resolution::Split) => {
+            let part = input.release_cents.filter(|c| (1..held).contains(c)).ok_or_else(|| {
                 AppError::bad_input(
                     "releaseCents",
-                    format!("a split releases between 1 and {} minor units", dispute.amount_cents.saturating_sub(1)),
+                    format!("a split releases between 1 and {} minor units", held.saturating_sub(1)),
                 )
             })?;
-            (part, dispute.amount_cents.saturating_sub(part))
+            (part, held.saturating_sub(part))
         }
     };
-    let hold = account(work.txn(), AccountKind::DisputeHold, dispute.id, &dispute.currency, true).await?;
-    let now = state.clock.now();
-    if refunded > 0 {
-        let source =
-            account(work.txn(), AccountKind::ClientFunding, payer_of(&contract), &contract.currency, false).await?;
-        let mut posting = Posting::new(TransactionKind::DisputeResolution, &contract.currency, "dispute refunded");
-        posting.contract = Some(contract.id);
-        posting.outcome = Some(outcome.id);
-        posting.dispute = Some(dispute.id);
-        posting.actor = Some(me);
-        posting.entries = Entry::transfer(&hold, &source, refunded);
-        post(work.txn(), now, posting).await?;
+    if !matches!(how, By::Worker(_)) && refunded > 0 {
+        refund(&mut work, &contract, &outcome, &dispute, &hold, refunded, me, now).await?;
     }
     if released > 0 {
-        let workers: Vec<&task::Model> =
-            tasks.iter().filter(|t| t.status != TaskStatus::Cancelled && t.assignee_profile_id.is_some()).collect();
-        if workers.is_empty() {
-            return Err(AppError::bad_input("resolution", "no worker holds a task of this outcome; refund it"));
+        if standing.is_empty() {
+            return Err(AppError::bad_input("resolution", "no worker holds a share of this outcome; refund it"));
         }
+        let amount = Money::of(released, &dispute.currency, "releaseCents")?;
         release::pay(
             &mut work,
             state,
             &contract,
             &outcome,
             &hold,
-            released,
-            &workers,
+            &amount,
+            &standing,
             TransactionKind::DisputeResolution,
             Some(dispute.id),
         )
         .await?;
     }
+    let resolution = match how {
+        By::Worker(_) => Resolution::Refund,
+        _ => input.resolution,
+    };
     let mut active = dispute.into_active_model();
     active.status = Set(DisputeStatus::Resolved);
-    active.resolution = Set(Some(input.resolution));
+    active.resolution = Set(Some(resolution));
     active.released_cents = Set(Some(released));
-    active.refunded_cents = Set(Some(refunded));
+    active.refunded_cents = Set(Some(conceded_before.saturating_add(refunded)));
     active.resolved_by_profile_id = Set(Some(me));
     active.resolved_at = Set(Some(now));
     let dispute = active.update(work.txn()).await?;
     work.record(activity(Action::DisputeResolved, &dispute)).await?;
-    super::idempotency::finish_optional(work.txn(), me, key, json!({ "disputeId": dispute.id })).await?;
+    idempotency::finish(work.txn(), scope, &key, json!({ "disputeId": dispute.id })).await?;
     work.commit().await?;
     Ok(dispute)
+}
+
+/// Who decides.
+enum By {
+    Arbiter,
+    Client,
+    /// A worker conceding the share of these profiles (itself and the agents it operates).
+    Worker(Vec<Uuid>),
+}
+
+/// Refunds `cents` of a dispute's hold to the client.
+#[allow(clippy::too_many_arguments)]
+async fn refund(
+    work: &mut UnitOfWork<'_>,
+    contract: &contract_db::Model,
+    outcome: &outcome::Model,
+    dispute: &dispute::Model,
+    hold: &entity::ledger_account::Model,
+    cents: i64,
+    me: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if cents <= 0 {
+        return Ok(());
+    }
+    let amount = Money::of(cents, &contract.currency, "amountCents")?;
+    let source = account(work, AccountKind::ClientFunding, payer_of(contract), &contract.currency, false).await?;
+    let mut posting = Posting::new(TransactionKind::DisputeResolution, &contract.currency, "dispute refunded");
+    posting.contract = Some(contract.id);
+    posting.outcome = Some(outcome.id);
+    posting.dispute = Some(dispute.id);
+    posting.actor = Some(me);
+    posting.entries = Entry::transfer(hold, &source, &amount);
+    post(work.txn(), now, posting).await?;
+    Ok(())
+}
+
+/// The worker profiles that conceded a dispute.
+async fn concessions(db: &impl ConnectionTrait, dispute_id: Uuid) -> AppResult<HashSet<Uuid>> {
+    let rows: Vec<Uuid> = dispute_concession::Entity::find()
+        .select_only()
+        .column(dispute_concession::Column::ProfileId)
+        .filter(dispute_concession::Column::DisputeId.eq(dispute_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The disputes of many outcomes in one statement, by outcome (for loaders; callers check
@@ -237,36 +337,76 @@ pub async fn of_outcomes(
     Ok(rows.into_iter().map(|d| (d.outcome_id, d)).collect())
 }
 
+/// Whether a contract has an open dispute (its held money is the arbiter's to move).
+pub async fn open_on(db: &impl ConnectionTrait, contract_id: Uuid) -> AppResult<bool> {
+    let open = dispute::Entity::find()
+        .filter(dispute::Column::ContractId.eq(contract_id))
+        .filter(dispute::Column::Status.eq(DisputeStatus::Open))
+        .one(db)
+        .await?;
+    Ok(open.is_some())
+}
+
 /// The dispute of an outcome, if any (callers have checked that the viewer sees the outcome).
 pub async fn of_outcome(db: &impl ConnectionTrait, outcome_id: Uuid) -> AppResult<Option<dispute::Model>> {
     Ok(dispute::Entity::find().filter(dispute::Column::OutcomeId.eq(outcome_id)).one(db).await?)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Side {
-    Client,
-    Worker,
+/// A party to a dispute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Party {
+    /// Someone on the client side now (`manages`: an owner or admin, or a personal contract's client).
+    Client { manages: bool },
+    /// A worker on the outcome: these profiles (the caller, and agents it operates) hold tasks.
+    Worker { profiles: Vec<Uuid> },
 }
 
-async fn side_of(
+impl Party {
+    /// The account a party's idempotency keys belong to: the paying account for the client
+    /// side, the worker itself otherwise.
+    fn key_scope(&self, contract: &contract_db::Model, me: Uuid) -> Uuid {
+        match self {
+            Self::Client { .. } => payer_of(contract),
+            Self::Worker { .. } => me,
+        }
+    }
+}
+
+/// The caller's party to an outcome's dispute, if any: the client side, or a worker holding
+/// one of its tasks itself or through an agent it operates.
+async fn party_of(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
+    user: Uuid,
     contract: &contract_db::Model,
     tasks: &[task::Model],
-) -> AppResult<Option<Side>> {
+) -> AppResult<Option<Party>> {
     let Some(me) = viewer.profile_id() else { return Ok(None) };
-    if contract::access(db, viewer, contract).await?.is_some_and(Access::is_client) {
-        return Ok(Some(Side::Client));
+    if let Some(Access::Client { manages }) = contract::access(db, viewer, contract).await? {
+        return Ok(Some(Party::Client { manages }));
     }
-    Ok(tasks.iter().any(|t| t.assignee_profile_id == Some(me)).then_some(Side::Worker))
+    let assignees: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_profile_id).collect();
+    let agents: Vec<Uuid> = profile::Entity::find()
+        .select_only()
+        .column(profile::Column::Id)
+        .filter(profile::Column::Id.is_in(assignees.iter().copied()))
+        .filter(profile::Column::OperatorUserId.eq(user))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut profiles: Vec<Uuid> = agents;
+    if assignees.contains(&me) {
+        profiles.push(me);
+    }
+    Ok((!profiles.is_empty()).then_some(Party::Worker { profiles }))
 }
 
-async fn is_arbiter(db: &impl ConnectionTrait, state: &AppState, me: Uuid) -> AppResult<bool> {
-    if state.config.payments.arbiter_handles.is_empty() {
-        return Ok(false);
+fn conceded_activity(d: &dispute::Model, refunded: i64) -> NewActivity {
+    let mut record = activity(Action::DisputeConceded, d);
+    if let Some(after) = record.after.as_mut().and_then(|a| a.as_object_mut()) {
+        after.insert("refundedCents".into(), json!(refunded));
     }
-    let handle = profile::Entity::find_by_id(me).one(db).await?.map(|p| p.handle.to_lowercase());
-    Ok(handle.is_some_and(|h| state.config.payments.arbiter_handles.contains(&h)))
+    record
 }
 
 fn activity(action: Action, d: &dispute::Model) -> NewActivity {

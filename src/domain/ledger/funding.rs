@@ -1,12 +1,11 @@
-//! Money in and back out: `fundContract` charges the client through the provider into the
-//! contract's escrow; cancelling a contract refunds what escrow still holds.
+//! Money in: `fundContract` charges the client through the provider into the contract's
+//! escrow (what goes back when a contract ends is `escrow::refund_rest`).
 use entity::{
     contract::{self as contract_db, ContractStatus},
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
-    outcome::{self, OutcomeStatus},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -57,9 +56,11 @@ pub async fn fund_contract(state: &AppState, viewer: &Viewer, input: FundInput) 
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let contract = contract::lock(work.txn(), input.contract_id).await?;
     let access = contract::require_manager(work.txn(), viewer, &contract).await?;
+    // The key is the paying account's: every admin of an organization shares its keys.
+    let payer = payer_of(&contract);
     let request = json!({ "contractId": contract.id, "amountCents": input.amount_cents });
     if let idempotency::Claim::Replay(first) =
-        idempotency::claim(work.txn(), state, me, &key, "fundContract", &request).await?
+        idempotency::claim(work.txn(), state, payer, &key, "fundContract", &request).await?
     {
         let transaction_id = idempotency::replayed_id(&first, "transactionId")?;
         let money = Money::of(first["amountCents"].as_i64().unwrap_or(0), &contract.currency, "amountCents")?;
@@ -69,7 +70,7 @@ pub async fn fund_contract(state: &AppState, viewer: &Viewer, input: FundInput) 
         return Err(AppError::conflict(format!("a {} contract takes no funding", wire(contract.status))));
     }
     let money = Money::positive(input.amount_cents, &contract.currency, "amountCents")?;
-    let escrow = account(work.txn(), AccountKind::Escrow, contract.id, &contract.currency, true).await?;
+    let escrow = account(&work, AccountKind::Escrow, contract.id, &contract.currency, true).await?;
     let funded_net = funded_net(work.txn(), contract.id).await?;
     let after = funded_net.checked_add(money.cents()).unwrap_or(i64::MAX);
     if after > contract.budget_cents {
@@ -78,78 +79,32 @@ pub async fn fund_contract(state: &AppState, viewer: &Viewer, input: FundInput) 
             format!("escrow would have received {after} of a {} budget", contract.budget_cents),
         ));
     }
-    let payer = payer_of(&contract);
-    let charge_key = format!("fund:{}:{me}:{key}", contract.id);
+    let charge_key = format!("fund:{}:{payer}:{key}", contract.id);
     let reference =
         state.provider.charge(&charge_key, payer, money.cents(), money.currency()).await.map_err(|declined| {
             AppError::conflict(format!("the payment provider declined the charge: {}", declined.0))
         })?;
-    let source = account(work.txn(), AccountKind::ClientFunding, payer, &contract.currency, false).await?;
+    let source = account(&work, AccountKind::ClientFunding, payer, &contract.currency, false).await?;
     let now = state.clock.now();
     let mut posting = Posting::new(TransactionKind::Funding, &contract.currency, "contract funded");
     posting.contract = Some(contract.id);
     posting.actor = Some(me);
     posting.provider_ref = Some(reference.clone());
-    posting.entries = Entry::transfer(&source, &escrow, money.cents());
+    posting.entries = Entry::transfer(&source, &escrow, &money);
     let transaction = post(work.txn(), now, posting).await?;
-    work.record(money_activity(Action::ContractFunded, &contract, transaction.id, money.cents())).await?;
-    idempotency::finish(work.txn(), me, &key, json!({ "transactionId": transaction.id, "amountCents": money.cents() }))
-        .await?;
+    work.record(money_activity(Action::ContractFunded, &contract, transaction.id, &money)).await?;
+    idempotency::finish(
+        work.txn(),
+        payer,
+        &key,
+        json!({ "transactionId": transaction.id, "amountCents": money.cents() }),
+    )
+    .await?;
     if let Err(error) = work.commit().await {
         state.provider.void(&reference).await;
         return Err(error);
     }
     Ok(Funded { transaction_id: transaction.id, money, contract, access, replayed: false })
-}
-
-/// Refunds what a contract's escrow still holds to the client (inside the cancellation's unit
-/// of work, the contract row locked). Money held by open disputes stays until they resolve.
-pub(crate) async fn refund_unreleased(
-    work: &mut UnitOfWork<'_>,
-    state: &AppState,
-    contract: &contract_db::Model,
-) -> AppResult<()> {
-    let escrow = account(work.txn(), AccountKind::Escrow, contract.id, &contract.currency, true).await?;
-    if escrow.balance_cents <= 0 {
-        return Ok(());
-    }
-    let source = account(work.txn(), AccountKind::ClientFunding, payer_of(contract), &contract.currency, false).await?;
-    let mut posting = Posting::new(TransactionKind::Refund, &contract.currency, "unreleased escrow refunded");
-    posting.contract = Some(contract.id);
-    posting.actor = work.actor_profile_id();
-    posting.entries = Entry::transfer(&escrow, &source, escrow.balance_cents);
-    let transaction = post(work.txn(), state.clock.now(), posting).await?;
-    work.record(money_activity(Action::ContractRefunded, contract, transaction.id, escrow.balance_cents)).await?;
-    Ok(())
-}
-
-/// What escrow still owes the contract's live outcomes: the amounts of outcomes neither
-/// accepted nor disputed, less what escrow holds (0 or more).
-pub async fn uncovered_cents(db: &impl ConnectionTrait, contract: &contract_db::Model) -> AppResult<i64> {
-    let owed = unreleased_commitments(db, contract.id).await?;
-    let escrow = super::balance(db, AccountKind::Escrow, contract.id, &contract.currency).await?;
-    Ok(owed.saturating_sub(escrow).max(0))
-}
-
-/// The amounts of a contract's outcomes that escrow must still cover.
-pub async fn unreleased_commitments(db: &impl ConnectionTrait, contract_id: Uuid) -> AppResult<i64> {
-    let amounts: Vec<i64> = outcome::Entity::find()
-        .select_only()
-        .column(outcome::Column::AmountCents)
-        .filter(outcome::Column::ContractId.eq(contract_id))
-        .filter(outcome::Column::Status.ne(OutcomeStatus::Accepted))
-        .filter(
-            outcome::Column::Id.not_in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(entity::dispute::Column::OutcomeId)
-                    .from(entity::dispute::Entity)
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
-    crate::domain::money::checked_sum(amounts, "amountCents")
 }
 
 /// Money a contract's escrow has received, less refunds.
@@ -163,7 +118,7 @@ pub(crate) fn money_activity(
     action: Action,
     contract: &contract_db::Model,
     transaction: Uuid,
-    cents: i64,
+    amount: &Money,
 ) -> NewActivity {
     NewActivity {
         topic: contract::topic(contract.id),
@@ -171,6 +126,11 @@ pub(crate) fn money_activity(
         subject_type: "contract",
         subject_id: contract.id,
         before: None,
-        after: Some(json!({ "transactionId": transaction, "amountCents": cents, "currency": contract.currency })),
+        after: Some(json!({
+            "transactionId": transaction,
+            "amountCents": amount.cents(),
+            "currency": amount.currency(),
+            "clientProfileId": contract.client_profile_id,
+        })),
     }
 }

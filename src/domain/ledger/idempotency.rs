@@ -1,6 +1,9 @@
 //! Idempotency keys of money-moving requests, kept as data: the key is claimed with
 //! `INSERT … ON CONFLICT DO NOTHING` in the request's own transaction, and its result is saved
-//! in that transaction. A concurrent duplicate waits on the key's row (PostgreSQL) or on the
+//! in that transaction. A key belongs to the account the request acts for (the contract's
+//! client — its organization or its creator — for the client side's requests; the payee for a
+//! withdrawal; the worker or arbiter for theirs), not to the caller: two admins of one
+//! organization sending the same key and body get one effect. A concurrent duplicate waits on the key's row (PostgreSQL) or on the
 //! single writer (SQLite) and then sees the saved result, so it can never move money twice.
 use std::collections::BTreeSet;
 
@@ -32,14 +35,14 @@ pub fn validate(key: &str) -> AppResult<String> {
     Ok(key.to_owned())
 }
 
-/// Claims `key` of `actor` for `operation` with `request` (an object of the input's fields).
+/// Claims `key` of `account` for `operation` with `request` (an object of the input's fields).
 /// Same key and same request → `Replay` of the first result; same key and another request →
 /// CONFLICT naming the fields that differ; a first request still in flight → CONFLICT that is
 /// safe to retry. Keys older than the configured time to live are forgotten.
 pub async fn claim(
     db: &impl ConnectionTrait,
     state: &AppState,
-    actor: Uuid,
+    account: Uuid,
     key: &str,
     operation: &str,
     request: &Value,
@@ -47,13 +50,13 @@ pub async fn claim(
     let now = state.clock.now();
     let ttl = chrono::Duration::from_std(state.config.payments.idempotency_ttl).unwrap_or(chrono::Duration::days(1));
     idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::ActorId.eq(actor))
+        .filter(idempotency_key::Column::AccountId.eq(account))
         .filter(idempotency_key::Column::Key.eq(key))
         .filter(idempotency_key::Column::ExpiresAt.lte(now))
         .exec(db)
         .await?;
     let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-        actor_id: Set(actor),
+        account_id: Set(account),
         key: Set(key.to_owned()),
         operation: Set(operation.to_owned()),
         request: Set(request.clone()),
@@ -62,14 +65,14 @@ pub async fn claim(
         expires_at: Set(now.checked_add_signed(ttl).unwrap_or(now)),
     })
     .on_conflict(
-        OnConflict::columns([idempotency_key::Column::ActorId, idempotency_key::Column::Key]).do_nothing().to_owned(),
+        OnConflict::columns([idempotency_key::Column::AccountId, idempotency_key::Column::Key]).do_nothing().to_owned(),
     )
     .exec_without_returning(db)
     .await?;
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let existing = idempotency_key::Entity::find_by_id((actor, key.to_owned()))
+    let existing = idempotency_key::Entity::find_by_id((account, key.to_owned()))
         .one(db)
         .await?
         .ok_or_else(|| AppError::conflict("a request with this idempotencyKey is still in flight; retry it"))?;
@@ -98,13 +101,13 @@ pub async fn claim(
 pub async fn replayed(
     db: &impl ConnectionTrait,
     state: &AppState,
-    actor: Uuid,
+    account: Uuid,
     key: Option<&str>,
     operation: &str,
     request: &Value,
 ) -> AppResult<Option<Value>> {
     let Some(key) = key else { return Ok(None) };
-    match claim(db, state, actor, &validate(key)?, operation, request).await? {
+    match claim(db, state, account, &validate(key)?, operation, request).await? {
         Claim::New => Ok(None),
         Claim::Replay(first) => Ok(Some(first)),
     }
@@ -113,20 +116,20 @@ pub async fn replayed(
 /// `finish` for an optional key.
 pub async fn finish_optional(
     db: &impl ConnectionTrait,
-    actor: Uuid,
+    account: Uuid,
     key: Option<&str>,
     response: Value,
 ) -> AppResult<()> {
     match key {
-        Some(key) => finish(db, actor, &validate(key)?, response).await,
+        Some(key) => finish(db, account, &validate(key)?, response).await,
         None => Ok(()),
     }
 }
 
 /// Saves the result of the request that claimed `key`, in the same transaction as its work.
-pub async fn finish(db: &impl ConnectionTrait, actor: Uuid, key: &str, response: Value) -> AppResult<()> {
+pub async fn finish(db: &impl ConnectionTrait, account: Uuid, key: &str, response: Value) -> AppResult<()> {
     let row = idempotency_key::ActiveModel {
-        actor_id: Set(actor),
+        account_id: Set(account),
         key: Set(key.to_owned()),
         response: Set(Some(response)),
         ..Default::default()

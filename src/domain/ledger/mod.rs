@@ -3,10 +3,11 @@
 //! each dispute's hold, each payee's pending, available, in-flight and paid-out money, and the
 //! platform's fees. The ledger is append-only: a correction is a new transaction.
 //!
-//! - `funding`: money in (`fundContract`), refunds of unreleased escrow on cancellation;
+//! - `funding`: money in (`fundContract`);
+//! - `escrow`: the one sufficiency rule, and the refund of what is left when a contract ends;
 //! - `release`: escrow to payees and fees when an outcome is accepted;
 //! - `payout`: earnings leave their hold; withdrawals go out through the provider;
-//! - `dispute`: holds and their resolution;
+//! - `dispute`: holds and their resolution; `arbiter`: who may decide them;
 //! - `idempotency`: replays of money-moving requests return the first result;
 //! - `check`: the invariants `semasocial ledger-check` verifies;
 //! - `reading`: balances, payouts, earnings and escrow figures;
@@ -14,8 +15,10 @@
 //!
 //! Lock order: a contract row, then an outcome row, then accounts. Nothing here calls the
 //! task or outcome modules; outcome acceptance and contract cancellation call in.
+pub mod arbiter;
 pub mod check;
 pub mod dispute;
+pub mod escrow;
 pub mod funding;
 pub mod idempotency;
 pub mod payout;
@@ -36,7 +39,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    domain::{UnitOfWork, money::Money},
+    error::{AppError, AppResult},
+};
 
 /// The owner of the platform's own accounts.
 pub const PLATFORM: Uuid = Uuid::nil();
@@ -46,15 +52,17 @@ pub fn payer_of(contract: &contract::Model) -> Uuid {
     contract.organization_id.unwrap_or(contract.client_profile_id)
 }
 
-/// The account of `kind` owned by `owner` in `currency`, opened on first use. With `lock` the
-/// row is locked for the rest of the transaction (take locks in the order of this module).
+/// The account of `kind` owned by `owner` in `currency`, opened on first use (at the unit of
+/// work's clock time). With `lock` the row is locked for the rest of the transaction (take
+/// locks in the order of this module).
 pub(crate) async fn account(
-    db: &impl ConnectionTrait,
+    work: &UnitOfWork<'_>,
     kind: AccountKind,
     owner: Uuid,
     currency: &str,
     lock: bool,
 ) -> AppResult<ledger_account::Model> {
+    let db = work.txn();
     let find = || {
         ledger_account::Entity::find()
             .filter(ledger_account::Column::Kind.eq(kind))
@@ -73,7 +81,7 @@ pub(crate) async fn account(
         balance_cents: Set(0),
         // Only the outside world's side of funding runs negative.
         may_go_negative: Set(kind == AccountKind::ClientFunding),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(work.now()),
     })
     .on_conflict(
         OnConflict::columns([
@@ -109,11 +117,21 @@ pub(crate) async fn balance(
     Ok(balance.unwrap_or(0))
 }
 
-/// One line to post: `cents` into (positive) or out of (negative) an account.
+/// Which way a line moves money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// Money leaves the account.
+    Out,
+    /// Money enters the account.
+    In,
+}
+
+/// One line to post: an amount of `Money` into or out of an account.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub account: Uuid,
-    pub cents: i64,
+    pub side: Side,
+    pub amount: Money,
     /// On a release: the profile that did the work.
     pub earned_by: Option<Uuid>,
     /// On a release: the task paid for.
@@ -121,14 +139,22 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    /// The two lines moving `cents` from one account to another.
-    pub fn transfer(from: &ledger_account::Model, to: &ledger_account::Model, cents: i64) -> Vec<Self> {
-        vec![Self::new(from, cents.saturating_neg()), Self::new(to, cents)]
+    /// The two lines moving `amount` from one account to another.
+    pub fn transfer(from: &ledger_account::Model, to: &ledger_account::Model, amount: &Money) -> Vec<Self> {
+        vec![Self::new(from, Side::Out, amount), Self::new(to, Side::In, amount)]
     }
 
     /// A plain line.
-    pub fn new(account: &ledger_account::Model, cents: i64) -> Self {
-        Self { account: account.id, cents, earned_by: None, task: None }
+    pub fn new(account: &ledger_account::Model, side: Side, amount: &Money) -> Self {
+        Self { account: account.id, side, amount: amount.clone(), earned_by: None, task: None }
+    }
+
+    /// The line's signed amount as stored (out negative, in positive).
+    fn signed_cents(&self) -> i64 {
+        match self.side {
+            Side::In => self.amount.cents(),
+            Side::Out => self.amount.cents().saturating_neg(),
+        }
     }
 }
 
@@ -166,16 +192,18 @@ impl Posting {
 }
 
 /// Writes a transaction and its lines, then seals it. Lines of zero are left out. A posting
-/// that does not balance is a bug (INTERNAL); a balance the database refuses to take below zero
-/// is a CONFLICT (the caller's check ran under a lock, so this is the backstop).
+/// that does not balance, or mixes currencies, is a bug (INTERNAL); a balance the database
+/// refuses to take below zero is a CONFLICT (the caller's check ran under a lock, so this is
+/// the backstop).
 pub(crate) async fn post(
     db: &impl ConnectionTrait,
     now: chrono::DateTime<chrono::Utc>,
     posting: Posting,
 ) -> AppResult<ledger_transaction::Model> {
-    let entries: Vec<Entry> = posting.entries.iter().filter(|e| e.cents != 0).cloned().collect();
-    let total = entries.iter().try_fold(0i64, |sum, e| sum.checked_add(e.cents));
-    if total != Some(0) || entries.is_empty() {
+    let entries: Vec<Entry> = posting.entries.iter().filter(|e| e.amount.cents() != 0).cloned().collect();
+    let total = entries.iter().try_fold(0i64, |sum, e| sum.checked_add(e.signed_cents()));
+    let one_currency = entries.iter().all(|e| e.amount.currency() == posting.currency);
+    if total != Some(0) || entries.is_empty() || !one_currency {
         return Err(AppError::Internal(anyhow::anyhow!("unbalanced ledger posting: {posting:?}")));
     }
     let transaction = ledger_transaction::ActiveModel {
@@ -197,7 +225,7 @@ pub(crate) async fn post(
         transaction_id: Set(transaction.id),
         account_id: Set(e.account),
         currency: Set(posting.currency.clone()),
-        amount_cents: Set(e.cents),
+        amount_cents: Set(e.signed_cents()),
         earned_by_profile_id: Set(e.earned_by),
         task_id: Set(e.task),
         created_at: Set(now),

@@ -66,13 +66,19 @@ pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> A
     let currency = validate::currency(&input.currency, "currency")?;
     let money = Money::positive(input.amount_cents, &currency, "amountCents")?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let available = account(work.txn(), AccountKind::PayeeAvailable, me, &currency, true).await?;
+    let available = account(&work, AccountKind::PayeeAvailable, me, &currency, true).await?;
     let request = json!({ "amountCents": input.amount_cents, "currency": currency });
     if let idempotency::Claim::Replay(first) =
         idempotency::claim(work.txn(), state, me, &key, "requestPayout", &request).await?
     {
         let id = idempotency::replayed_id(&first, "payoutId")?;
-        return payout::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("payout"));
+        let first = payout::Entity::find_by_id(id).one(work.txn()).await?.ok_or(AppError::NotFound("payout"))?;
+        drop(work);
+        // A retry of a withdrawal a crash left PROCESSING finishes it, once the bound has passed.
+        return match finish_stuck(state, first.clone()).await? {
+            Some(settled) => Ok(settled),
+            None => Ok(first),
+        };
     }
     if available.balance_cents < money.cents() {
         return Err(AppError::bad_input(
@@ -80,7 +86,7 @@ pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> A
             format!("exceeds the available {} {currency}", available.balance_cents),
         ));
     }
-    let in_flight = account(work.txn(), AccountKind::PayoutInFlight, me, &currency, false).await?;
+    let in_flight = account(&work, AccountKind::PayoutInFlight, me, &currency, false).await?;
     let now = state.clock.now();
     let payout = payout::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -105,17 +111,18 @@ pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> A
     let mut posting = Posting::new(TransactionKind::PayoutRequested, &currency, "withdrawal requested");
     posting.payout = Some(payout.id);
     posting.actor = Some(me);
-    posting.entries = Entry::transfer(&available, &in_flight, money.cents());
+    posting.entries = Entry::transfer(&available, &in_flight, &money);
     post(work.txn(), now, posting).await?;
     work.record(payout_activity(Action::PayoutProcessing, &payout)).await?;
     idempotency::finish(work.txn(), me, &key, json!({ "payoutId": payout.id })).await?;
     work.commit().await?;
 
-    let sent = state.provider.payout(&payout.id.to_string(), me, money.cents(), &currency).await;
+    let sent = state.provider.payout(&provider_key(payout.id), me, money.cents(), &currency).await;
     settle(state, viewer, payout.id, sent).await
 }
 
-/// Books the provider's answer on a PROCESSING withdrawal (once; a settled one is returned as is).
+/// Books the provider's answer on a PROCESSING withdrawal (once; a settled one is returned as
+/// is). The payee is told live either way (its payouts topic and inbox).
 async fn settle(
     state: &AppState,
     viewer: &Viewer,
@@ -132,8 +139,8 @@ async fn settle(
         return Ok(payout);
     }
     // A payee's accounts are locked available first (as `request` does), then the others.
-    account(work.txn(), AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
-    let in_flight = account(work.txn(), AccountKind::PayoutInFlight, payout.profile_id, &payout.currency, true).await?;
+    account(&work, AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
+    let in_flight = account(&work, AccountKind::PayoutInFlight, payout.profile_id, &payout.currency, true).await?;
     let now = state.clock.now();
     let (kind, to, status, action) = match &sent {
         Ok(_) => (TransactionKind::PayoutPaid, AccountKind::PaidOut, PayoutStatus::Paid, Action::PayoutPaid),
@@ -141,11 +148,12 @@ async fn settle(
             (TransactionKind::PayoutFailed, AccountKind::PayeeAvailable, PayoutStatus::Failed, Action::PayoutFailed)
         }
     };
-    let target = account(work.txn(), to, payout.profile_id, &payout.currency, false).await?;
+    let target = account(&work, to, payout.profile_id, &payout.currency, false).await?;
+    let amount = Money::of(payout.amount_cents, &payout.currency, "amountCents")?;
     let mut posting = Posting::new(kind, &payout.currency, "withdrawal settled");
     posting.payout = Some(payout.id);
     posting.provider_ref = sent.as_ref().ok().cloned();
-    posting.entries = Entry::transfer(&in_flight, &target, payout.amount_cents);
+    posting.entries = Entry::transfer(&in_flight, &target, &amount);
     post(work.txn(), now, posting).await?;
     let mut active = payout.into_active_model();
     active.status = Set(status);
@@ -156,6 +164,55 @@ async fn settle(
     work.record(payout_activity(action, &payout)).await?;
     work.commit().await?;
     Ok(payout)
+}
+
+/// The provider's idempotency key of a withdrawal.
+fn provider_key(payout_id: Uuid) -> String {
+    payout_id.to_string()
+}
+
+/// Finishes a withdrawal a crash left PROCESSING for longer than the configured bound: the
+/// provider is asked by the payout's idempotency key; a transfer it made is PAID, one it refused
+/// or never received is FAILED (the money back to available). `None` when the payout is not
+/// stuck (settled, or still within the bound: its own request may yet book the answer).
+pub async fn finish_stuck(state: &AppState, payout: payout::Model) -> AppResult<Option<payout::Model>> {
+    let bound = chrono::Duration::from_std(state.config.payments.payout_stuck_after).unwrap_or(chrono::Duration::MAX);
+    let stuck = payout.status == PayoutStatus::Processing
+        && payout.kind == PayoutKind::Withdrawal
+        && payout.updated_at.checked_add_signed(bound).is_some_and(|at| at <= state.clock.now());
+    if !stuck {
+        return Ok(None);
+    }
+    let answer =
+        state.provider.find_payout(&provider_key(payout.id)).await.unwrap_or_else(|| {
+            Err(super::provider::Declined("the withdrawal never reached the payment provider".into()))
+        });
+    settle(state, &Viewer::Anonymous, payout.id, answer).await.map(Some)
+}
+
+/// The sweep's part: finishes every withdrawal stuck in PROCESSING past the bound (oldest
+/// first, `batch` at most). Returns how many it settled.
+pub async fn finish_stuck_payouts(state: &AppState, batch: u64) -> AppResult<usize> {
+    let bound = chrono::Duration::from_std(state.config.payments.payout_stuck_after).unwrap_or(chrono::Duration::MAX);
+    let Some(before) = state.clock.now().checked_sub_signed(bound) else { return Ok(0) };
+    let stuck = payout::Entity::find()
+        .filter(payout::Column::Status.eq(PayoutStatus::Processing))
+        .filter(payout::Column::Kind.eq(PayoutKind::Withdrawal))
+        .filter(payout::Column::UpdatedAt.lte(before))
+        .order_by_asc(payout::Column::UpdatedAt)
+        .limit(batch)
+        .all(&state.db)
+        .await?;
+    let mut settled = 0usize;
+    for payout in stuck {
+        let id = payout.id;
+        match finish_stuck(state, payout).await {
+            Ok(Some(_)) => settled = settled.saturating_add(1),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(payout = %id, error = %error, "could not finish a stuck withdrawal"),
+        }
+    }
+    Ok(settled)
 }
 
 /// Moves earnings whose hold has passed to AVAILABLE, each in its own transaction (rows another
@@ -197,12 +254,13 @@ async fn make_available(state: &AppState, id: Uuid) -> AppResult<bool> {
     if payout.status != PayoutStatus::Pending || payout.available_at.is_none_or(|at| at > now) {
         return Ok(false);
     }
-    let available = account(work.txn(), AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
-    let pending = account(work.txn(), AccountKind::PayeePending, payout.profile_id, &payout.currency, true).await?;
+    let available = account(&work, AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
+    let pending = account(&work, AccountKind::PayeePending, payout.profile_id, &payout.currency, true).await?;
     let mut posting = Posting::new(TransactionKind::EarningsAvailable, &payout.currency, "hold passed");
     posting.payout = Some(payout.id);
     posting.contract = payout.contract_id;
-    posting.entries = Entry::transfer(&pending, &available, payout.amount_cents);
+    posting.entries =
+        Entry::transfer(&pending, &available, &Money::of(payout.amount_cents, &payout.currency, "amountCents")?);
     if payout.amount_cents > 0 {
         post(work.txn(), now, posting).await?;
     }

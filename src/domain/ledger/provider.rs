@@ -20,6 +20,9 @@ pub trait PaymentProvider: Send + Sync + 'static {
     fn void(&self, reference: &str) -> BoxFuture<'_, ()>;
     /// Sends `cents` of `currency` to `payee`; returns the provider's reference.
     fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
+    /// What the provider did with the payout sent under `key`: its answer then, or `None` when
+    /// it never received one (the sweep finishes withdrawals a crash left PROCESSING this way).
+    fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>>;
 }
 
 /// An in-memory provider: charges succeed and payouts arrive, except where its configuration
@@ -74,6 +77,15 @@ impl PaymentProvider for SimulatedProvider {
         let result = self.answer(format!("payout:{key}"), fails, "sim_po_", || {
             format!("the bank of {payee} returned {cents} {currency}")
         });
+        if self.failures.hang_payouts_from_cents.is_some_and(|limit| cents >= limit) {
+            // Made, but the answer never comes back (the caller dies waiting).
+            return futures_util::future::pending().boxed();
+        }
         async move { result }.boxed()
+    }
+
+    fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>> {
+        let found = self.seen.lock().ok().and_then(|seen| seen.get(&format!("payout:{key}")).cloned());
+        async move { found }.boxed()
     }
 }

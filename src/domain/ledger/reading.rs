@@ -115,6 +115,11 @@ fn add_line(totals: &mut ContractTotals, txn: &str, account: &str, cents: i64) {
     }
 }
 
+/// What a contract's escrow holds now (0 before it was ever funded).
+pub async fn escrow_balance(db: &impl ConnectionTrait, contract: &entity::contract::Model) -> AppResult<i64> {
+    super::balance(db, AccountKind::Escrow, contract.id, &contract.currency).await
+}
+
 /// Only the client side sees a contract's escrow.
 pub fn require_escrow_access(access: Access) -> AppResult<()> {
     if access.is_client() { Ok(()) } else { Err(AppError::forbidden("only the client side sees a contract's escrow")) }

@@ -17,9 +17,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Entry, Posting, account, payout::payout_activity, post};
+use super::{Entry, Posting, Side, account, payout::payout_activity, post};
 use crate::{
-    domain::{Action, UnitOfWork, money},
+    domain::{
+        Action, UnitOfWork,
+        money::{self, Money},
+    },
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -49,18 +52,13 @@ pub(crate) async fn release_outcome(
             crate::domain::wire(open.status)
         )));
     }
-    let escrow = account(work.txn(), AccountKind::Escrow, contract.id, &contract.currency, true).await?;
-    if escrow.balance_cents < outcome.amount_cents {
-        return Err(AppError::conflict(format!(
-            "escrow holds {} of the {} this outcome pays; fund the contract first",
-            escrow.balance_cents, outcome.amount_cents
-        )));
-    }
+    let amount = Money::of(outcome.amount_cents, &contract.currency, "amountCents")?;
+    let escrow = super::escrow::require_covers(work, contract, &amount, "this outcome pays").await?;
     let paid: Vec<&task::Model> = tasks.iter().filter(|t| t.status == TaskStatus::Accepted).collect();
-    pay(work, state, contract, outcome, &escrow, outcome.amount_cents, &paid, TransactionKind::Release, None).await
+    pay(work, state, contract, outcome, &escrow, &amount, &paid, TransactionKind::Release, None).await
 }
 
-/// Pays `cents` out of `source` across `tasks` by weight, fee taken, as one transaction of
+/// Pays `amount` out of `source` across `tasks` by weight, fee taken, as one transaction of
 /// `kind` with a PENDING payout per task (shared by acceptance and dispute releases).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn pay(
@@ -69,19 +67,20 @@ pub(crate) async fn pay(
     contract: &contract_db::Model,
     outcome: &outcome::Model,
     source: &ledger_account::Model,
-    cents: i64,
+    amount: &Money,
     tasks: &[&task::Model],
     kind: TransactionKind,
     dispute: Option<Uuid>,
 ) -> AppResult<Released> {
     let owned: Vec<task::Model> = tasks.iter().map(|t| (*t).clone()).collect();
+    let cents = amount.cents();
+    let currency = amount.currency();
     let shares = money::task_shares(cents, &owned);
     let gross: Vec<i64> = shares.iter().map(|(_, c)| *c).collect();
-    let fee_total = money::fee(cents, state.config.payments.fee_bps);
-    let fees = money::split(fee_total, &gross);
+    let fee_total = Money::of(money::fee(cents, state.config.payments.fee_bps), currency, "feeCents")?;
+    let fees = money::split(fee_total.cents(), &gross);
     let payees = payees(work.txn(), &owned).await?;
-    let fee_account =
-        account(work.txn(), AccountKind::PlatformFees, super::PLATFORM, &contract.currency, false).await?;
+    let fee_account = account(work, AccountKind::PlatformFees, super::PLATFORM, &contract.currency, false).await?;
     let now = state.clock.now();
     let available_at = chrono::Duration::from_std(state.config.payments.payout_hold)
         .ok()
@@ -93,8 +92,8 @@ pub(crate) async fn pay(
     posting.outcome = Some(outcome.id);
     posting.dispute = dispute;
     posting.actor = work.actor_profile_id();
-    posting.entries.push(Entry::new(source, cents.checked_neg().unwrap_or(0)));
-    posting.entries.push(Entry::new(&fee_account, fee_total));
+    posting.entries.push(Entry::new(source, Side::Out, amount));
+    posting.entries.push(Entry::new(&fee_account, Side::In, &fee_total));
     let mut payouts = Vec::new();
     for (((task_id, share), fee), task) in shares.iter().zip(&fees).zip(&owned) {
         let net = share.saturating_sub(*fee);
@@ -107,8 +106,14 @@ pub(crate) async fn pay(
         if net <= 0 && *share <= 0 {
             continue;
         }
-        let pending = account(work.txn(), AccountKind::PayeePending, payee, &contract.currency, false).await?;
-        posting.entries.push(Entry { account: pending.id, cents: net, earned_by: Some(worker), task: Some(*task_id) });
+        let pending = account(work, AccountKind::PayeePending, payee, &contract.currency, false).await?;
+        posting.entries.push(Entry {
+            account: pending.id,
+            side: Side::In,
+            amount: Money::of(net, currency, "amountCents")?,
+            earned_by: Some(worker),
+            task: Some(*task_id),
+        });
         payouts.push(payout::ActiveModel {
             id: Set(Uuid::new_v4()),
             profile_id: Set(payee),
@@ -135,10 +140,10 @@ pub(crate) async fn pay(
         work.record(payout_activity(Action::PayoutPending, &payout)).await?;
         written.push(payout);
     }
-    let mut released = super::funding::money_activity(Action::OutcomeReleased, contract, transaction.id, cents);
+    let mut released = super::funding::money_activity(Action::OutcomeReleased, contract, transaction.id, amount);
     if let Some(after) = released.after.as_mut().and_then(|a| a.as_object_mut()) {
         after.insert("outcomeId".into(), json!(outcome.id));
-        after.insert("feeCents".into(), json!(fee_total));
+        after.insert("feeCents".into(), json!(fee_total.cents()));
     }
     work.record(released).await?;
     Ok(Released { transaction, payouts: written })

@@ -25,7 +25,9 @@ use crate::{
 
 /// `changeContractStatus`: applies a client's action (client managers only). Activation needs
 /// escrow to cover every outcome not yet paid, then routes every OPEN task; cancellation
-/// refunds unreleased escrow, cancels unfinished work and ends its assignments.
+/// (refused while a dispute is open) refunds unreleased escrow, cancels unfinished work and
+/// ends its assignments; completion refunds what escrow did not spend. Ending a contract whose
+/// escrow holds money moves it, so it takes an idempotency key.
 pub async fn change_contract_status(
     state: &AppState,
     viewer: &Viewer,
@@ -33,22 +35,37 @@ pub async fn change_contract_status(
     action: ContractAction,
     idempotency_key: Option<&str>,
 ) -> AppResult<(contract_db::Model, Access)> {
-    let (_, me) = viewer.require_user()?;
+    viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let before = contract::lock(work.txn(), id).await?;
     let access = contract::require_manager(work.txn(), viewer, &before).await?;
+    // Keys belong to the paying account, whichever of its admins sends the request.
+    let payer = ledger::payer_of(&before);
     let request = json!({ "contractId": id, "action": format!("{action:?}") });
-    if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "changeContractStatus", &request)
+    if ledger::idempotency::replayed(work.txn(), state, payer, idempotency_key, "changeContractStatus", &request)
         .await?
         .is_some()
     {
         return Ok((before, access));
     }
+    let ends = matches!(action, ContractAction::Cancel | ContractAction::Complete);
+    if ends && idempotency_key.is_none() && ledger::reading::escrow_balance(work.txn(), &before).await? > 0 {
+        return Err(AppError::bad_input(
+            "idempotencyKey",
+            "this contract's escrow holds money, which ending it refunds: send an idempotencyKey",
+        ));
+    }
+    if action == ContractAction::Cancel && ledger::dispute::open_on(work.txn(), id).await? {
+        return Err(AppError::conflict(
+            "a dispute on this contract is open; the money it holds is the arbiter's to move, so the contract \
+             cannot be cancelled until every dispute is resolved",
+        ));
+    }
     let after = contract::transition_locked(&mut work, state, &before, action).await?;
     match after.status {
         // Funded: every OPEN task is routed now.
         ContractStatus::Active if before.status == ContractStatus::Open => {
-            let uncovered = ledger::funding::uncovered_cents(work.txn(), &after).await?;
+            let uncovered = ledger::escrow::uncovered_cents(work.txn(), &after).await?;
             if uncovered > 0 {
                 return Err(AppError::conflict(format!(
                     "escrow is {uncovered} short of the outcomes it must cover; fund the contract first"
@@ -57,12 +74,15 @@ pub async fn change_contract_status(
             work::route_open_tasks(&mut work, state, &after).await?;
         }
         ContractStatus::Cancelled => {
-            ledger::funding::refund_unreleased(&mut work, state, &after).await?;
+            ledger::escrow::refund_rest(&mut work, state, &after, ledger::escrow::Ending::Cancelled).await?;
             cancel_unfinished(work.txn(), after.id, state.clock.now()).await?;
+        }
+        ContractStatus::Completed => {
+            ledger::escrow::refund_rest(&mut work, state, &after, ledger::escrow::Ending::Completed).await?;
         }
         _ => {}
     }
-    ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "contractId": id })).await?;
+    ledger::idempotency::finish_optional(work.txn(), payer, idempotency_key, json!({ "contractId": id })).await?;
     work.commit().await?;
     Ok((after, access))
 }

@@ -269,19 +269,23 @@ async fn review_latest(
     Ok(None)
 }
 
-/// `acceptOutcome`: the client accepts a SUBMITTED outcome (money is released here once the
-/// ledger exists).
+/// `acceptOutcome`: the client accepts a SUBMITTED outcome; its amount is released from escrow
+/// in the same transaction, and when it was the contract's last outcome the contract completes
+/// and what escrow did not spend goes back to the client. The key is the paying account's.
 pub async fn accept_outcome(
     state: &AppState,
     viewer: &Viewer,
     outcome_id: Uuid,
-    idempotency_key: Option<&str>,
+    idempotency_key: &str,
 ) -> AppResult<(entity::outcome::Model, Access)> {
-    let (_, me) = viewer.require_user()?;
+    viewer.require_user()?;
+    let key = ledger::idempotency::validate(idempotency_key)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
+    let payer = ledger::payer_of(&contract);
     let request = json!({ "outcomeId": outcome.id });
-    if ledger::idempotency::replayed(work.txn(), state, me, idempotency_key, "acceptOutcome", &request).await?.is_some()
+    if let ledger::idempotency::Claim::Replay(_) =
+        ledger::idempotency::claim(work.txn(), state, payer, &key, "acceptOutcome", &request).await?
     {
         return Ok((outcome, access));
     }
@@ -299,13 +303,13 @@ pub async fn accept_outcome(
     let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
     ledger::release::release_outcome(&mut work, state, &contract, &outcome, &tasks).await?;
     complete_when_done(&mut work, state, &contract).await?;
-    ledger::idempotency::finish_optional(work.txn(), me, idempotency_key, json!({ "outcomeId": outcome.id })).await?;
+    ledger::idempotency::finish(work.txn(), payer, &key, json!({ "outcomeId": outcome.id })).await?;
     work.commit().await?;
     Ok((outcome, access))
 }
 
-/// Completes the (locked, ACTIVE) contract when its last outcome has just been accepted, and
-/// says so in its activity.
+/// Completes the (locked, ACTIVE) contract when its last outcome has just been accepted, says
+/// so in its activity, and refunds what escrow did not spend (a completed contract holds none).
 async fn complete_when_done(
     work: &mut UnitOfWork<'_>,
     state: &AppState,
@@ -331,6 +335,7 @@ async fn complete_when_done(
         a.insert("reason".into(), json!("all_outcomes_accepted"));
     }
     work.record(record).await?;
+    ledger::escrow::refund_rest(work, state, &after, ledger::escrow::Ending::Completed).await?;
     Ok(())
 }
 

@@ -32,6 +32,8 @@ pub struct SweepReport {
     pub overdue: usize,
     /// Earnings whose hold passed (now withdrawable).
     pub payouts_available: usize,
+    /// Withdrawals stuck in PROCESSING past the bound, finished (PAID or FAILED).
+    pub payouts_finished: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,8 @@ enum Kind {
 pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
     let mut report = SweepReport {
         payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
+        payouts_finished: crate::domain::ledger::payout::finish_stuck_payouts(state, state.config.work.sweep_batch)
+            .await?,
         ..SweepReport::default()
     };
     // Contracts with due tasks, in the order their earliest due task came up.

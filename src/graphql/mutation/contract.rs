@@ -43,8 +43,9 @@ pub struct ChangeContractStatusInput {
     pub contract_id: ID,
     /// What to do.
     pub action: ContractAction,
-    /// Your key for this request (activation and cancellation move money): a retry with the
-    /// same key returns the first result instead of a CONFLICT.
+    /// The paying account's key for this request: a retry with the same key returns the first
+    /// result. Required to CANCEL or COMPLETE a contract whose escrow holds money (ending it
+    /// refunds that money).
     pub idempotency_key: Option<String>,
 }
 

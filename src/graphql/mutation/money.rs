@@ -58,8 +58,9 @@ pub struct OpenDisputeInput {
     pub outcome_id: ID,
     /// Why.
     pub reason: String,
-    /// Your key for this request (it moves the amount into a hold).
-    pub idempotency_key: Option<String>,
+    /// Your key for this request (it moves the amount into a hold): the paying account's when
+    /// you act for the client, your own as a worker.
+    pub idempotency_key: String,
 }
 
 /// Input of `resolveDispute`.
@@ -71,8 +72,9 @@ pub struct ResolveDisputeInput {
     pub resolution: DisputeResolution,
     /// With SPLIT: the part released to the workers (the rest is refunded).
     pub release_cents: Option<Cents>,
-    /// Your key for this request.
-    pub idempotency_key: Option<String>,
+    /// Your key for this request: the paying account's when you act for the client, your own
+    /// as a worker or arbiter.
+    pub idempotency_key: String,
 }
 
 /// Money mutations.
@@ -122,13 +124,13 @@ impl MoneyMutation {
     /// it); its amount is held until the dispute is resolved.
     async fn open_dispute(&self, ctx: &Context<'_>, input: OpenDisputeInput) -> GqlResult<Dispute> {
         let id = parse_id(&input.outcome_id, "outcomeId")?;
-        let opened =
-            dispute::open(state(ctx)?, viewer(ctx), id, &input.reason, input.idempotency_key.as_deref()).await?;
+        let opened = dispute::open(state(ctx)?, viewer(ctx), id, &input.reason, &input.idempotency_key).await?;
         Ok(Dispute(opened))
     }
 
-    /// Resolves a dispute: arbiters decide any way; the client may release in full and a
-    /// worker may refund in full.
+    /// Resolves a dispute: an arbiter who is not a party decides any way; a party concedes only
+    /// its own share (the client's owners and admins RELEASE what is held, a worker REFUNDs its
+    /// weighted share; the dispute closes when every worker has conceded).
     async fn resolve_dispute(&self, ctx: &Context<'_>, input: ResolveDisputeInput) -> GqlResult<Dispute> {
         let resolved = dispute::resolve(
             state(ctx)?,

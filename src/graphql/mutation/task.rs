@@ -117,9 +117,9 @@ pub struct RejectTaskInput {
 pub struct OutcomeIdInput {
     /// A SUBMITTED outcome.
     pub outcome_id: ID,
-    /// Your key for this request (acceptance moves money): a retry with the same key returns
-    /// the first result instead of a CONFLICT.
-    pub idempotency_key: Option<String>,
+    /// The paying account's key for this request (acceptance moves money): the same key and
+    /// outcome from anyone acting for the contract's client returns the first result.
+    pub idempotency_key: String,
 }
 
 /// Input of `rejectOutcome`.
@@ -227,7 +227,7 @@ impl TaskMutation {
             state(ctx)?,
             viewer(ctx),
             parse_id(&input.outcome_id, "outcomeId")?,
-            input.idempotency_key.as_deref(),
+            &input.idempotency_key,
         )
         .await?;
         Ok(Outcome(outcome, access))
