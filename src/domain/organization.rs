@@ -130,6 +130,21 @@ pub async fn role_of(db: &impl ConnectionTrait, organization_id: Uuid, profile_i
     Ok(organization_member::Entity::find_by_id((organization_id, profile_id)).one(db).await?.map(|m| m.role))
 }
 
+/// Like `role_of`, holding the membership row (`FOR SHARE`) to the end of the transaction: a
+/// role change waits for the money move that relied on the role, and once it returns no move
+/// authorized by the old role can still commit.
+pub async fn role_held(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    profile_id: Uuid,
+) -> AppResult<Option<OrgRole>> {
+    Ok(organization_member::Entity::find_by_id((organization_id, profile_id))
+        .lock_shared()
+        .one(db)
+        .await?
+        .map(|m| m.role))
+}
+
 /// Invites a person by handle with a role (owners and admins; only owners invite owners). The
 /// person becomes a member only by accepting; one pending invitation per person at a time.
 pub async fn invite(

@@ -15,11 +15,9 @@ use crate::{
     domain::{
         contract::{self, ContractInput, machine::ContractAction},
         ledger::funding::{self, FundInput},
-        outcome::{self, Criterion, OutcomeInput},
+        outcome::{self, Criterion, OutcomeInput, checks::Metric},
         task::{
-            self, TaskInput,
-            checks::Metric,
-            lifecycle,
+            self, TaskInput, lifecycle,
             review::{self, Deliverable},
             work,
         },
@@ -117,7 +115,7 @@ async fn seed_one(state: &AppState, counts: scale::Counts, i: usize) -> Result<(
             for t in task::of_outcomes(&state.db, &[o.id]).await?.remove(&o.id).unwrap_or_default() {
                 review::accept(state, &client, t.id).await?;
             }
-            review::accept_outcome(state, &client, o.id, &format!("scale-accept-{i}")).await?;
+            crate::domain::outcome::acceptance::accept(state, &client, o.id, &format!("scale-accept-{i}")).await?;
         }
     }
     Ok(())

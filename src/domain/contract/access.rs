@@ -197,8 +197,15 @@ pub(crate) async fn require_manager(
     viewer: &Viewer,
     contract: &contract::Model,
 ) -> AppResult<Access> {
-    viewer.require_user()?;
+    let (_, me) = viewer.require_user()?;
     let access = access(db, viewer, contract).await?.ok_or(AppError::NotFound("contract"))?;
     require_manages(access)?;
+    // The role that authorizes this command is held until it commits (a concurrent demotion
+    // waits, then takes effect for every later command).
+    if let Some(org) = contract.organization_id
+        && !organization::role_held(db, org, me).await?.is_some_and(manages)
+    {
+        return Err(AppError::forbidden("only the client's owners and admins change a contract or its work"));
+    }
     Ok(access)
 }

@@ -54,11 +54,12 @@ pub async fn open(
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
-    let outcome = crate::domain::outcome::lock(work.txn(), outcome_id).await?;
+    let outcome = lock_outcome(work.txn(), outcome_id).await?;
     let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
     let party = party_of(work.txn(), viewer, user, &contract, &tasks).await?.ok_or(AppError::NotFound("outcome"))?;
-    if let Party::Client { manages: false } = party {
-        return Err(AppError::forbidden("only the client's owners and admins dispute for it"));
+    if let Party::Client { .. } = party {
+        // Only the client's owners and admins dispute for it, with the role held to commit.
+        contract::require_manager(work.txn(), viewer, &contract).await?;
     }
     let scope = party.key_scope(&contract, me);
     let request = json!({ "outcomeId": outcome_id, "reason": reason });
@@ -139,7 +140,7 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     let found =
         dispute::Entity::find_by_id(input.dispute_id).one(work.txn()).await?.ok_or(AppError::NotFound("dispute"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
-    let outcome = crate::domain::outcome::lock(work.txn(), found.outcome_id).await?;
+    let outcome = lock_outcome(work.txn(), found.outcome_id).await?;
     let dispute = dispute::Entity::find_by_id(found.id)
         .lock_exclusive()
         .one(work.txn())
@@ -174,6 +175,9 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
             ));
         }
     };
+    if let By::Client = how {
+        contract::require_manager(work.txn(), viewer, &contract).await?;
+    }
     if dispute.status != DisputeStatus::Open {
         return Err(AppError::conflict("this dispute is resolved already"));
     }
@@ -285,6 +289,12 @@ enum By {
     Client,
     /// A worker conceding the share of these profiles (itself and the agents it operates).
     Worker(Vec<Uuid>),
+}
+
+/// Locks the disputed outcome's row after its contract's (the ledger reads outcomes as rows;
+/// their rules are `domain::outcome`'s, which calls into the ledger, never the other way).
+async fn lock_outcome(db: &impl ConnectionTrait, id: Uuid) -> AppResult<outcome::Model> {
+    outcome::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound("outcome"))
 }
 
 /// Refunds `cents` of a dispute's hold to the client.

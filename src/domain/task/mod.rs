@@ -4,7 +4,6 @@
 //! metric checks (`checks`) and the background sweep of lapsed offers and overdue work (`sweep`).
 pub mod assign;
 pub mod assignment;
-pub mod checks;
 pub mod escalation;
 pub mod lifecycle;
 pub mod provenance;

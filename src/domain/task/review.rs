@@ -1,8 +1,7 @@
 //! Submission and review: the assignee submits a deliverable (its metrics are checked against
 //! the outcome's criteria), the client accepts or rejects it; the second rejection re-routes
 //! the task. When every task of an outcome is accepted the outcome awaits the client, who
-//! accepts it (releasing its amount from escrow in the same transaction) or sends it back for
-//! rework.
+//! accepts it (`outcome::acceptance`) or sends it back for rework (here, for the tasks' part).
 //! Reviews of accepted work feed the reviewed profile's reputation.
 use entity::{
     contract::ContractStatus,
@@ -12,16 +11,13 @@ use entity::{
     task_submission::{self, SubmissionStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    assignment,
-    checks::{self, Metric},
-    escalation,
+    assignment, escalation,
     provenance::{self, Provenance},
     work::{self, activity, locked_for},
 };
@@ -30,7 +26,11 @@ use crate::{
     domain::{
         Action, UnitOfWork,
         contract::{Access, machine, require_manages},
-        ledger, outcome, validate, wire,
+        outcome::{
+            self,
+            checks::{self, Metric},
+        },
+        validate, wire,
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -269,90 +269,9 @@ async fn review_latest(
     Ok(None)
 }
 
-/// `acceptOutcome`: the client accepts a SUBMITTED outcome; its amount is released from escrow
-/// in the same transaction, and when it was the contract's last outcome the contract completes
-/// and what escrow did not spend goes back to the client. The key is the paying account's.
-pub async fn accept_outcome(
-    state: &AppState,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-    idempotency_key: &str,
-) -> AppResult<(entity::outcome::Model, Access)> {
-    viewer.require_user()?;
-    let key = ledger::idempotency::validate(idempotency_key)?;
-    let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
-    let payer = ledger::payer_of(&contract);
-    let request = json!({ "outcomeId": outcome.id });
-    if let ledger::idempotency::Claim::Replay(_) =
-        ledger::idempotency::claim(work.txn(), state, payer, &key, "acceptOutcome", &request).await?
-    {
-        return Ok((outcome, access));
-    }
-    require_paying(&contract)?;
-    if ledger::dispute::of_outcome(work.txn(), outcome.id).await?.is_some() {
-        return Err(AppError::conflict("this outcome is disputed; its money moves when the dispute is resolved"));
-    }
-    let unticked = outcome::unticked(&outcome, &tasks)?;
-    if !unticked.is_empty() && outcome.status == OutcomeStatus::Submitted {
-        return Err(AppError::conflict(format!(
-            "tick the outcome's checkbox criteria first (tickCriterion): {}",
-            unticked.join(", ")
-        )));
-    }
-    let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Accepted, None).await?;
-    ledger::release::release_outcome(&mut work, state, &contract, &outcome, &tasks).await?;
-    complete_when_done(&mut work, state, &contract).await?;
-    ledger::idempotency::finish(work.txn(), payer, &key, json!({ "outcomeId": outcome.id })).await?;
-    work.commit().await?;
-    Ok((outcome, access))
-}
-
-/// Completes the (locked, ACTIVE) contract when its last outcome has just been accepted, says
-/// so in its activity, and refunds what escrow did not spend (a completed contract holds none).
-async fn complete_when_done(
-    work: &mut UnitOfWork<'_>,
-    state: &AppState,
-    contract: &entity::contract::Model,
-) -> AppResult<()> {
-    let open = entity::outcome::Entity::find()
-        .filter(entity::outcome::Column::ContractId.eq(contract.id))
-        .filter(entity::outcome::Column::Status.ne(OutcomeStatus::Accepted))
-        .count(work.txn())
-        .await?;
-    if open > 0 {
-        return Ok(());
-    }
-    let after = crate::domain::contract::transition_locked(
-        work,
-        state,
-        contract,
-        crate::domain::contract::machine::ContractAction::Complete,
-    )
-    .await?;
-    let mut record = crate::domain::contract::activity(Action::ContractCompleted, &after, Some(contract.status));
-    if let Some(serde_json::Value::Object(a)) = record.after.as_mut() {
-        a.insert("reason".into(), json!("all_outcomes_accepted"));
-    }
-    work.record(record).await?;
-    ledger::escrow::refund_rest(work, state, &after, ledger::escrow::Ending::Completed).await?;
-    Ok(())
-}
-
-/// Money moves, and outcomes are judged, only on an ACTIVE contract.
-fn require_paying(contract: &entity::contract::Model) -> AppResult<()> {
-    if contract.status == ContractStatus::Active {
-        Ok(())
-    } else {
-        Err(AppError::conflict(format!(
-            "the contract is {}; outcomes are accepted or rejected only while it is ACTIVE",
-            wire(contract.status)
-        )))
-    }
-}
-
-/// `rejectOutcome`: the client sends a SUBMITTED outcome back with feedback; its accepted
-/// tasks return to their assignees as REJECTED for rework.
+/// `rejectOutcome`: the client sends a SUBMITTED outcome back with feedback (the outcome's
+/// rule is `outcome::acceptance::reject`); its accepted tasks return to their assignees as
+/// REJECTED for rework.
 pub async fn reject_outcome(
     state: &AppState,
     viewer: &Viewer,
@@ -362,9 +281,7 @@ pub async fn reject_outcome(
     viewer.require_user()?;
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let outcome::Managed { contract, outcome, tasks, access } = outcome::managed(&work, viewer, outcome_id).await?;
-    require_paying(&contract)?;
-    let outcome = outcome::move_to(&mut work, state, outcome, OutcomeStatus::Rejected, Some(feedback.clone())).await?;
+    let (outcome, tasks, access) = outcome::acceptance::reject(&mut work, state, viewer, outcome_id, &feedback).await?;
     let now = state.clock.now();
     for task in tasks.into_iter().filter(|t| t.status == TaskStatus::Accepted) {
         machine::task(task.status, TaskStatus::Rejected)?;

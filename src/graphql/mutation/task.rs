@@ -2,11 +2,13 @@
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::{
-    domain::task::{
-        checks::Metric,
-        provenance::Provenance,
-        review::{self, Deliverable},
-        work,
+    domain::{
+        outcome::checks::Metric,
+        task::{
+            provenance::Provenance,
+            review::{self, Deliverable},
+            work,
+        },
     },
     graphql::{
         GqlResult, state,
@@ -223,7 +225,7 @@ impl TaskMutation {
     /// same transaction, releases its amount from escrow to the workers (fee taken) as PENDING
     /// payouts.
     async fn accept_outcome(&self, ctx: &Context<'_>, input: OutcomeIdInput) -> GqlResult<Outcome> {
-        let (outcome, access) = review::accept_outcome(
+        let (outcome, access) = crate::domain::outcome::acceptance::accept(
             state(ctx)?,
             viewer(ctx),
             parse_id(&input.outcome_id, "outcomeId")?,

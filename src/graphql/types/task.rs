@@ -13,7 +13,7 @@ use crate::{
     domain::{
         self,
         contract::Access,
-        task::checks::{Check, Metric},
+        outcome::checks::{Check, Metric},
     },
     error::AppError,
     graphql::{GqlResult, loaders, state, viewer},

@@ -1,6 +1,12 @@
 //! Outcomes: the measurable milestones a contract pays for, their acceptance criteria and
 //! their lifecycle (PENDING → IN_PROGRESS → SUBMITTED → ACCEPTED / REJECTED → rework).
-//! Outcomes depend on contracts; tasks depend on outcomes.
+//! Outcomes depend on contracts; tasks depend on outcomes, never the other way round.
+//!
+//! - `checks`: a deliverable's metrics against the criteria (pure);
+//! - `acceptance`: accept (releasing the amount), reject, and completing the contract.
+pub mod acceptance;
+pub mod checks;
+
 use std::collections::HashMap;
 
 use entity::{
@@ -199,8 +205,10 @@ pub(crate) async fn start_locked(
 pub(crate) async fn managed(work: &UnitOfWork<'_>, viewer: &Viewer, outcome_id: Uuid) -> AppResult<Managed> {
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
-    let access = contract::access(work.txn(), viewer, &contract).await?.ok_or(AppError::NotFound("outcome"))?;
-    contract::require_manages(access)?;
+    let access = match contract::require_manager(work.txn(), viewer, &contract).await {
+        Err(AppError::NotFound(_)) => return Err(AppError::NotFound("outcome")),
+        other => other?,
+    };
     // Lock order (domain/mod.rs): the contract, its tasks, then the outcome.
     let tasks = entity::task::Entity::find()
         .filter(entity::task::Column::OutcomeId.eq(outcome_id))
@@ -334,7 +342,7 @@ pub fn ticks_of(outcome: &outcome::Model) -> AppResult<Vec<Tick>> {
 }
 
 /// The outcome-level metric checks made when the outcome was submitted.
-pub fn checks_of(outcome: &outcome::Model) -> AppResult<Vec<super::task::checks::Check>> {
+pub fn checks_of(outcome: &outcome::Model) -> AppResult<Vec<checks::Check>> {
     outcome.checks.as_ref().map_or(Ok(Vec::new()), |v| super::decode(v, "outcome checks"))
 }
 
@@ -420,15 +428,15 @@ pub(crate) async fn check_at_submission(
         .order_by_asc(task_submission::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut metrics: Vec<super::task::checks::Metric> = Vec::new();
+    let mut metrics: Vec<checks::Metric> = Vec::new();
     for s in accepted {
-        let reported: Vec<super::task::checks::Metric> = super::decode(&s.metrics, "submission metrics")?;
+        let reported: Vec<checks::Metric> = super::decode(&s.metrics, "submission metrics")?;
         for m in reported {
             metrics.retain(|x| x.name != m.name);
             metrics.push(m);
         }
     }
-    let checks = super::task::checks::check(&level, &metrics);
+    let checks = checks::check(&level, &metrics);
     let mut active = outcome.into_active_model();
     active.checks = Set(Some(json!(checks)));
     Ok(active.update(db).await?)
