@@ -39,8 +39,8 @@ pub enum Command {
         scale: Option<f64>,
     },
     /// Verify the ledger: every transaction balances, no balance that must not be negative is,
-    /// balances equal their lines, no contract paid out more than it was funded. Exits 1 on
-    /// any violation.
+    /// balances equal their lines, no contract paid out more than it was funded, no ended
+    /// contract holds escrow. Exits 1 on any violation.
     LedgerCheck,
     /// Grant or revoke the arbiter role (deciding disputes) of an existing account.
     Arbiter {

@@ -1,10 +1,12 @@
 //! The ledger's invariants, as `semasocial ledger-check` and every money test verify them:
 //! every transaction balances per currency and is sealed; no account that must not go negative
 //! is negative; every balance equals the sum of its lines; no contract released or refunded
-//! more than it was funded; pending and in-flight balances match their payouts.
+//! more than it was funded; pending and in-flight balances match their payouts; a completed or
+//! cancelled contract's escrow is empty.
 use std::collections::HashMap;
 
 use entity::{
+    contract::{self, ContractStatus},
     ledger_account::{self, AccountKind},
     ledger_line, ledger_transaction,
     payout::{self, PayoutKind, PayoutStatus},
@@ -89,6 +91,23 @@ pub async fn run(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
     }
     for ((kind, owner, currency), cents) in owed {
         violations.push(format!("{kind:?} payouts of {owner} add up to {cents} {currency} with no account"));
+    }
+
+    // A contract that has ended holds no escrow (completion and cancellation refund it).
+    let ended: std::collections::HashSet<Uuid> = contract::Entity::find()
+        .filter(contract::Column::Status.is_in([ContractStatus::Completed, ContractStatus::Cancelled]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for a in accounts.iter().filter(|a| a.kind == AccountKind::Escrow && a.balance_cents != 0) {
+        if ended.contains(&a.owner_id) {
+            violations.push(format!(
+                "contract {} has ended but its escrow holds {} {}",
+                a.owner_id, a.balance_cents, a.currency
+            ));
+        }
     }
     Ok(violations)
 }
