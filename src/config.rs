@@ -112,6 +112,18 @@ pub struct ConfigArgs {
     /// Simulated provider: payouts of at least this many minor units fail.
     #[arg(long, env = "SIMULATED_FAIL_PAYOUTS_FROM_CENTS")]
     pub simulated_fail_payouts_from_cents: Option<i64>,
+    /// The payment provider: `simulated` (default; in memory) or `stripe` (Stripe Connect).
+    #[arg(long, env = "PAYMENT_PROVIDER", default_value = "simulated")]
+    pub payment_provider: String,
+    /// Stripe's secret API key (`sk_…`); required with PAYMENT_PROVIDER=stripe.
+    #[arg(long, env = "STRIPE_SECRET_KEY")]
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_…`); required in production.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET")]
+    pub stripe_webhook_secret: Option<String>,
+    /// Where Stripe's API is (tests point it at a local Stripe-shaped server).
+    #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com")]
+    pub stripe_api_base: String,
     /// Answer introspection queries (default: on, off when APP_ENV=production).
     #[arg(long, env = "GRAPHQL_INTROSPECTION")]
     pub graphql_introspection: Option<bool>,
@@ -166,6 +178,44 @@ pub struct PaymentsConfig {
     pub arbiter_handles: Vec<String>,
     /// Failures the simulated provider produces.
     pub simulated: SimulatedProviderConfig,
+    /// Which provider moves money across the platform's edge.
+    pub provider: ProviderKind,
+    /// Stripe's settings (used with `ProviderKind::Stripe`).
+    pub stripe: StripeConfig,
+}
+
+/// The payment provider in use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// The built-in in-memory provider (development and tests).
+    #[default]
+    Simulated,
+    /// Stripe Connect.
+    Stripe,
+}
+
+/// Stripe's settings.
+#[derive(Clone, Debug)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY`.
+    pub secret_key: Option<Secret>,
+    /// `STRIPE_WEBHOOK_SECRET`: webhooks are refused without it.
+    pub webhook_secret: Option<Secret>,
+    /// `STRIPE_API_BASE`.
+    pub api_base: String,
+    /// How long a request to Stripe may take.
+    pub timeout: Duration,
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            webhook_secret: None,
+            api_base: "https://api.stripe.com".to_owned(),
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Failures the built-in simulated payment provider produces, for development and tests.
@@ -189,6 +239,8 @@ impl Default for PaymentsConfig {
             payout_stuck_after: Duration::from_secs(15 * 60),
             arbiter_handles: Vec::new(),
             simulated: SimulatedProviderConfig::default(),
+            provider: ProviderKind::Simulated,
+            stripe: StripeConfig::default(),
         }
     }
 }
@@ -421,7 +473,26 @@ impl Config {
                 fail_payouts_from_cents: args.simulated_fail_payouts_from_cents,
                 hang_payouts_from_cents: None,
             },
+            provider: match args.payment_provider.trim() {
+                "simulated" => ProviderKind::Simulated,
+                "stripe" => ProviderKind::Stripe,
+                other => bail!("PAYMENT_PROVIDER must be `simulated` or `stripe`, not `{other}`"),
+            },
+            stripe: StripeConfig {
+                secret_key: args.stripe_secret_key.filter(|k| !k.is_empty()).map(Secret::new),
+                webhook_secret: args.stripe_webhook_secret.filter(|k| !k.is_empty()).map(Secret::new),
+                api_base: args.stripe_api_base,
+                ..StripeConfig::default()
+            },
         };
+        if config.payments.provider == ProviderKind::Stripe {
+            if config.payments.stripe.secret_key.is_none() {
+                bail!("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY");
+            }
+            if args.app_env == AppEnv::Production && config.payments.stripe.webhook_secret.is_none() {
+                bail!("APP_ENV=production with PAYMENT_PROVIDER=stripe needs STRIPE_WEBHOOK_SECRET");
+            }
+        }
         let production = args.app_env == AppEnv::Production;
         config.exposure = ExposureConfig {
             introspection: args.graphql_introspection.unwrap_or(!production),
@@ -514,6 +585,29 @@ mod tests {
         assert!(a.database_url.expose().starts_with("sqlite://"));
         std::fs::remove_dir_all(dir)?;
         Ok(())
+    }
+
+    #[test]
+    fn stripe_in_production_refuses_to_start_without_its_key_and_webhook_secret() {
+        let secret = "k".repeat(40);
+        let base = ["--app-env", "production", "--jwt-secret", secret.as_str(), "--payment-provider", "stripe"];
+        let message = |extra: &[&str]| {
+            let all: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+            Config::from_args(args(&all)).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert!(message(&[]).contains("STRIPE_SECRET_KEY"));
+        assert!(message(&["--stripe-secret-key", "sk_test_1"]).contains("STRIPE_WEBHOOK_SECRET"));
+        let all: Vec<&str> = base
+            .iter()
+            .copied()
+            .chain(["--stripe-secret-key", "sk_test_1", "--stripe-webhook-secret", "whsec_1"])
+            .collect();
+        let config = Config::from_args(args(&all));
+        assert!(config.as_ref().is_ok_and(|c| c.payments.provider == ProviderKind::Stripe));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sk_test_1") && !printed.contains("whsec_1"), "secrets never print");
+        let unknown = Config::from_args(args(&["--payment-provider", "paypal"]));
+        assert!(unknown.err().is_some_and(|e| e.to_string().contains("PAYMENT_PROVIDER")));
     }
 
     #[test]

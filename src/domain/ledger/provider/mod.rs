@@ -7,6 +7,8 @@ use uuid::Uuid;
 
 use crate::config::SimulatedProviderConfig;
 
+pub mod stripe;
+
 /// A refusal by the provider (a declined card, a bounced transfer), with its reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Declined(pub String);
