@@ -58,6 +58,7 @@ async fn escrow(app: &TestApp, who: &TestUser, contract: &str) -> Value {
 struct Delivered {
     contract: String,
     outcome: String,
+    tasks: Vec<String>,
     workers: Vec<TestUser>,
 }
 
@@ -90,7 +91,8 @@ async fn delivered(
         );
         assert_eq!(act(app, "acceptTask", t, &client.access_token).await["data"]["acceptTask"]["status"], "ACCEPTED");
     }
-    Delivered { contract: c, outcome: o, workers: pairs.into_iter().map(|(_, w)| w).collect() }
+    let tasks = pairs.iter().map(|(t, _)| t.clone()).collect();
+    Delivered { contract: c, outcome: o, tasks, workers: pairs.into_iter().map(|(_, w)| w).collect() }
 }
 
 async fn reject(app: &TestApp, client: &TestUser, outcome: &str) {
@@ -292,6 +294,20 @@ async fn money_under_dispute_is_untouchable_by_cancel() {
     let body = app.gql(CHANGE_STATUS, cancel.clone(), Some(&ada.access_token)).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     assert_eq!(books(&app).await, before, "nothing refunded, no task cancelled");
+    // Nor is the disputed work taken from its worker, by hand or by the sweep.
+    let reassign = app
+        .gql(
+            "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status } }",
+            json!({ "i": { "taskId": d.tasks[0] } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(error_code(&reassign), "CONFLICT", "{reassign}");
+    app.clock.advance(chrono::Duration::days(400));
+    assert_eq!(app.sweep().await.overdue, 0);
+    let ada = app.login(&ada).await;
+    let judge = app.login(&judge).await;
+    assert_eq!(books(&app).await, before);
 
     // The arbiter can still pay the worker; then the contract may end.
     let done = resolve(&app, &judge, &dispute, "RELEASE", "j-1").await;

@@ -154,16 +154,6 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
         return Err(AppError::NotFound("dispute"));
     }
     let scope = party.as_ref().map_or(me, |p| p.key_scope(&contract, me));
-    let request = json!({
-        "disputeId": dispute.id,
-        "resolution": wire(input.resolution),
-        "releaseCents": input.release_cents,
-    });
-    if let idempotency::Claim::Replay(_) =
-        idempotency::claim(work.txn(), state, scope, &key, "resolveDispute", &request).await?
-    {
-        return Ok(dispute);
-    }
     let how = match (&party, input.resolution) {
         _ if arbiter => By::Arbiter,
         (Some(Party::Client { manages: true }), Resolution::Release) => By::Client,
@@ -177,6 +167,16 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     };
     if let By::Client = how {
         contract::require_manager(work.txn(), viewer, &contract).await?;
+    }
+    let request = json!({
+        "disputeId": dispute.id,
+        "resolution": wire(input.resolution),
+        "releaseCents": input.release_cents,
+    });
+    if let idempotency::Claim::Replay(_) =
+        idempotency::claim(work.txn(), state, scope, &key, "resolveDispute", &request).await?
+    {
+        return Ok(dispute);
     }
     if dispute.status != DisputeStatus::Open {
         return Err(AppError::conflict("this dispute is resolved already"));

@@ -164,6 +164,16 @@ fn due(kind: Kind, now: chrono::DateTime<chrono::Utc>) -> Select<task::Entity> {
             .filter(task::Column::DueAt.lte(now))
             // Someone given the task after its due date is not overdue at once.
             .filter(Expr::col(task::Column::AssignedAt).lt(Expr::col(task::Column::DueAt)))
+            // Work under an open dispute stays with its workers: their shares are at stake.
+            .filter(
+                task::Column::OutcomeId.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(entity::dispute::Column::OutcomeId)
+                        .from(entity::dispute::Entity)
+                        .and_where(entity::dispute::Column::Status.eq(entity::dispute::DisputeStatus::Open))
+                        .to_owned(),
+                ),
+            )
             .order_by_asc(task::Column::DueAt),
     }
 }

@@ -354,6 +354,14 @@ pub async fn reassign(
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
     require_manages(access)?;
     require_active(&contract)?;
+    if crate::domain::ledger::dispute::of_outcome(work.txn(), task.outcome_id)
+        .await?
+        .is_some_and(|d| d.status == entity::dispute::DisputeStatus::Open)
+    {
+        return Err(AppError::conflict(
+            "this task's outcome is under dispute; its work stays with its workers until the dispute is resolved",
+        ));
+    }
     let task = match task.status {
         TaskStatus::Open => task,
         TaskStatus::Offered | TaskStatus::Assigned | TaskStatus::Rejected => {
