@@ -13,6 +13,7 @@ pub mod community_tag;
 pub mod contract;
 pub mod dispute;
 pub mod dispute_concession;
+pub mod dispute_share;
 pub mod event;
 pub mod event_rsvp;
 pub mod gig;

@@ -22,6 +22,7 @@ mod m20261202_000018_index_events_start;
 mod m20261202_000019_orchestration;
 mod m20261203_000020_unique_playbook_names;
 mod m20261205_000021_money_edges;
+mod m20261205_000022_dispute_shares;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_orchestration::Migration),
             Box::new(m20261203_000020_unique_playbook_names::Migration),
             Box::new(m20261205_000021_money_edges::Migration),
+            Box::new(m20261205_000022_dispute_shares::Migration),
         ]
     }
 }

@@ -238,28 +238,27 @@ pub async fn act(state: &AppState, viewer: &Viewer, id: Uuid, action: GigAction)
     Ok(gig)
 }
 
-/// Whether the viewer manages the gig: its owner, or an OWNER/ADMIN of its organization.
+/// Whether the viewer manages the gig: the owner of a personal gig, or a current OWNER/ADMIN
+/// of the gig's organization (whoever posted it keeps nothing once demoted or removed).
 pub async fn can_manage(db: &impl ConnectionTrait, viewer: &Viewer, gig: &gig::Model) -> AppResult<bool> {
     let Viewer::User { profile_id, .. } = viewer else { return Ok(false) };
-    if gig.owner_profile_id == *profile_id {
-        return Ok(true);
-    }
     match gig.organization_id {
         Some(org) => {
             Ok(matches!(organization::role_of(db, org, *profile_id).await?, Some(OrgRole::Owner | OrgRole::Admin)))
         }
-        None => Ok(false),
+        None => Ok(gig.owner_profile_id == *profile_id),
     }
 }
 
-/// Requires the viewer to manage the gig.
+/// Requires the viewer to manage the gig, holding an organization role that authorizes it
+/// until the caller's transaction ends (a concurrent demotion waits for the change).
 pub async fn require_manager(db: &impl ConnectionTrait, viewer: &Viewer, gig: &gig::Model) -> AppResult<()> {
-    viewer.require_user()?;
-    if can_manage(db, viewer, gig).await? {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only the gig's owner manages it"))
-    }
+    let (_, me) = viewer.require_user()?;
+    let manages = match gig.organization_id {
+        Some(org) => matches!(organization::role_held(db, org, me).await?, Some(OrgRole::Owner | OrgRole::Admin)),
+        None => gig.owner_profile_id == me,
+    };
+    if manages { Ok(()) } else { Err(AppError::forbidden("only the gig's owner manages it")) }
 }
 
 /// Whether the viewer may see the gig at all.

@@ -259,6 +259,45 @@ async fn organization_gigs_are_managed_by_its_admins() {
 }
 
 #[tokio::test]
+async fn whoever_posted_an_organizations_gig_keeps_nothing_of_it_once_demoted() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let cat = app.register("cat").await;
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "ADMIN").await;
+    let gig = create_gig(&app, &bob, json!({ "organizationId": org })).await;
+    assert_eq!(publish(&app, &bob, &gig).await["data"]["publishGig"]["status"], "OPEN");
+    let cats = proposal_id(&propose(&app, &cat, &gig).await);
+    let change = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
+    let body = app
+        .gql(
+            change,
+            json!({ "i": { "organizationId": org, "profileId": bob.profile_id, "role": "MEMBER" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(body["data"]["changeMemberRole"]["role"], "MEMBER", "{body}");
+
+    let accept = "mutation($i: ProposalIdInput!) { acceptProposal(input: $i) { proposal { status } } }";
+    let refused = app.gql(accept, json!({ "i": { "proposalId": cats } }), Some(&bob.access_token)).await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "the poster, now a member, hires nobody: {refused}");
+    let close = app
+        .gql(
+            "mutation($i: GigIdInput!) { closeGig(input: $i) { status } }",
+            json!({ "i": { "gigId": gig } }),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(error_code(&close), "FORBIDDEN", "{close}");
+    assert_eq!(app.gql(GIG, json!({ "id": gig }), None).await["data"]["gig"]["status"], "OPEN");
+    assert_eq!(app.count("proposals WHERE status = 'SUBMITTED'").await, 1, "the proposal still waits");
+    // The organization's current admins still do.
+    let body = app.gql(accept, json!({ "i": { "proposalId": cats } }), Some(&ada.access_token)).await;
+    assert_eq!(body["data"]["acceptProposal"]["proposal"]["status"], "ACCEPTED", "{body}");
+}
+
+#[tokio::test]
 async fn gigs_are_found_by_text_skills_and_budget_and_sorted() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;

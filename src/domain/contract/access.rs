@@ -183,7 +183,7 @@ pub async fn is_client_side(db: &impl ConnectionTrait, contract: &contract::Mode
 }
 
 /// Refuses anyone but the client's owners and admins.
-pub(crate) fn require_manages(access: Access) -> AppResult<()> {
+fn require_manages(access: Access) -> AppResult<()> {
     match access {
         Access::Client { manages: true } => Ok(()),
         _ => Err(AppError::forbidden("only the client's owners and admins change a contract or its work")),
@@ -197,15 +197,27 @@ pub(crate) async fn require_manager(
     viewer: &Viewer,
     contract: &contract::Model,
 ) -> AppResult<Access> {
-    let (_, me) = viewer.require_user()?;
+    viewer.require_user()?;
     let access = access(db, viewer, contract).await?.ok_or(AppError::NotFound("contract"))?;
+    hold_manager(db, viewer, contract, access).await?;
+    Ok(access)
+}
+
+/// Refuses anyone but the client's owners and admins (`access` is the viewer's, already read)
+/// and holds the role that authorizes the command until it commits: a concurrent demotion
+/// waits, then takes effect for every later command.
+pub(crate) async fn hold_manager(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    contract: &contract::Model,
+    access: Access,
+) -> AppResult<()> {
+    let (_, me) = viewer.require_user()?;
     require_manages(access)?;
-    // The role that authorizes this command is held until it commits (a concurrent demotion
-    // waits, then takes effect for every later command).
     if let Some(org) = contract.organization_id
         && !organization::role_held(db, org, me).await?.is_some_and(manages)
     {
         return Err(AppError::forbidden("only the client's owners and admins change a contract or its work"));
     }
-    Ok(access)
+    Ok(())
 }

@@ -22,7 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 pub use self::access::{Access, access, access_many, visible};
-pub(crate) use self::access::{require_manager, require_manages};
+pub(crate) use self::access::{hold_manager, require_manager};
 use super::{
     Action, NewActivity, UnitOfWork, organization,
     page::{Cursor, Direction, Page, PageRequest, keyset},

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use entity::{
     contract::{self as contract_db, ContractStatus},
     dispute::{self, DisputeStatus, Resolution},
-    dispute_concession,
+    dispute_concession, dispute_share,
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     outcome::{self, OutcomeStatus},
@@ -20,7 +20,8 @@ use entity::{
     task::{self, TaskStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -56,7 +57,11 @@ pub async fn open(
     let contract = contract::lock(work.txn(), found.contract_id).await?;
     let outcome = lock_outcome(work.txn(), outcome_id).await?;
     let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
-    let party = party_of(work.txn(), viewer, user, &contract, &tasks).await?.ok_or(AppError::NotFound("outcome"))?;
+    // The workers with a share: the outcome's live tasks that have one.
+    let workers: Vec<task::Model> =
+        tasks.into_iter().filter(|t| t.status != TaskStatus::Cancelled && t.assignee_profile_id.is_some()).collect();
+    let holders: Vec<Uuid> = workers.iter().filter_map(|t| t.assignee_profile_id).collect();
+    let party = party_of(work.txn(), viewer, user, &contract, &holders).await?.ok_or(AppError::NotFound("outcome"))?;
     if let Party::Client { .. } = party {
         // Only the client's owners and admins dispute for it, with the role held to commit.
         contract::require_manager(work.txn(), viewer, &contract).await?;
@@ -104,6 +109,21 @@ pub async fn open(
     }
     .insert(work.txn())
     .await?;
+    // Each worker's share is fixed now: later changes to the tasks move none of it.
+    for (position, (task_id, cents)) in (0_i32..).zip(money::task_shares(dispute.amount_cents, &workers)) {
+        let Some(profile_id) = workers.iter().find(|t| t.id == task_id).and_then(|t| t.assignee_profile_id) else {
+            continue;
+        };
+        dispute_share::ActiveModel {
+            dispute_id: Set(dispute.id),
+            task_id: Set(task_id),
+            profile_id: Set(profile_id),
+            cents: Set(cents),
+            position: Set(position),
+        }
+        .insert(work.txn())
+        .await?;
+    }
     let hold = account(&work, AccountKind::DisputeHold, dispute.id, &contract.currency, false).await?;
     let mut posting = Posting::new(TransactionKind::DisputeHold, &contract.currency, "outcome disputed");
     posting.contract = Some(contract.id);
@@ -146,12 +166,18 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
         .one(work.txn())
         .await?
         .ok_or(AppError::NotFound("dispute"))?;
-    let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
-    let party = party_of(work.txn(), viewer, user, &contract, &tasks).await?;
+    let shares = shares_of(work.txn(), &dispute, outcome.id).await?;
+    let holders: Vec<Uuid> = shares.iter().map(|s| s.profile_id).collect();
+    let party = party_of(work.txn(), viewer, user, &contract, &holders).await?;
     // An arbiter who is a party has only a party's say.
     let arbiter = party.is_none() && super::arbiter::is_arbiter(work.txn(), me).await?;
     if !arbiter && party.is_none() {
         return Err(AppError::NotFound("dispute"));
+    }
+    if arbiter && (me == dispute.opened_by_profile_id || me == contract.client_profile_id) {
+        // Whoever opened the dispute or created the contract is never its judge, whatever
+        // their role is now.
+        return Err(AppError::forbidden("an arbiter never decides a dispute it opened or a contract it created"));
     }
     let scope = party.as_ref().map_or(me, |p| p.key_scope(&contract, me));
     let how = match (&party, input.resolution) {
@@ -183,36 +209,34 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     }
     let hold = account(&work, AccountKind::DisputeHold, dispute.id, &dispute.currency, true).await?;
     let conceded = concessions(work.txn(), dispute.id).await?;
-    // The workers with a share: live tasks with an assignee, in the shares' order.
-    let workers: Vec<&task::Model> =
-        tasks.iter().filter(|t| t.status != TaskStatus::Cancelled && t.assignee_profile_id.is_some()).collect();
-    let standing: Vec<&task::Model> =
-        workers.iter().copied().filter(|t| t.assignee_profile_id.is_some_and(|a| !conceded.contains(&a))).collect();
+    // The shares of the workers who have not conceded, in the shares' order.
+    let standing: Vec<&dispute_share::Model> = shares.iter().filter(|s| !conceded.contains(&s.profile_id)).collect();
     let held = hold.balance_cents;
     // While a dispute is open only concessions take money out of its hold.
     let conceded_before = dispute.amount_cents.saturating_sub(held);
     let now = state.clock.now();
     let (released, refunded) = match (&how, input.resolution) {
         (By::Worker(mine), _) => {
-            let owned: Vec<task::Model> = workers.iter().map(|t| (*t).clone()).collect();
-            let shares = money::task_shares(dispute.amount_cents, &owned);
-            // The caller's standing tasks, with the profile that holds each.
-            let mine: Vec<(Uuid, Uuid)> = standing
-                .iter()
-                .filter_map(|t| t.assignee_profile_id.filter(|a| mine.contains(a)).map(|a| (t.id, a)))
-                .collect();
+            // The caller's standing shares (its own, and those of the agents it operates).
+            let mine: Vec<&dispute_share::Model> =
+                standing.iter().copied().filter(|s| mine.contains(&s.profile_id)).collect();
             if mine.is_empty() {
                 return Err(AppError::conflict("you have conceded your share of this dispute already"));
             }
             let mut per_profile: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
-            for (task_id, profile) in &mine {
-                let cents = shares.iter().find(|(id, _)| id == task_id).map_or(0, |(_, c)| *c);
-                let sum = per_profile.entry(*profile).or_default();
-                *sum = sum.saturating_add(cents);
+            for s in &mine {
+                let sum = per_profile.entry(s.profile_id).or_default();
+                *sum = sum.saturating_add(s.cents);
             }
-            // The last worker to concede takes back what is left (the shares add up to it).
+            // The last worker to concede takes back what is left (the shares add up to it), and
+            // its rows record exactly that.
             let last = standing.len() == mine.len();
-            let share = if last { held } else { per_profile.values().copied().sum::<i64>().min(held) };
+            let owed = per_profile.values().copied().sum::<i64>();
+            let share = if last { held } else { owed.min(held) };
+            if let Some(mut entry) = per_profile.last_entry() {
+                let adjusted = entry.get().saturating_add(share.saturating_sub(owed)).max(0);
+                *entry.get_mut() = adjusted;
+            }
             refund(&mut work, &contract, &outcome, &dispute, &hold, share, me, now).await?;
             for (profile, cents) in per_profile {
                 dispute_concession::ActiveModel {
@@ -248,9 +272,16 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
         refund(&mut work, &contract, &outcome, &dispute, &hold, refunded, me, now).await?;
     }
     if released > 0 {
-        if standing.is_empty() {
+        let weights: Vec<i64> = standing.iter().map(|s| s.cents).collect();
+        if weights.iter().all(|w| *w <= 0) {
             return Err(AppError::bad_input("resolution", "no worker holds a share of this outcome; refund it"));
         }
+        // What is released goes to the standing workers in proportion to their shares.
+        let parts: Vec<release::Part> = standing
+            .iter()
+            .zip(money::split(released, &weights))
+            .map(|(s, cents)| release::Part { task_id: s.task_id, worker: s.profile_id, cents })
+            .collect();
         let amount = Money::of(released, &dispute.currency, "releaseCents")?;
         release::pay(
             &mut work,
@@ -259,7 +290,7 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
             &outcome,
             &hold,
             &amount,
-            &standing,
+            &parts,
             TransactionKind::DisputeResolution,
             Some(dispute.id),
         )
@@ -324,6 +355,37 @@ async fn refund(
     Ok(())
 }
 
+/// A dispute's shares: fixed when it opened, or, for a dispute opened before shares were
+/// recorded, what its outcome's live tasks with a worker are worth now.
+async fn shares_of(
+    db: &impl ConnectionTrait,
+    dispute: &dispute::Model,
+    outcome_id: Uuid,
+) -> AppResult<Vec<dispute_share::Model>> {
+    let fixed = dispute_share::Entity::find()
+        .filter(dispute_share::Column::DisputeId.eq(dispute.id))
+        .order_by_asc(dispute_share::Column::Position)
+        .all(db)
+        .await?;
+    if !fixed.is_empty() {
+        return Ok(fixed);
+    }
+    let workers: Vec<task::Model> = task::Entity::find()
+        .filter(task::Column::OutcomeId.eq(outcome_id))
+        .filter(task::Column::Status.ne(TaskStatus::Cancelled))
+        .filter(task::Column::AssigneeProfileId.is_not_null())
+        .all(db)
+        .await?;
+    Ok(money::task_shares(dispute.amount_cents, &workers)
+        .into_iter()
+        .zip(0_i32..)
+        .filter_map(|((task_id, cents), position)| {
+            let profile_id = workers.iter().find(|t| t.id == task_id)?.assignee_profile_id?;
+            Some(dispute_share::Model { dispute_id: dispute.id, task_id, profile_id, cents, position })
+        })
+        .collect())
+}
+
 /// The worker profiles that conceded a dispute.
 async fn concessions(db: &impl ConnectionTrait, dispute_id: Uuid) -> AppResult<HashSet<Uuid>> {
     let rows: Vec<Uuid> = dispute_concession::Entity::find()
@@ -382,20 +444,19 @@ impl Party {
     }
 }
 
-/// The caller's party to an outcome's dispute, if any: the client side, or a worker holding
-/// one of its tasks itself or through an agent it operates.
+/// The caller's party to an outcome's dispute, if any: the client side, or one of the workers
+/// with a share (`assignees`) itself or through an agent it operates.
 async fn party_of(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     user: Uuid,
     contract: &contract_db::Model,
-    tasks: &[task::Model],
+    assignees: &[Uuid],
 ) -> AppResult<Option<Party>> {
     let Some(me) = viewer.profile_id() else { return Ok(None) };
     if let Some(Access::Client { manages }) = contract::access(db, viewer, contract).await? {
         return Ok(Some(Party::Client { manages }));
     }
-    let assignees: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_profile_id).collect();
     let agents: Vec<Uuid> = profile::Entity::find()
         .select_only()
         .column(profile::Column::Id)

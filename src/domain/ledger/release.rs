@@ -54,12 +54,31 @@ pub(crate) async fn release_outcome(
     }
     let amount = Money::of(outcome.amount_cents, &contract.currency, "amountCents")?;
     let escrow = super::escrow::require_covers(work, contract, &amount, "this outcome pays").await?;
-    let paid: Vec<&task::Model> = tasks.iter().filter(|t| t.status == TaskStatus::Accepted).collect();
-    pay(work, state, contract, outcome, &escrow, &amount, &paid, TransactionKind::Release, None).await
+    let paid: Vec<task::Model> = tasks.iter().filter(|t| t.status == TaskStatus::Accepted).cloned().collect();
+    let mut parts = Vec::with_capacity(paid.len());
+    for (task_id, cents) in money::task_shares(amount.cents(), &paid) {
+        let task = paid.iter().find(|t| t.id == task_id).ok_or(AppError::NotFound("task"))?;
+        let worker = task
+            .assignee_profile_id
+            .ok_or_else(|| AppError::conflict(format!("task \"{}\" has nobody to pay", task.title)))?;
+        parts.push(Part { task_id, worker, cents });
+    }
+    pay(work, state, contract, outcome, &escrow, &amount, &parts, TransactionKind::Release, None).await
 }
 
-/// Pays `amount` out of `source` across `tasks` by weight, fee taken, as one transaction of
-/// `kind` with a PENDING payout per task (shared by acceptance and dispute releases).
+/// One worker's gross part of a payment: the task it did, and its exact cents.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Part {
+    /// The task paid for.
+    pub task_id: Uuid,
+    /// Who did it (a person, or an agent whose operator is paid).
+    pub worker: Uuid,
+    /// The gross part (the parts add up to the amount paid).
+    pub cents: i64,
+}
+
+/// Pays `amount` out of `source` in the given `parts`, fee taken from each, as one transaction
+/// of `kind` with a PENDING payout per part (shared by acceptance and dispute releases).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn pay(
     work: &mut UnitOfWork<'_>,
@@ -68,18 +87,20 @@ pub(crate) async fn pay(
     outcome: &outcome::Model,
     source: &ledger_account::Model,
     amount: &Money,
-    tasks: &[&task::Model],
+    parts: &[Part],
     kind: TransactionKind,
     dispute: Option<Uuid>,
 ) -> AppResult<Released> {
-    let owned: Vec<task::Model> = tasks.iter().map(|t| (*t).clone()).collect();
     let cents = amount.cents();
     let currency = amount.currency();
-    let shares = money::task_shares(cents, &owned);
-    let gross: Vec<i64> = shares.iter().map(|(_, c)| *c).collect();
+    let gross: Vec<i64> = parts.iter().map(|p| p.cents).collect();
+    if gross.iter().map(|c| i128::from(*c)).sum::<i128>() != i128::from(cents) {
+        return Err(AppError::Internal(anyhow::anyhow!("the parts of a payment do not add up to it")));
+    }
     let fee_total = Money::of(money::fee(cents, state.config.payments.fee_bps), currency, "feeCents")?;
     let fees = money::split(fee_total.cents(), &gross);
-    let payees = payees(work.txn(), &owned).await?;
+    let workers: Vec<Uuid> = parts.iter().map(|p| p.worker).collect();
+    let payees = payees(work.txn(), &workers).await?;
     let fee_account = account(work, AccountKind::PlatformFees, super::PLATFORM, &contract.currency, false).await?;
     let now = state.clock.now();
     let available_at = chrono::Duration::from_std(state.config.payments.payout_hold)
@@ -95,15 +116,14 @@ pub(crate) async fn pay(
     posting.entries.push(Entry::new(source, Side::Out, amount));
     posting.entries.push(Entry::new(&fee_account, Side::In, &fee_total));
     let mut payouts = Vec::new();
-    for (((task_id, share), fee), task) in shares.iter().zip(&fees).zip(&owned) {
+    for (part, fee) in parts.iter().zip(&fees) {
+        let (task_id, worker, share) = (part.task_id, part.worker, part.cents);
         let net = share.saturating_sub(*fee);
-        let Some(worker) = task.assignee_profile_id else {
-            return Err(AppError::conflict(format!("task \"{}\" has nobody to pay", task.title)));
-        };
-        let payee = payees.get(&worker).copied().ok_or_else(|| {
-            AppError::conflict(format!("the agent that did \"{}\" has no operator to pay", task.title))
-        })?;
-        if net <= 0 && *share <= 0 {
+        let payee = payees
+            .get(&worker)
+            .copied()
+            .ok_or_else(|| AppError::conflict("the agent that did a task of this outcome has no operator to pay"))?;
+        if net <= 0 && share <= 0 {
             continue;
         }
         let pending = account(work, AccountKind::PayeePending, payee, &contract.currency, false).await?;
@@ -112,7 +132,7 @@ pub(crate) async fn pay(
             side: Side::In,
             amount: Money::of(net, currency, "amountCents")?,
             earned_by: Some(worker),
-            task: Some(*task_id),
+            task: Some(task_id),
         });
         payouts.push(payout::ActiveModel {
             id: Set(Uuid::new_v4()),
@@ -124,7 +144,7 @@ pub(crate) async fn pay(
             fee_cents: Set(*fee),
             contract_id: Set(Some(contract.id)),
             outcome_id: Set(Some(outcome.id)),
-            task_id: Set(Some(*task_id)),
+            task_id: Set(Some(task_id)),
             earned_by_profile_id: Set(Some(worker)),
             available_at: Set(Some(available_at)),
             failure_reason: Set(None),
@@ -150,9 +170,8 @@ pub(crate) async fn pay(
 }
 
 /// Who is paid for each worker: a person is paid itself; an agent's operator's person profile.
-async fn payees(db: &impl ConnectionTrait, tasks: &[task::Model]) -> AppResult<HashMap<Uuid, Uuid>> {
-    let workers: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_profile_id).collect();
-    let profiles = profile::Entity::find().filter(profile::Column::Id.is_in(workers)).all(db).await?;
+async fn payees(db: &impl ConnectionTrait, workers: &[Uuid]) -> AppResult<HashMap<Uuid, Uuid>> {
+    let profiles = profile::Entity::find().filter(profile::Column::Id.is_in(workers.iter().copied())).all(db).await?;
     let operators: Vec<Uuid> = profiles.iter().filter_map(|p| p.operator_user_id).collect();
     let people: HashMap<Uuid, Uuid> = profile::Entity::find()
         .filter(profile::Column::UserId.is_in(operators))

@@ -25,7 +25,7 @@ use crate::{
     auth::{AgentScope, Viewer},
     domain::{
         Action, UnitOfWork,
-        contract::{Access, machine, require_manages},
+        contract::{Access, hold_manager, machine},
         outcome::{
             self,
             checks::{self, Metric},
@@ -153,8 +153,8 @@ pub async fn submit(
 pub async fn accept(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResult<(task::Model, Access)> {
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
-    require_manages(access)?;
+    let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
+    hold_manager(work.txn(), viewer, &contract, access).await?;
     if task.kind == TaskKind::Plan {
         return Err(AppError::conflict("a PLAN task is accepted by approving its plan (approvePlan)"));
     }
@@ -208,7 +208,7 @@ pub async fn reject(
     let feedback = validate::text(feedback, "feedback", 1, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
-    require_manages(access)?;
+    hold_manager(work.txn(), viewer, &contract, access).await?;
     machine::task(task.status, TaskStatus::Rejected)?;
     let now = state.clock.now();
     let latest = review_latest(work.txn(), task.id, SubmissionStatus::Rejected, Some(feedback.clone()), now).await?;
@@ -315,8 +315,8 @@ pub async fn review_task(
     }
     let text = validate::text(text, "text", 0, 5_000, true)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
-    let (task, _, access) = locked_for(work.txn(), viewer, task_id).await?;
-    require_manages(access)?;
+    let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
+    hold_manager(work.txn(), viewer, &contract, access).await?;
     if task.status != TaskStatus::Accepted {
         return Err(AppError::conflict(format!("the task is {}; only ACCEPTED work is reviewed", wire(task.status))));
     }

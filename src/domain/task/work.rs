@@ -20,7 +20,7 @@ use crate::{
     auth::{AgentScope, Viewer},
     domain::{
         Action, NewActivity, UnitOfWork,
-        contract::{self, Access, require_manages},
+        contract::{self, Access, hold_manager},
         outcome, wire,
     },
     error::{AppError, AppResult},
@@ -59,7 +59,7 @@ pub async fn route(state: &AppState, viewer: &Viewer, task_id: Uuid) -> AppResul
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
-    require_manages(access)?;
+    hold_manager(work.txn(), viewer, &contract, access).await?;
     require_active(&contract)?;
     if task.status != TaskStatus::Open {
         return Err(AppError::conflict(format!(
@@ -352,7 +352,7 @@ pub async fn reassign(
     viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let (task, contract, access) = locked_for(work.txn(), viewer, task_id).await?;
-    require_manages(access)?;
+    hold_manager(work.txn(), viewer, &contract, access).await?;
     require_active(&contract)?;
     if crate::domain::ledger::dispute::of_outcome(work.txn(), task.outcome_id)
         .await?

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     helpers::{TestApp, TestUser, error_code, error_field, spawn_app, spawn_app_with},
     organizations::{add, create_org},
-    work::{act, activate, agent, contract, id, outcome, submit, task, worker},
+    work::{act, activate, contract, id, outcome, submit, task, worker},
 };
 
 const ACCEPT_OUTCOME: &str = "mutation($i: OutcomeIdInput!) { acceptOutcome(input: $i) { status } }";
@@ -21,7 +21,7 @@ const BALANCE: &str = "{ me { balance { currency pending available inFlight paid
 
 /// The money state a refusal must leave as it was: every account's balance, every ledger
 /// transaction, payout, dispute and concession.
-async fn books(app: &TestApp) -> Value {
+pub(super) async fn books(app: &TestApp) -> Value {
     let balances: Vec<(String, i64)> = entity::ledger_account::Entity::find()
         .all(&app.state.db)
         .await
@@ -42,9 +42,12 @@ async fn books(app: &TestApp) -> Value {
     })
 }
 
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-async fn escrow(app: &TestApp, who: &TestUser, contract: &str) -> Value {
+mod disputes;
+mod races;
+
+pub(super) async fn escrow(app: &TestApp, who: &TestUser, contract: &str) -> Value {
     let body = app.gql(ESCROW, json!({ "id": contract }), Some(&who.access_token)).await;
     let c = &body["data"]["contract"];
     assert!(c["escrow"].is_object(), "{body}");
@@ -55,14 +58,14 @@ async fn escrow(app: &TestApp, who: &TestUser, contract: &str) -> Value {
 
 /// An active contract of `budget` with one outcome of `amount` split into tasks of `weights`,
 /// each delivered by its own worker and accepted: the outcome awaits the client's verdict.
-struct Delivered {
-    contract: String,
-    outcome: String,
-    tasks: Vec<String>,
-    workers: Vec<TestUser>,
+pub(super) struct Delivered {
+    pub contract: String,
+    pub outcome: String,
+    pub tasks: Vec<String>,
+    pub workers: Vec<TestUser>,
 }
 
-async fn delivered(
+pub(super) async fn delivered(
     app: &TestApp,
     client: &TestUser,
     org: Option<&str>,
@@ -95,7 +98,7 @@ async fn delivered(
     Delivered { contract: c, outcome: o, tasks, workers: pairs.into_iter().map(|(_, w)| w).collect() }
 }
 
-async fn reject(app: &TestApp, client: &TestUser, outcome: &str) {
+pub(super) async fn reject(app: &TestApp, client: &TestUser, outcome: &str) {
     let body = app
         .gql(
             "mutation($i: RejectOutcomeInput!) { rejectOutcome(input: $i) { status } }",
@@ -106,7 +109,7 @@ async fn reject(app: &TestApp, client: &TestUser, outcome: &str) {
     assert_eq!(body["data"]["rejectOutcome"]["status"], "REJECTED", "{body}");
 }
 
-async fn open_dispute(app: &TestApp, who: &TestUser, outcome: &str, key: &str) -> Value {
+pub(super) async fn open_dispute(app: &TestApp, who: &TestUser, outcome: &str, key: &str) -> Value {
     app.gql(
         OPEN_DISPUTE,
         json!({ "i": { "outcomeId": outcome, "reason": "Late", "idempotencyKey": key } }),
@@ -115,7 +118,7 @@ async fn open_dispute(app: &TestApp, who: &TestUser, outcome: &str, key: &str) -
     .await
 }
 
-async fn resolve(app: &TestApp, who: &TestUser, dispute: &str, how: &str, key: &str) -> Value {
+pub(super) async fn resolve(app: &TestApp, who: &TestUser, dispute: &str, how: &str, key: &str) -> Value {
     app.gql(
         RESOLVE,
         json!({ "i": { "disputeId": dispute, "resolution": how, "idempotencyKey": key } }),
@@ -279,172 +282,68 @@ async fn a_demoted_or_removed_admin_no_longer_moves_the_organizations_money() {
 }
 
 #[tokio::test]
-async fn money_under_dispute_is_untouchable_by_cancel() {
+async fn a_demoted_admin_no_longer_directs_the_organizations_work() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
-    let judge = app.register("judge").await;
-    app.grant_arbiter("judge").await;
-    let d = delivered(&app, &ada, None, 10_000, 10_000, &[1]).await;
-    reject(&app, &ada, &d.outcome).await;
-    let opened = open_dispute(&app, &d.workers[0], &d.outcome, "d-1").await;
-    let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
-
-    let before = books(&app).await;
-    let cancel = json!({ "i": { "contractId": d.contract, "action": "CANCEL", "idempotencyKey": "c-1" } });
-    let body = app.gql(CHANGE_STATUS, cancel.clone(), Some(&ada.access_token)).await;
-    assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    assert_eq!(books(&app).await, before, "nothing refunded, no task cancelled");
-    // Nor is the disputed work taken from its worker, by hand or by the sweep.
-    let reassign = app
+    let bob = app.register("bob").await;
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "ADMIN").await;
+    let c = contract(&app, &bob, Some(&org), 10_000).await;
+    let o = outcome(&app, &bob, &c, "Shipped", 10_000, json!([{ "description": "Live" }])).await;
+    let w = worker(&app, "wes", json!([{ "skill": "ops", "level": 4 }])).await;
+    let fields = json!({ "title": "ship", "mode": "JUDGMENT", "skills": ["ops"], "criteria": ["c1"] });
+    let submitted = id(&task(&app, &bob, &o, fields).await);
+    let later = json!({ "title": "later", "mode": "JUDGMENT", "skills": ["nobody-has-it"], "criteria": ["c1"] });
+    let open = id(&task(&app, &bob, &o, later).await);
+    activate(&app, &bob, &c).await;
+    let taken = act(&app, "acceptTaskOffer", &submitted, &w.access_token).await;
+    assert_eq!(taken["data"]["acceptTaskOffer"]["status"], "ASSIGNED", "{taken}");
+    let done = submit(&app, &submitted, json!({ "text": "done" }), &w.access_token).await;
+    assert_eq!(done["data"]["submitTask"]["status"], "SUBMITTED", "{done}");
+    let change = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
+    let body = app
         .gql(
-            "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status } }",
-            json!({ "i": { "taskId": d.tasks[0] } }),
+            change,
+            json!({ "i": { "organizationId": org, "profileId": bob.profile_id, "role": "MEMBER" } }),
             Some(&ada.access_token),
         )
         .await;
-    assert_eq!(error_code(&reassign), "CONFLICT", "{reassign}");
-    app.clock.advance(chrono::Duration::days(400));
-    assert_eq!(app.sweep().await.overdue, 0);
-    let ada = app.login(&ada).await;
-    let judge = app.login(&judge).await;
-    assert_eq!(books(&app).await, before);
+    assert_eq!(body["data"]["changeMemberRole"]["role"], "MEMBER", "{body}");
 
-    // The arbiter can still pay the worker; then the contract may end.
-    let done = resolve(&app, &judge, &dispute, "RELEASE", "j-1").await;
-    assert_eq!(done["data"]["resolveDispute"]["released"]["amountCents"], 10_000, "{done}");
-    let body = app.gql(CHANGE_STATUS, cancel, Some(&ada.access_token)).await;
-    assert_eq!(body["data"]["changeContractStatus"]["status"], "CANCELLED", "{body}");
-    app.assert_ledger_sound().await;
-}
-
-#[tokio::test]
-async fn a_worker_concedes_only_its_own_share_of_a_dispute() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    let judge = app.register("judge").await;
-    app.grant_arbiter("judge").await;
-    let d = delivered(&app, &ada, None, 10_000, 10_000, &[1, 9]).await;
-    let (w1, w9) = (&d.workers[0], &d.workers[1]);
-    reject(&app, &ada, &d.outcome).await;
-    let opened = open_dispute(&app, w9, &d.outcome, "d-9").await;
-    let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
-
-    // W1 gives up its tenth; W9's nine tenths stay held.
-    let conceded = resolve(&app, w1, &dispute, "REFUND", "w1-1").await;
-    assert_eq!(conceded["data"]["resolveDispute"]["status"], "OPEN", "{conceded}");
-    assert_eq!(
-        escrow(&app, &ada, &d.contract).await,
-        json!({ "status": "ACTIVE", "funded": 10_000, "released": 0, "refunded": 1_000, "held": 9_000, "remaining": 0 })
-    );
-    // Conceding twice, or deciding for others, changes nothing.
-    let before = books(&app).await;
-    assert_eq!(error_code(&resolve(&app, w1, &dispute, "REFUND", "w1-2").await), "CONFLICT");
-    assert_eq!(error_code(&resolve(&app, w1, &dispute, "RELEASE", "w1-3").await), "FORBIDDEN");
-    assert_eq!(books(&app).await, before);
-    // A replay of the concession answers without refunding again.
-    assert_eq!(resolve(&app, w1, &dispute, "REFUND", "w1-1").await["data"]["resolveDispute"]["status"], "OPEN");
-    assert_eq!(books(&app).await, before);
-
-    // The arbiter releases the rest to W9 alone.
-    let done = resolve(&app, &judge, &dispute, "RELEASE", "j-1").await;
-    assert_eq!(
-        done["data"]["resolveDispute"],
-        json!({ "status": "RESOLVED", "resolution": "RELEASE", "released": { "amountCents": 9_000 }, "refunded": { "amountCents": 1_000 } }),
-        "{done}"
-    );
-    let pending = |who: &TestUser| {
-        let token = who.access_token.clone();
-        let app = &app;
-        async move { app.gql(BALANCE, json!({}), Some(&token)).await["data"]["me"]["balance"][0]["pending"].clone() }
+    let state = || async {
+        (
+            app.count("tasks WHERE title = 'ship' AND status = 'SUBMITTED'").await,
+            app.count("tasks WHERE title = 'later' AND status = 'OPEN'").await,
+            app.count("task_assignments").await,
+            books(&app).await,
+        )
     };
-    assert_eq!((pending(w1).await, pending(w9).await), (Value::Null, json!(8_775)), "9,000 less the 2.5% fee");
-    app.assert_ledger_sound().await;
-}
-
-#[tokio::test]
-async fn an_arbiter_never_decides_a_dispute_it_is_a_party_to() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    app.grant_arbiter("ada").await;
-    let d = delivered(&app, &ada, None, 10_000, 10_000, &[1]).await;
-    reject(&app, &ada, &d.outcome).await;
-    let opened = open_dispute(&app, &d.workers[0], &d.outcome, "d-1").await;
-    let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
-    let before = books(&app).await;
-    for (how, key) in [("REFUND", "a-1"), ("SPLIT", "a-2")] {
-        let body = app
-            .gql(RESOLVE, json!({ "i": { "disputeId": dispute, "resolution": how, "releaseCents": 5_000, "idempotencyKey": key } }), Some(&ada.access_token))
-            .await;
-        assert_eq!(error_code(&body), "FORBIDDEN", "{how}: {body}");
+    let before = state().await;
+    for (op, task) in [("acceptTask", &submitted), ("routeTask", &open)] {
+        let body = act(&app, op, task, &bob.access_token).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{op}: {body}");
     }
-    assert_eq!(books(&app).await, before);
-    // As a party the client may still concede: release to the worker.
-    let body = resolve(&app, &ada, &dispute, "RELEASE", "a-3").await;
-    assert_eq!(body["data"]["resolveDispute"]["released"]["amountCents"], 10_000, "{body}");
-    app.assert_ledger_sound().await;
-}
-
-#[tokio::test]
-async fn arbiters_are_existing_accounts_named_at_start_or_granted_by_an_operator() {
-    let app = spawn_app().await;
-    app.register("judge").await;
-    let refused = app.restart_with(|c| c.payments.arbiter_handles = vec!["judge".into(), "nobody".into()]).await;
-    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(message.contains("ARBITER_HANDLES") && message.contains("nobody"), "{message}");
-    assert_eq!(app.count("arbiters").await, 0, "nothing granted by a refused start");
-    // Registering the missing handle later grants nothing: only a restart naming it, or the
-    // operator's command, does.
-    let nobody = app.register("nobody").await;
-    assert_eq!(app.count("arbiters").await, 0);
-    app.restart_with(|c| c.payments.arbiter_handles = vec!["judge".into()]).await.expect("judge exists");
-    assert_eq!(app.count("arbiters").await, 1);
-    app.grant_arbiter("nobody").await;
-    let granted = entity::arbiter::Entity::find_by_id(nobody.profile_id.parse::<uuid::Uuid>().unwrap())
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .map(|a| a.source);
-    assert_eq!(granted.as_deref(), Some("granted"));
-    // A restart without the configured judge takes that role back, and leaves the granted one.
-    app.restart_with(|c| c.payments.arbiter_handles = Vec::new()).await.expect("starts");
-    assert_eq!(app.count("arbiters").await, 1);
-}
-
-#[tokio::test]
-async fn an_agents_operator_disputes_for_its_agent() {
-    let app = spawn_app().await;
-    let ada = app.register("ada").await;
-    let oper = app.register("oper").await;
-    let (_, token) =
-        agent(&app, &oper, "bot", json!([{ "skill": "etl", "level": 5 }]), json!(["TASKS_READ", "TASKS_WRITE"])).await;
-    let c = contract(&app, &ada, None, 10_000).await;
-    let o = outcome(&app, &ada, &c, "Loaded", 10_000, json!([{ "description": "Rows in" }])).await;
-    let t = id(&task(
-        &app,
-        &ada,
-        &o,
-        json!({ "title": "load", "mode": "AUTOMATED", "skills": ["etl"], "criteria": ["c1"] }),
-    )
-    .await);
-    activate(&app, &ada, &c).await;
-    let done = submit(&app, &t, json!({ "text": "loaded" }), &token).await;
-    assert_eq!(done["data"]["submitTask"]["status"], "SUBMITTED", "{done}");
-    assert_eq!(act(&app, "acceptTask", &t, &ada.access_token).await["data"]["acceptTask"]["status"], "ACCEPTED");
-    reject(&app, &ada, &o).await;
-
-    let before = books(&app).await;
-    let by_agent = app
-        .gql(OPEN_DISPUTE, json!({ "i": { "outcomeId": o, "reason": "Late", "idempotencyKey": "x" } }), Some(&token))
+    let rejected = app
+        .gql(
+            "mutation($i: RejectTaskInput!) { rejectTask(input: $i) { status } }",
+            json!({ "i": { "taskId": submitted, "feedback": "again" } }),
+            Some(&bob.access_token),
+        )
         .await;
-    assert_eq!(error_code(&by_agent), "FORBIDDEN", "the agent itself does not: {by_agent}");
-    assert_eq!(books(&app).await, before);
-    let opened = open_dispute(&app, &oper, &o, "d-1").await;
-    assert_eq!(opened["data"]["openDispute"]["status"], "OPEN", "{opened}");
-    let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap().to_owned();
-    // And concedes for it: the whole hold goes back to the client.
-    let conceded = resolve(&app, &oper, &dispute, "REFUND", "o-1").await;
-    assert_eq!(conceded["data"]["resolveDispute"]["refunded"]["amountCents"], 10_000, "{conceded}");
-    app.assert_ledger_sound().await;
+    assert_eq!(error_code(&rejected), "FORBIDDEN", "{rejected}");
+    let reassigned = app
+        .gql(
+            "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status } }",
+            json!({ "i": { "taskId": submitted } }),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(error_code(&reassigned), "FORBIDDEN", "{reassigned}");
+    assert_eq!(state().await, before, "nothing moved");
+    assert_eq!(before.0 + before.1, 2);
+    // The owner still directs the work.
+    let accepted = act(&app, "acceptTask", &submitted, &ada.access_token).await;
+    assert_eq!(accepted["data"]["acceptTask"]["status"], "ACCEPTED", "{accepted}");
 }
 
 /// Starts a withdrawal that the provider makes (or refuses) but never answers, and drops it
@@ -459,8 +358,19 @@ async fn crashed_withdrawal(app: &TestApp, who: &TestUser, cents: i64, key: &str
     };
     let request =
         tokio::spawn(async move { semasocial::domain::ledger::payout::request(&state, &viewer, input).await });
-    while app.count("payouts WHERE status = 'PROCESSING'").await == 0 {
+    // Dies once the provider has the withdrawal (its key is the payout's id), not before.
+    loop {
         assert!(!request.is_finished(), "the withdrawal ended: {:?}", request.await);
+        let processing = entity::payout::Entity::find()
+            .filter(entity::payout::Column::Status.eq(entity::payout::PayoutStatus::Processing))
+            .one(&app.state.db)
+            .await
+            .unwrap();
+        if let Some(p) = processing
+            && app.state.provider.find_payout(&p.id.to_string()).await.is_some()
+        {
+            break;
+        }
         tokio::task::yield_now().await;
     }
     request.abort();
@@ -603,149 +513,4 @@ async fn nested_fragments_buy_no_extra_mutations_or_logins() {
         (users, sessions),
         "nobody registered or signed in"
     );
-}
-
-/// POSTs an operation to the server instance on `port`.
-async fn gql_at(app: &TestApp, port: u16, query: &str, variables: Value, token: &str) -> Value {
-    let response = app
-        .client
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
-}
-
-#[tokio::test]
-#[ignore = "needs PostgreSQL: two admins sending one key at once through two instances"]
-async fn two_admins_sending_one_key_at_once_through_two_instances_charge_once() {
-    let app = spawn_app().await;
-    let (_, other) = app.serve_another_instance().await;
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
-    let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
-    let c = contract(&app, &ada, Some(&org), 50_000).await;
-    let input = json!({ "i": { "contractId": c, "amountCents": 10_000, "idempotencyKey": "invoice-9" } });
-    let attempts = (0..8).map(|n| {
-        let (port, who) = if n % 2 == 0 { (app.port, &ada) } else { (other, &bob) };
-        gql_at(&app, port, FUND, input.clone(), &who.access_token)
-    });
-    let results = futures_util::future::join_all(attempts).await;
-    let ids: std::collections::BTreeSet<&str> =
-        results.iter().filter_map(|r| r["data"]["fundContract"]["transactionId"].as_str()).collect();
-    assert_eq!(ids.len(), 1, "one transaction, whoever answered: {results:?}");
-    assert!(
-        results.iter().all(|r| r["data"]["fundContract"].is_object() || error_code(r) == "CONFLICT"),
-        "{results:?}"
-    );
-    assert_eq!(app.count("ledger_transactions WHERE kind = 'FUNDING'").await, 1, "charged once");
-    assert_eq!(escrow(&app, &ada, &c).await["funded"], 10_000);
-    app.assert_ledger_sound().await;
-}
-
-#[tokio::test]
-#[ignore = "needs PostgreSQL: a cancellation racing an arbiter's decision"]
-async fn a_cancellation_racing_an_arbiters_release_never_takes_the_held_money() {
-    let app = spawn_app().await;
-    let (_, other) = app.serve_another_instance().await;
-    let ada = app.register("ada").await;
-    let judge = app.register("judge").await;
-    app.grant_arbiter("judge").await;
-    for round in 0..4 {
-        let d = delivered(&app, &ada, None, 10_000, 10_000, &[1]).await;
-        reject(&app, &ada, &d.outcome).await;
-        let opened = open_dispute(&app, &d.workers[0], &d.outcome, &format!("d-{round}")).await;
-        let dispute = opened["data"]["openDispute"]["id"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
-        let cancel = gql_at(
-            &app,
-            app.port,
-            CHANGE_STATUS,
-            json!({ "i": { "contractId": d.contract, "action": "CANCEL", "idempotencyKey": format!("c-{round}") } }),
-            &ada.access_token,
-        );
-        let release = gql_at(
-            &app,
-            other,
-            RESOLVE,
-            json!({ "i": { "disputeId": dispute, "resolution": "RELEASE", "idempotencyKey": format!("j-{round}") } }),
-            &judge.access_token,
-        );
-        let (cancelled, released) = futures_util::join!(cancel, release);
-        assert_eq!(released["data"]["resolveDispute"]["released"]["amountCents"], 10_000, "{released}");
-        let status = escrow(&app, &ada, &d.contract).await;
-        match cancelled["data"]["changeContractStatus"]["status"].as_str() {
-            Some("CANCELLED") => assert_eq!(status["status"], "CANCELLED"),
-            _ => assert_eq!(
-                (error_code(&cancelled), status["status"].as_str()),
-                ("CONFLICT", Some("ACTIVE")),
-                "{cancelled}"
-            ),
-        }
-        assert_eq!(
-            (status["released"].clone(), status["refunded"].clone(), status["held"].clone()),
-            (json!(10_000), json!(0), json!(0))
-        );
-    }
-    app.assert_ledger_sound().await;
-}
-
-#[tokio::test]
-#[ignore = "needs PostgreSQL: an acceptance racing the acceptor's demotion"]
-async fn an_acceptance_racing_the_acceptors_demotion_pays_before_it_or_not_at_all() {
-    let app = spawn_app().await;
-    let (_, other) = app.serve_another_instance().await;
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
-    let org = create_org(&app, &ada, "acme").await;
-    let change = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
-
-    for round in 0..4 {
-        add(&app, &ada, &org, "bob", "ADMIN").await;
-        let body = app
-            .gql(
-                change,
-                json!({ "i": { "organizationId": org, "profileId": bob.profile_id, "role": "ADMIN" } }),
-                Some(&ada.access_token),
-            )
-            .await;
-        assert!(body["data"].is_object() || error_code(&body) != "INTERNAL", "{body}");
-        let d = delivered(&app, &bob, Some(&org), 10_000, 10_000, &[1]).await;
-        let releases = app.count("ledger_transactions WHERE kind = 'RELEASE'").await;
-        let accept = gql_at(
-            &app,
-            other,
-            ACCEPT_OUTCOME,
-            json!({ "i": { "outcomeId": d.outcome, "idempotencyKey": format!("a-{round}") } }),
-            &bob.access_token,
-        );
-        let demote = gql_at(
-            &app,
-            app.port,
-            change,
-            json!({ "i": { "organizationId": org, "profileId": bob.profile_id, "role": "MEMBER" } }),
-            &ada.access_token,
-        );
-        let (accepted, demoted) = futures_util::join!(accept, demote);
-        assert_eq!(demoted["data"]["changeMemberRole"]["role"], "MEMBER", "{demoted}");
-        let after = app.count("ledger_transactions WHERE kind = 'RELEASE'").await;
-        if accepted["data"]["acceptOutcome"]["status"] == "ACCEPTED" {
-            assert_eq!(after, releases + 1, "{accepted}");
-        } else {
-            assert_eq!((error_code(&accepted), after), ("FORBIDDEN", releases), "{accepted}");
-        }
-        // Once the demotion has returned, bob moves nothing.
-        let again = gql_at(
-            &app,
-            other,
-            FUND,
-            json!({ "i": { "contractId": d.contract, "amountCents": 1, "idempotencyKey": format!("f-{round}") } }),
-            &bob.access_token,
-        )
-        .await;
-        assert_eq!(error_code(&again), "FORBIDDEN", "{again}");
-    }
-    app.assert_ledger_sound().await;
 }
