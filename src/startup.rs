@@ -170,7 +170,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let dummy_password_hash = password::hash_password(config.hashing, "not-a-real-password".into())
         .await
         .map_err(|e| anyhow::anyhow!("hashing the timing-equaliser password: {e}"))?;
-    let config_simulated = config.payments.simulated;
+    let provider = payment_provider(&config, clock.clone())?;
     Ok(AppState {
         db,
         bus,
@@ -180,9 +180,28 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         redis,
         limiter: Arc::new(limiter),
         dummy_password_hash: dummy_password_hash.into(),
-        provider: Arc::new(crate::domain::ledger::provider::SimulatedProvider::new(config_simulated)),
+        provider,
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         db_statements,
+    })
+}
+
+/// The payment provider the configuration names.
+fn payment_provider(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<dyn crate::domain::ledger::provider::PaymentProvider>> {
+    use crate::domain::ledger::provider::{SimulatedProvider, stripe::StripeProvider};
+    let payments = &config.payments;
+    Ok(match payments.provider {
+        crate::config::ProviderKind::Simulated => Arc::new(SimulatedProvider::with_clock(payments.simulated, clock)),
+        crate::config::ProviderKind::Stripe => {
+            let key = payments.stripe.secret_key.clone().context("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")?;
+            Arc::new(
+                StripeProvider::new(&payments.stripe.api_base, key, payments.stripe.timeout)
+                    .map_err(|e| anyhow::anyhow!("the Stripe client: {e}"))?,
+            )
+        }
     })
 }
 

@@ -122,6 +122,8 @@ actions! {
     TaskUnrouted => "task.unrouted",
     ContractFunded => "contract.funded",
     ContractRefunded => "contract.refunded",
+    ContractFundingPending => "contract.funding_pending",
+    ContractFundingFailed => "contract.funding_failed",
     OutcomeReleased => "outcome.released",
     DisputeOpened => "dispute.opened",
     DisputeResolved => "dispute.resolved",

@@ -1,4 +1,5 @@
-//! The axum router: `/graphql` (POST, GET, WebSocket), GraphiQL, `/health`, `/ready`, `/metrics`.
+//! The axum router: `/graphql` (POST, GET, WebSocket), GraphiQL, `/health`, `/ready`, `/metrics`,
+//! `/webhooks/stripe`.
 mod graphiql;
 mod graphql;
 mod health;
@@ -6,6 +7,7 @@ mod ics;
 mod media;
 pub mod metrics;
 mod persisted;
+mod webhooks;
 mod ws;
 
 use axum::{
@@ -76,6 +78,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/health", get(health::live))
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(catch_panics())
         .layer(middleware::from_fn(metrics::track))

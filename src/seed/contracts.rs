@@ -97,7 +97,12 @@ async fn seed_one(state: &AppState, counts: scale::Counts, i: usize) -> Result<(
         }
         outcomes.push(o);
     }
-    let fund = FundInput { contract_id: c.id, amount_cents: 100_000, idempotency_key: format!("scale-fund-{i}") };
+    let fund = FundInput {
+        contract_id: c.id,
+        amount_cents: 100_000,
+        idempotency_key: format!("scale-fund-{i}"),
+        payment_method_id: None,
+    };
     funding::fund_contract(state, &client, fund).await?;
     for action in [ContractAction::Open, ContractAction::Activate] {
         lifecycle::change_contract_status(state, &client, c.id, action, None).await?;

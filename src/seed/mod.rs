@@ -305,6 +305,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         contract_id: c.id,
         amount_cents: c.budget_cents,
         idempotency_key: "seed-demo-funding".into(),
+        payment_method_id: None,
     };
     ledger::funding::fund_contract(&state, &ada, funding).await.map_err(err)?;
     for action in [ContractAction::Open, ContractAction::Activate] {

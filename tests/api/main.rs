@@ -23,6 +23,7 @@ mod money_edges;
 mod money_simulation;
 mod orchestration;
 mod organizations;
+mod payments;
 mod profiles;
 mod refusals;
 mod rsvps;

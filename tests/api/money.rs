@@ -745,6 +745,7 @@ async fn a_page_of_contracts_with_escrow_and_disputes_costs_the_same_statements_
         assert_eq!(body["data"]["myContracts"]["edges"][0]["node"]["escrow"]["funded"]["amountCents"], 5_000);
         costs.push(statements);
     }
-    // The page and its access (2), then escrow totals and outcomes (2), then disputes (1).
-    assert_eq!(costs, [5, 5]);
+    // The page and its access (2), then escrow totals, pending fundings and outcomes (3), then
+    // disputes (1).
+    assert_eq!(costs, [6, 6]);
 }

@@ -82,7 +82,7 @@ pub(crate) async fn refund_rest(
 
 /// The profiles that manage a contract's money now: the creator of a personal contract, or
 /// the organization's current owners and admins.
-async fn client_managers(db: &impl ConnectionTrait, contract: &contract_db::Model) -> AppResult<Vec<Uuid>> {
+pub(crate) async fn client_managers(db: &impl ConnectionTrait, contract: &contract_db::Model) -> AppResult<Vec<Uuid>> {
     let Some(org) = contract.organization_id else { return Ok(vec![contract.client_profile_id]) };
     Ok(organization_member::Entity::find()
         .select_only()

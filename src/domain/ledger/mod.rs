@@ -25,6 +25,7 @@ pub mod payout;
 pub mod provider;
 pub mod reading;
 pub mod release;
+pub mod webhook;
 
 use std::collections::BTreeMap;
 

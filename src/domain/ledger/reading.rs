@@ -38,6 +38,8 @@ pub struct ContractTotals {
     pub fees: i64,
     /// What escrow holds now.
     pub remaining: i64,
+    /// Fundings the provider has not settled yet (not in escrow).
+    pub pending: i64,
 }
 
 /// Totals of many contracts in one statement.
@@ -85,6 +87,16 @@ pub async fn contract_totals(
         })?;
         let entry = totals.entry(contract).or_default();
         add_line(entry, &txn_kind, &account_kind, cents);
+    }
+    // Fundings still on their way: a second statement for the whole page.
+    let pending = entity::funding::Entity::find()
+        .filter(entity::funding::Column::ContractId.is_in(contract_ids.iter().copied()))
+        .filter(entity::funding::Column::Status.eq(entity::funding::FundingStatus::Pending))
+        .all(db)
+        .await?;
+    for f in pending {
+        let entry = totals.entry(f.contract_id).or_default();
+        entry.pending = entry.pending.saturating_add(f.amount_cents);
     }
     Ok(totals)
 }

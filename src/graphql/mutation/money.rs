@@ -8,7 +8,7 @@ use crate::{
         GqlResult, state,
         types::{
             contract::Contract,
-            ledger::{Dispute, DisputeResolution, Payout},
+            ledger::{Dispute, DisputeResolution, FundingStatus, Payout},
             money::{Cents, Money},
             parse_id,
         },
@@ -25,14 +25,22 @@ pub struct FundContractInput {
     pub amount_cents: Cents,
     /// Your key for this request: a retry with the same key and input returns the first result.
     pub idempotency_key: String,
+    /// The client's saved payment method at the payment provider (`pm_…`), charged
+    /// off-session. Required with Stripe; optional with the simulated provider.
+    pub payment_method_id: Option<String>,
 }
 
 /// What a funding moved.
 #[derive(SimpleObject)]
 pub struct FundingResult {
-    /// The ledger transaction (the same on every replay).
-    pub transaction_id: ID,
-    /// The amount moved into escrow.
+    /// The funding (the same on every replay; absent only for fundings made before they were kept).
+    pub funding_id: Option<ID>,
+    /// SUCCEEDED: in escrow now. PENDING: the provider settles it later (a bank debit);
+    /// `contract.funded` follows. A replay answers where the funding stands now.
+    pub status: FundingStatus,
+    /// The ledger transaction, once the money is in escrow (the same on every replay).
+    pub transaction_id: Option<ID>,
+    /// The amount funded.
     pub amount: Money,
     /// The contract, with its escrow.
     pub contract: Contract,
@@ -93,11 +101,14 @@ impl MoneyMutation {
                 contract_id: parse_id(&input.contract_id, "contractId")?,
                 amount_cents: input.amount_cents.0,
                 idempotency_key: input.idempotency_key,
+                payment_method_id: input.payment_method_id,
             },
         )
         .await?;
         Ok(FundingResult {
-            transaction_id: ID(funded.transaction_id.to_string()),
+            funding_id: funded.funding.as_ref().map(|f| ID(f.id.to_string())),
+            status: funded.status.into(),
+            transaction_id: funded.transaction_id.map(|t| ID(t.to_string())),
             amount: Money::new(funded.money.cents(), funded.money.currency()),
             contract: Contract(funded.contract, funded.access),
             replayed: funded.replayed,

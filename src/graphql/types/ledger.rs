@@ -34,6 +34,19 @@ pub enum PayoutStatus {
     Failed,
 }
 
+/// Where a funding stands: SUCCEEDED is in escrow; PENDING waits for the payment provider (a
+/// bank debit) and is shown in `escrow { pending }`; FAILED moved nothing.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum FundingStatus {
+    /// On its way; not in escrow yet.
+    Pending,
+    /// In escrow.
+    Succeeded,
+    /// Refused by the provider; nothing moved.
+    Failed,
+}
+
+mirror_enum!(FundingStatus, entity::funding::FundingStatus, [Pending, Succeeded, Failed]);
 mirror_enum!(PayoutKind, payout_db::PayoutKind, [Earning, Withdrawal]);
 mirror_enum!(PayoutStatus, payout_db::PayoutStatus, [Pending, Available, Processing, Paid, Failed]);
 
@@ -206,6 +219,8 @@ pub struct Escrow {
     pub fees: Money,
     /// What escrow holds now.
     pub remaining: Money,
+    /// Fundings the payment provider has not settled yet (not in escrow, not spendable).
+    pub pending: Money,
 }
 
 impl Escrow {
@@ -219,6 +234,7 @@ impl Escrow {
             held: m(t.held),
             fees: m(t.fees),
             remaining: m(t.remaining),
+            pending: m(t.pending),
         }
     }
 }

@@ -52,7 +52,7 @@ use semasocial::{
             self, PLATFORM, dispute,
             funding::{FundInput, fund_contract},
             payout::{self, PayoutInput},
-            provider::{Declined, PaymentProvider, SimulatedProvider},
+            provider::{ChargeError, ChargeRequest, Charged, Declined, PaymentProvider, SimulatedProvider},
         },
         organization::{self, Answer},
         outcome::{self, OutcomeInput},

@@ -14,8 +14,8 @@ struct CrashingProvider {
 }
 
 impl PaymentProvider for CrashingProvider {
-    fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
-        self.inner.charge(key, payer, cents, currency)
+    fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charged, ChargeError>> {
+        self.inner.charge(request)
     }
     fn void(&self, reference: &str) -> BoxFuture<'_, ()> {
         self.inner.void(reference)
@@ -132,7 +132,7 @@ impl Sim {
         for arbiter in ["judge", "cat"] {
             ledger::arbiter::grant(&app.state.db, arbiter, app.clock_now()).await.unwrap();
         }
-        let inner = SimulatedProvider::new(app.state.config.payments.simulated);
+        let inner = SimulatedProvider::with_clock(app.state.config.payments.simulated, app.state.clock.clone());
         let crash = Arc::new(CrashingProvider { inner, mode: AtomicU8::new(0), reached: tokio::sync::Notify::new() });
         let mut st = app.state.clone();
         st.provider = crash.clone();
@@ -254,16 +254,21 @@ impl Sim {
             Op::Fund { slot, by, cents, key } => {
                 let (c, payer, manages) = (self.slots[slot].contract, self.slots[slot].payer, self.manages(by, slot));
                 let key = format!("fund-{key}");
-                let input = FundInput { contract_id: c, amount_cents: cents, idempotency_key: key.clone() };
+                let input = FundInput {
+                    contract_id: c,
+                    amount_cents: cents,
+                    idempotency_key: key.clone(),
+                    payment_method_id: None,
+                };
                 let r = checked(fund_contract(&st, &self.people[by], input).await)?;
                 let first = self.keyed(payer, &key, format!("{c}:{cents}"), manages, &r)?;
                 if let Ok(f) = &r {
-                    if f.replayed != first.is_some() || first.is_some_and(|k| k.txn != Some(f.transaction_id)) {
+                    if f.replayed != first.is_some() || first.is_some_and(|k| k.txn != f.transaction_id) {
                         return Err(format!("funding with key {key}: replayed {} against the model", f.replayed));
                     }
                     if !f.replayed {
                         self.slots[slot].funded += cents;
-                        self.keys.get_mut(&(payer, key)).unwrap().txn = Some(f.transaction_id);
+                        self.keys.get_mut(&(payer, key)).unwrap().txn = f.transaction_id;
                     }
                 }
                 r.is_ok()

@@ -13,12 +13,74 @@ pub mod stripe;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Declined(pub String);
 
+/// A charge to make: `cents` of `currency` from `payer` (a client's paying account) for a
+/// contract's escrow, under `key` (the provider's idempotency key, derived from the client's).
+#[derive(Clone, Debug)]
+pub struct ChargeRequest {
+    /// The provider's idempotency key.
+    pub key: String,
+    /// The paying account.
+    pub payer: Uuid,
+    /// The payer's customer at the provider, for providers that keep customers.
+    pub customer: Option<String>,
+    /// The saved payment method to charge (required by providers that need one).
+    pub payment_method: Option<String>,
+    /// Amount in minor units.
+    pub cents: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// The contract funded (the provider keeps it in the charge's metadata).
+    pub contract: Uuid,
+}
+
+/// What a charge came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Charged {
+    /// The money is in: escrow is credited now.
+    Settled(String),
+    /// Accepted, not settled (a bank debit): escrow is credited when the provider says so.
+    Pending(String),
+}
+
+impl Charged {
+    /// The provider's reference.
+    pub fn reference(&self) -> &str {
+        match self {
+            Self::Settled(r) | Self::Pending(r) => r,
+        }
+    }
+}
+
+/// Why a charge did not happen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeError {
+    /// Refused (a declined card, a method that needs the customer), with the provider's reason.
+    Declined(String),
+    /// The key was used before with other parameters.
+    KeyReused(String),
+    /// No answer: the charge may or may not have happened; a retry with the same key finds it.
+    Unavailable(String),
+}
+
 /// Moves money across the platform's edge. Every call carries an idempotency key: the same key
 /// returns the first result and never moves money twice.
 pub trait PaymentProvider: Send + Sync + 'static {
-    /// Charges `payer` (a client) `cents` of `currency`; returns the provider's reference.
-    fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
-    /// Voids a charge whose booking could not be committed.
+    /// The provider's name where its objects are stored (`simulated`, `stripe`).
+    fn name(&self) -> &'static str {
+        "simulated"
+    }
+    /// Whether charges need a saved payment method (`paymentMethodId`).
+    fn needs_payment_method(&self) -> bool {
+        false
+    }
+    /// Creates the customer of a paying account, for providers that keep customers (`None`
+    /// otherwise); the caller stores it so there is one per account.
+    fn create_customer(&self, _payer: Uuid) -> BoxFuture<'_, Result<Option<String>, ChargeError>> {
+        async { Ok(None) }.boxed()
+    }
+    /// Charges a client (see `ChargeRequest`).
+    fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charged, ChargeError>>;
+    /// Gives back a charge whose booking could not be committed.
     fn void(&self, reference: &str) -> BoxFuture<'_, ()>;
     /// Sends `cents` of `currency` to `payee`; returns the provider's reference.
     fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
@@ -27,18 +89,32 @@ pub trait PaymentProvider: Send + Sync + 'static {
     fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>>;
 }
 
+/// How long the simulated provider remembers an idempotency key (Stripe keeps keys 24 hours;
+/// ours live at least as long, so a key reused after both expired is a new request).
+const KEY_MEMORY_HOURS: i64 = 24;
+
+/// An answer given under a key, and when.
+type Remembered = (Result<String, Declined>, Option<chrono::DateTime<chrono::Utc>>);
+
 /// An in-memory provider: charges succeed and payouts arrive, except where its configuration
 /// says they fail (amounts at or above a threshold), so every path can be exercised.
 #[derive(Default)]
 pub struct SimulatedProvider {
     failures: SimulatedProviderConfig,
-    seen: Mutex<HashMap<String, Result<String, Declined>>>,
+    seen: Mutex<HashMap<String, Remembered>>,
+    clock: Option<std::sync::Arc<dyn crate::clock::Clock>>,
 }
 
 impl SimulatedProvider {
-    /// A provider failing as `failures` says.
+    /// A provider failing as `failures` says, remembering keys forever.
     pub fn new(failures: SimulatedProviderConfig) -> Self {
-        Self { failures, seen: Mutex::new(HashMap::new()) }
+        Self { failures, seen: Mutex::new(HashMap::new()), clock: None }
+    }
+
+    /// A provider failing as `failures` says that forgets keys after 24 hours of `clock`, as
+    /// Stripe does.
+    pub fn with_clock(failures: SimulatedProviderConfig, clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
+        Self { failures, seen: Mutex::new(HashMap::new()), clock: Some(clock) }
     }
 
     /// The answer to `key` (the first one ever given to it): refused with `reason` when
@@ -53,21 +129,33 @@ impl SimulatedProvider {
         let Ok(mut seen) = self.seen.lock() else {
             return Err(Declined("the simulated provider is unavailable".into()));
         };
+        let now = self.clock.as_ref().map(|c| c.now());
+        let forgotten = |at: &Option<chrono::DateTime<chrono::Utc>>| match (at, now) {
+            (Some(at), Some(now)) => now.signed_duration_since(*at) >= chrono::Duration::hours(KEY_MEMORY_HOURS),
+            _ => false,
+        };
+        if seen.get(&key).is_some_and(|(_, at)| forgotten(at)) {
+            seen.remove(&key);
+        }
         seen.entry(key)
             .or_insert_with(|| {
-                if fails { Err(Declined(reason())) } else { Ok(format!("{prefix}{}", Uuid::new_v4().simple())) }
+                let answer =
+                    if fails { Err(Declined(reason())) } else { Ok(format!("{prefix}{}", Uuid::new_v4().simple())) };
+                (answer, now)
             })
+            .0
             .clone()
     }
 }
 
 impl PaymentProvider for SimulatedProvider {
-    fn charge(&self, key: &str, payer: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
+    fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charged, ChargeError>> {
+        let ChargeRequest { key, payer, cents, currency, .. } = request;
         let fails = self.failures.decline_charges_from_cents.is_some_and(|limit| cents >= limit);
         let result = self.answer(format!("charge:{key}"), fails, "sim_ch_", || {
             format!("the card of {payer} was declined for {cents} {currency}")
         });
-        async move { result }.boxed()
+        async move { result.map(Charged::Settled).map_err(|declined| ChargeError::Declined(declined.0)) }.boxed()
     }
 
     fn void(&self, _reference: &str) -> BoxFuture<'_, ()> {
@@ -87,7 +175,7 @@ impl PaymentProvider for SimulatedProvider {
     }
 
     fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>> {
-        let found = self.seen.lock().ok().and_then(|seen| seen.get(&format!("payout:{key}")).cloned());
+        let found = self.seen.lock().ok().and_then(|seen| seen.get(&format!("payout:{key}")).map(|(a, _)| a.clone()));
         async move { found }.boxed()
     }
 }

@@ -1,0 +1,106 @@
+//! Webhooks in from the payment provider (Stripe): the `Stripe-Signature` is checked against
+//! the raw body (HMAC-SHA256 of `t.body`, five minutes' tolerance) before anything is read;
+//! each event id is recorded in the same transaction as its effect, so a replay applies
+//! nothing twice; events may come late, twice or out of order (a funding already settled
+//! ignores them). Unknown types are acknowledged and ignored.
+use entity::provider_event;
+use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
+use serde_json::Value;
+
+use super::{
+    funding::{self, Settled, Settlement},
+    provider::stripe::signature::{self, Refused},
+};
+use crate::{auth::Viewer, domain::UnitOfWork, error::AppError, state::AppState};
+
+/// What became of a delivered event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// Applied now.
+    Applied,
+    /// Applied before (a replay, or a retry after a lost answer): nothing done.
+    Duplicate,
+    /// Not an event we act on, or one that changes nothing now (a late or repeated word on a
+    /// funding already settled).
+    Ignored,
+}
+
+impl Receipt {
+    /// Its wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+/// Why an event was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// No webhook secret is configured: nothing can be verified (404).
+    #[error("webhooks are not configured")]
+    NotConfigured,
+    /// A missing, forged or stale signature (400; nothing applied).
+    #[error("{0}")]
+    Refused(#[from] Refused),
+    /// A signed body that is not an event (400).
+    #[error("the body is not a Stripe event")]
+    Malformed,
+    /// About one of our charges before we recorded it (its funding is still committing): the
+    /// provider is asked to deliver it again (409).
+    #[error("the charge is not recorded yet; deliver the event again")]
+    NotYet,
+    /// Our fault (500; the provider retries).
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// `POST /webhooks/stripe`.
+pub async fn stripe(state: &AppState, header: Option<&str>, body: &[u8]) -> Result<Receipt, WebhookError> {
+    let secret = state.config.payments.stripe.webhook_secret.as_ref().ok_or(WebhookError::NotConfigured)?;
+    let now = state.clock.now();
+    signature::verify(body, header, secret.expose(), now.timestamp(), signature::TOLERANCE_SECS)?;
+    let event: Value = serde_json::from_slice(body).map_err(|_| WebhookError::Malformed)?;
+    let (Some(id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
+        return Err(WebhookError::Malformed);
+    };
+    if id.is_empty() || id.len() > 255 || kind.len() > 64 {
+        return Err(WebhookError::Malformed);
+    }
+    let object = &event["data"]["object"];
+    let mut work = UnitOfWork::begin(state, &Viewer::Anonymous).await?;
+    // The event id first: a concurrent delivery of the same event waits here, then finds it.
+    let recorded = provider_event::Entity::insert(provider_event::ActiveModel {
+        id: Set(id.to_owned()),
+        kind: Set(kind.to_owned()),
+        received_at: Set(now),
+    })
+    .on_conflict(OnConflict::column(provider_event::Column::Id).do_nothing().to_owned())
+    .exec_without_returning(work.txn())
+    .await
+    .map_err(AppError::from)?;
+    if recorded == 0 {
+        return Ok(Receipt::Duplicate);
+    }
+    let settlement = match kind {
+        "payment_intent.succeeded" => Some(Settlement::Succeeded),
+        "payment_intent.payment_failed" => Some(Settlement::Failed(
+            object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_owned(),
+        )),
+        _ => None,
+    };
+    let receipt = match (settlement, object["id"].as_str()) {
+        (Some(settlement), Some(intent)) => match funding::settle(&mut work, state, intent, settlement).await? {
+            Settled::Changed => Receipt::Applied,
+            Settled::Unchanged => Receipt::Ignored,
+            // Ours (our metadata) but not recorded yet: not acknowledged, so it comes again.
+            Settled::Unknown if object["metadata"]["contract_id"].is_string() => return Err(WebhookError::NotYet),
+            Settled::Unknown => Receipt::Ignored,
+        },
+        _ => Receipt::Ignored,
+    };
+    work.commit().await?;
+    Ok(receipt)
+}
