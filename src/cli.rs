@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `export-schema`, `seed-demo`, `ledger-check`,
-//! `arbiter`.
+//! `reconcile`, `arbiter`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +42,13 @@ pub enum Command {
     /// balances equal their lines, no contract paid out more than it was funded, no ended
     /// contract holds escrow. Exits 1 on any violation.
     LedgerCheck,
+    /// Compare the payment provider's PaymentIntents, Transfers and Refunds created since
+    /// `--since` with the ledger; print each drift and exit 1 if there is any. Run it daily.
+    Reconcile {
+        /// Start of the window (RFC 3339, e.g. 2026-12-01T00:00:00Z); 24 hours ago when omitted.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Grant or revoke the arbiter role (deciding disputes) of an existing account.
     Arbiter {
         /// `grant` or `revoke`.

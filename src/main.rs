@@ -4,9 +4,11 @@ use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use semasocial::{
     cli::{ArbiterAction, Cli, Command},
+    clock::SystemClock,
     config::Config,
+    domain::ledger::reconcile,
     graphql, seed,
-    startup::{Application, connect_database},
+    startup::{Application, build_state, connect_database},
     telemetry,
 };
 
@@ -92,6 +94,27 @@ async fn main() -> anyhow::Result<()> {
                 }
                 eprintln!("ledger-check: {} violation(s)", violations.len());
                 std::process::exit(1);
+            }
+        }
+        Command::Reconcile { since } => {
+            let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(1));
+            let state = build_state(config, std::sync::Arc::new(SystemClock)).await?;
+            match reconcile::run(&state, since).await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
+                None => {
+                    println!("reconcile: the simulated payment provider keeps nothing to compare");
+                    Ok(())
+                }
+                Some(drift) if drift.is_empty() => {
+                    println!("reconcile: the provider and the ledger agree since {since}");
+                    Ok(())
+                }
+                Some(drift) => {
+                    for d in &drift {
+                        println!("drift: {d}");
+                    }
+                    eprintln!("reconcile: {} drift(s) since {since}", drift.len());
+                    std::process::exit(1);
+                }
             }
         }
         Command::ExportSchema { .. } => Ok(()),

@@ -24,6 +24,7 @@ mod m20261203_000020_unique_playbook_names;
 mod m20261205_000021_money_edges;
 mod m20261205_000022_dispute_shares;
 mod m20261205_000023_payment_provider;
+mod m20261205_000024_payouts_and_refunds;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_money_edges::Migration),
             Box::new(m20261205_000022_dispute_shares::Migration),
             Box::new(m20261205_000023_payment_provider::Migration),
+            Box::new(m20261205_000024_payouts_and_refunds::Migration),
         ]
     }
 }

@@ -178,7 +178,12 @@ pub struct UnitOfWork<'a> {
     actor_user_id: Option<Uuid>,
     actor_profile_id: Option<Uuid>,
     pending: Vec<Pending>,
+    after_commit: Vec<AfterCommit>,
 }
+
+/// Work that must follow a commit (calling a provider about what the transaction recorded);
+/// it must be safe to run again, as whatever recorded it also retries it.
+pub type AfterCommit = Box<dyn for<'s> FnOnce(&'s AppState) -> futures_util::future::BoxFuture<'s, ()> + Send + Sync>;
 
 /// An activity waiting for commit, with the actor at the time it was recorded.
 struct Pending {
@@ -199,7 +204,13 @@ impl<'a> UnitOfWork<'a> {
             actor_user_id: viewer.user_id(),
             actor_profile_id: viewer.profile_id(),
             pending: Vec::new(),
+            after_commit: Vec::new(),
         })
+    }
+
+    /// Runs `then` once this work has committed (never if it does not).
+    pub fn after_commit(&mut self, then: AfterCommit) {
+        self.after_commit.push(then);
     }
 
     /// Sets the actor when the caller becomes known inside the work (register, login).
@@ -243,11 +254,14 @@ impl<'a> UnitOfWork<'a> {
     /// Writes the activities, their stream positions and notifications, commits, then
     /// publishes the events in order.
     pub async fn commit(self) -> AppResult<()> {
-        let Self { state, txn, pending, .. } = self;
+        let Self { state, txn, pending, after_commit, .. } = self;
         let events = write_outbox(&txn, pending).await?;
         txn.commit().await?;
         if !events.is_empty() {
             state.bus.publish(events);
+        }
+        for then in after_commit {
+            then(state).await;
         }
         Ok(())
     }

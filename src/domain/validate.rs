@@ -187,6 +187,20 @@ pub fn optional_url(raw: Option<&str>, field: &str, max: usize) -> AppResult<Opt
     Ok(url)
 }
 
+/// A required http(s) URL with a host, of at most 2,000 characters (where the provider sends a
+/// person back).
+pub fn http_url(raw: &str, field: &str) -> AppResult<String> {
+    let url = optional_url(Some(raw), field, 2_000)?;
+    let has_host = url.as_deref().and_then(|u| u.split_once("://")).is_some_and(|(_, rest)| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !host.contains(char::is_whitespace)
+    });
+    match url {
+        Some(url) if has_host => Ok(url),
+        _ => Err(AppError::bad_input(field, "must be an http or https URL with a host")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

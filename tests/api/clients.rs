@@ -388,6 +388,8 @@ const VALUE_OBJECTS: &[&str] = &[
     "MarkNotificationsReadPayload",
     "MetricValue",
     "Money",
+    "PayoutAccount",
+    "PayoutAccountOnboarding",
     "PeriodEarnings",
     "Reputation",
     "Skill",

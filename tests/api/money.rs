@@ -14,19 +14,19 @@ const ESCROW: &str = "query($id: ID!) { contract(id: $id) { escrow { funded { am
 const OPEN_DISPUTE: &str =
     "mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id status amount { amountCents } } }";
 const RESOLVE_DISPUTE: &str = "mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status resolution released { amountCents } refunded { amountCents } } }";
-const BALANCE: &str = "{ me { balance { currency pending available inFlight paidOut } } }";
+pub(crate) const BALANCE: &str = "{ me { balance { currency pending available inFlight paidOut } } }";
 
 /// A contract of `amount` in `currency` with one outcome split into tasks of `weights`, one
 /// worker each, every task delivered and accepted: the outcome awaits the client's verdict.
-struct Submitted {
-    client: TestUser,
-    workers: Vec<TestUser>,
-    contract: String,
-    outcome: String,
-    tasks: Vec<String>,
+pub(crate) struct Submitted {
+    pub client: TestUser,
+    pub workers: Vec<TestUser>,
+    pub contract: String,
+    pub outcome: String,
+    pub tasks: Vec<String>,
 }
 
-async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) -> Submitted {
+pub(crate) async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) -> Submitted {
     let client = app.register("ada").await;
     let body = app
         .gql(
@@ -57,7 +57,7 @@ async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) 
     Submitted { client, workers, contract, outcome, tasks }
 }
 
-async fn accept_outcome(app: &TestApp, s: &Submitted, key: &str) -> Value {
+pub(crate) async fn accept_outcome(app: &TestApp, s: &Submitted, key: &str) -> Value {
     app.gql(
         ACCEPT_OUTCOME,
         json!({ "i": { "outcomeId": s.outcome, "idempotencyKey": key } }),
@@ -80,7 +80,7 @@ async fn pending_of(app: &TestApp, who: &TestUser) -> Value {
     body["data"]["me"]["balance"][0]["pending"].clone()
 }
 
-async fn payout(app: &TestApp, who: &TestUser, cents: i64, currency: &str, key: &str) -> Value {
+pub(crate) async fn payout(app: &TestApp, who: &TestUser, cents: i64, currency: &str, key: &str) -> Value {
     app.gql(
         PAYOUT,
         json!({ "i": { "amountCents": cents, "currency": currency, "idempotencyKey": key } }),

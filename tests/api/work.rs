@@ -92,7 +92,8 @@ pub(crate) async fn task(app: &TestApp, client: &TestUser, outcome: &str, fields
 pub(crate) async fn fund(app: &TestApp, client: &TestUser, contract: &str, amount: i64) -> Value {
     app.gql(
         "mutation($i: FundContractInput!) { fundContract(input: $i) { transactionId replayed amount { amountCents currency } contract { status } } }",
-        json!({ "i": { "contractId": contract, "amountCents": amount, "idempotencyKey": uuid::Uuid::new_v4().to_string() } }),
+        // Stripe's test card: the simulated provider takes any method, a Stripe app needs one.
+        json!({ "i": { "contractId": contract, "amountCents": amount, "idempotencyKey": uuid::Uuid::new_v4().to_string(), "paymentMethodId": "pm_card_visa" } }),
         Some(&client.access_token),
     )
     .await

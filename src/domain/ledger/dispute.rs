@@ -351,7 +351,8 @@ async fn refund(
     posting.dispute = Some(dispute.id);
     posting.actor = Some(me);
     posting.entries = Entry::transfer(hold, &source, &amount);
-    post(work.txn(), now, posting).await?;
+    let transaction = post(work.txn(), now, posting).await?;
+    super::refund::queue(work, contract, transaction.id, cents).await?;
     Ok(())
 }
 

@@ -70,6 +70,7 @@ pub(crate) async fn refund_rest(
     posting.actor = work.actor_profile_id();
     posting.entries = Entry::transfer(&escrow, &source, &rest);
     let transaction = post(work.txn(), state.clock.now(), posting).await?;
+    super::refund::queue(work, contract, transaction.id, rest.cents()).await?;
     let mut record = super::funding::money_activity(Action::ContractRefunded, contract, transaction.id, &rest);
     if let Some(after) = record.after.as_mut().and_then(|a| a.as_object_mut()) {
         let reason = if ending == Ending::Completed { "completed" } else { "cancelled" };

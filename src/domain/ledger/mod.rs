@@ -7,11 +7,15 @@
 //! - `escrow`: the one sufficiency rule, and the refund of what is left when a contract ends;
 //! - `release`: escrow to payees and fees when an outcome is accepted;
 //! - `payout`: earnings leave their hold; withdrawals go out through the provider;
+//! - `payout_account`: the payee's connected account at the provider, and whether it is ready;
+//! - `refund`: money going back to the client's payments at the provider, queued and sent;
+//! - `reconcile`: the provider's objects compared with the ledger (`semasocial reconcile`);
 //! - `dispute`: holds and their resolution; `arbiter`: who may decide them;
 //! - `idempotency`: replays of money-moving requests return the first result;
 //! - `check`: the invariants `semasocial ledger-check` verifies;
 //! - `reading`: balances, payouts, earnings and escrow figures;
-//! - `provider`: the payment provider trait and the simulated provider.
+//! - `provider`: the payment provider trait, the simulated provider and Stripe;
+//! - `webhook`: the provider's signed events in.
 //!
 //! Lock order: a contract row, then an outcome row, then accounts. Nothing here calls the
 //! task or outcome modules; outcome acceptance and contract cancellation call in.
@@ -22,8 +26,11 @@ pub mod escrow;
 pub mod funding;
 pub mod idempotency;
 pub mod payout;
+pub mod payout_account;
 pub mod provider;
 pub mod reading;
+pub mod reconcile;
+pub mod refund;
 pub mod release;
 pub mod webhook;
 

@@ -2,18 +2,23 @@
 //! withdraw their available balance through the provider (PROCESSING → PAID, or FAILED with the
 //! money back). Payout updates go to the payee's own topic.
 use entity::{
+    funding::{self, FundingStatus},
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     payout::{self, PayoutKind, PayoutStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{LockBehavior, LockType},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+    sea_query::{LockBehavior, LockType, Query},
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Entry, Posting, account, idempotency, post};
+use super::{
+    Entry, Posting, account, idempotency, post,
+    provider::{Declined, PayoutRequest, Sent},
+};
 use crate::{
     auth::Viewer,
     domain::{Action, NewActivity, UnitOfWork, money::Money, validate, wire},
@@ -86,6 +91,7 @@ pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> A
             format!("exceeds the available {} {currency}", available.balance_cents),
         ));
     }
+    let destination = super::payout_account::destination(work.txn(), state, me).await?;
     let in_flight = account(&work, AccountKind::PayoutInFlight, me, &currency, false).await?;
     let now = state.clock.now();
     let payout = payout::ActiveModel {
@@ -117,8 +123,51 @@ pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> A
     idempotency::finish(work.txn(), me, &key, json!({ "payoutId": payout.id })).await?;
     work.commit().await?;
 
-    let sent = state.provider.payout(&provider_key(payout.id), me, money.cents(), &currency).await;
+    let source_payment = match destination {
+        Some(_) => source_payment(&state.db, me, money.cents(), &currency).await?,
+        None => None,
+    };
+    let sent = state
+        .provider
+        .payout(PayoutRequest {
+            key: provider_key(payout.id),
+            payee: me,
+            destination,
+            cents: money.cents(),
+            currency: currency.clone(),
+            source_payment,
+        })
+        .await;
     settle(state, viewer, payout.id, sent).await
+}
+
+/// A client payment that covers `cents` of what `payee` earned (the latest funding of a
+/// contract that paid it): the provider ties the transfer to that charge, so the withdrawal can
+/// leave before the charge's funds are available to the platform.
+async fn source_payment(
+    db: &impl ConnectionTrait,
+    payee: Uuid,
+    cents: i64,
+    currency: &str,
+) -> AppResult<Option<String>> {
+    let earned_from = Query::select()
+        .column(payout::Column::ContractId)
+        .from(payout::Entity)
+        .and_where(payout::Column::ProfileId.eq(payee))
+        .and_where(payout::Column::Kind.eq(PayoutKind::Earning))
+        .and_where(payout::Column::ContractId.is_not_null())
+        .to_owned();
+    Ok(funding::Entity::find()
+        .select_only()
+        .column(funding::Column::ProviderRef)
+        .filter(funding::Column::Status.eq(FundingStatus::Succeeded))
+        .filter(funding::Column::Currency.eq(currency))
+        .filter(funding::Column::AmountCents.gte(cents))
+        .filter(funding::Column::ContractId.in_subquery(earned_from))
+        .order_by_desc(funding::Column::CreatedAt)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// Books the provider's answer on a PROCESSING withdrawal (once; a settled one is returned as
@@ -127,43 +176,115 @@ async fn settle(
     state: &AppState,
     viewer: &Viewer,
     payout_id: Uuid,
-    sent: Result<String, super::provider::Declined>,
+    sent: Result<Sent, Declined>,
 ) -> AppResult<payout::Model> {
     let mut work = UnitOfWork::begin(state, viewer).await?;
+    let (payout, _) = book(&mut work, state, payout_id, sent).await?;
+    work.commit().await?;
+    Ok(payout)
+}
+
+/// The provider's word on a withdrawal, from a webhook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Word {
+    /// The money reached the payee's bank.
+    Paid,
+    /// The bank refused it (the reason); the provider's transfer must be taken back.
+    Failed(String),
+    /// The provider's transfer was reversed (the money is the platform's again).
+    Reversed,
+}
+
+/// Applies the provider's word on the withdrawal `payout_id` inside the webhook's unit of work:
+/// PAID, or FAILED with the money back in the payee's available balance (a failed bank payout
+/// first takes the transfer back at the provider). Returns whether anything changed: a word on
+/// a withdrawal already settled, or not ours, changes nothing.
+pub(crate) async fn apply_word(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    payout_id: Uuid,
+    word: Word,
+) -> AppResult<bool> {
+    let Some(found) = payout::Entity::find_by_id(payout_id).one(work.txn()).await? else { return Ok(false) };
+    if found.status != PayoutStatus::Processing || found.kind != PayoutKind::Withdrawal {
+        return Ok(false);
+    }
+    let outcome = match word {
+        Word::Paid => Ok(Sent::Paid(found.provider_ref.clone().unwrap_or_default())),
+        Word::Failed(reason) => {
+            if let Some(transfer) = &found.provider_ref {
+                state.provider.reverse_payout(&provider_key(found.id), transfer).await.map_err(|error| {
+                    AppError::Internal(anyhow::anyhow!("taking back the transfer of a failed payout: {error:?}"))
+                })?;
+            }
+            Err(Declined(reason))
+        }
+        Word::Reversed => Err(Declined("the payment provider reversed the transfer".into())),
+    };
+    let (_, changed) = book(work, state, payout_id, outcome).await?;
+    Ok(changed)
+}
+
+/// Books `sent` on the withdrawal in `work`: `Paid` → PAID, a refusal → FAILED with the money
+/// back, `InFlight` → the provider's reference kept (still PROCESSING: its webhooks settle it),
+/// `Unanswered` → nothing (the sweep asks again). Returns the payout and whether it changed.
+async fn book(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    payout_id: Uuid,
+    sent: Result<Sent, Declined>,
+) -> AppResult<(payout::Model, bool)> {
     let payout = payout::Entity::find_by_id(payout_id)
         .lock_exclusive()
         .one(work.txn())
         .await?
         .ok_or(AppError::NotFound("payout"))?;
-    if payout.status != PayoutStatus::Processing {
-        return Ok(payout);
+    let reference = sent.as_ref().ok().and_then(Sent::reference).filter(|r| !r.is_empty()).map(str::to_owned);
+    let now = state.clock.now();
+    if payout.status != PayoutStatus::Processing || matches!(sent, Ok(Sent::Unanswered(_))) {
+        if let Ok(Sent::Unanswered(reason)) = &sent {
+            tracing::warn!(payout = %payout.id, %reason, "the payment provider did not answer a withdrawal; the sweep asks again");
+        }
+        // A webhook may have settled it before its own request booked the reference.
+        if payout.provider_ref.is_none() && reference.is_some() {
+            let mut active = payout.into_active_model();
+            active.provider_ref = Set(reference);
+            return Ok((active.update(work.txn()).await?, false));
+        }
+        return Ok((payout, false));
+    }
+    if let Ok(Sent::InFlight(_)) = &sent {
+        let mut active = payout.into_active_model();
+        active.provider_ref = Set(reference);
+        active.updated_at = Set(now);
+        return Ok((active.update(work.txn()).await?, false));
     }
     // A payee's accounts are locked available first (as `request` does), then the others.
-    account(&work, AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
-    let in_flight = account(&work, AccountKind::PayoutInFlight, payout.profile_id, &payout.currency, true).await?;
-    let now = state.clock.now();
+    account(work, AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
+    let in_flight = account(work, AccountKind::PayoutInFlight, payout.profile_id, &payout.currency, true).await?;
     let (kind, to, status, action) = match &sent {
         Ok(_) => (TransactionKind::PayoutPaid, AccountKind::PaidOut, PayoutStatus::Paid, Action::PayoutPaid),
         Err(_) => {
             (TransactionKind::PayoutFailed, AccountKind::PayeeAvailable, PayoutStatus::Failed, Action::PayoutFailed)
         }
     };
-    let target = account(&work, to, payout.profile_id, &payout.currency, false).await?;
+    let target = account(work, to, payout.profile_id, &payout.currency, false).await?;
     let amount = Money::of(payout.amount_cents, &payout.currency, "amountCents")?;
     let mut posting = Posting::new(kind, &payout.currency, "withdrawal settled");
     posting.payout = Some(payout.id);
-    posting.provider_ref = sent.as_ref().ok().cloned();
+    posting.provider_ref = reference.clone().or_else(|| payout.provider_ref.clone());
     posting.entries = Entry::transfer(&in_flight, &target, &amount);
     post(work.txn(), now, posting).await?;
-    let mut active = payout.into_active_model();
+    let mut active = payout.clone().into_active_model();
     active.status = Set(status);
-    active.provider_ref = Set(sent.as_ref().ok().cloned());
+    if reference.is_some() {
+        active.provider_ref = Set(reference);
+    }
     active.failure_reason = Set(sent.err().map(|declined| declined.0));
     active.updated_at = Set(now);
     let payout = active.update(work.txn()).await?;
     work.record(payout_activity(action, &payout)).await?;
-    work.commit().await?;
-    Ok(payout)
+    Ok((payout, true))
 }
 
 /// The provider's idempotency key of a withdrawal.
@@ -171,22 +292,34 @@ fn provider_key(payout_id: Uuid) -> String {
     payout_id.to_string()
 }
 
-/// Finishes a withdrawal a crash left PROCESSING for longer than the configured bound: the
-/// provider is asked by the payout's idempotency key; a transfer it made is PAID, one it refused
-/// or never received is FAILED (the money back to available). `None` when the payout is not
+/// Finishes a withdrawal a crash left PROCESSING (no provider reference) for longer than the
+/// configured bound: the provider is asked by the payout's key; a payout it made is PAID (or,
+/// with Stripe, in flight until its webhook), one it refused or never received is FAILED (the
+/// money back to available). `None` when the payout is not
 /// stuck (settled, or still within the bound: its own request may yet book the answer).
 pub async fn finish_stuck(state: &AppState, payout: payout::Model) -> AppResult<Option<payout::Model>> {
     let bound = chrono::Duration::from_std(state.config.payments.payout_stuck_after).unwrap_or(chrono::Duration::MAX);
     let stuck = payout.status == PayoutStatus::Processing
         && payout.kind == PayoutKind::Withdrawal
+        && payout.provider_ref.is_none()
         && payout.updated_at.checked_add_signed(bound).is_some_and(|at| at <= state.clock.now());
     if !stuck {
         return Ok(None);
     }
-    let answer =
-        state.provider.find_payout(&provider_key(payout.id)).await.unwrap_or_else(|| {
-            Err(super::provider::Declined("the withdrawal never reached the payment provider".into()))
-        });
+    let destination = super::payout_account::of(&state.db, state, payout.profile_id).await?.map(|a| a.account_ref);
+    let request = PayoutRequest {
+        key: provider_key(payout.id),
+        payee: payout.profile_id,
+        destination,
+        cents: payout.amount_cents,
+        currency: payout.currency.clone(),
+        source_payment: None,
+    };
+    let answer = state
+        .provider
+        .find_payout(request)
+        .await
+        .unwrap_or_else(|| Err(Declined("the withdrawal never reached the payment provider".into())));
     settle(state, &Viewer::Anonymous, payout.id, answer).await.map(Some)
 }
 
@@ -198,6 +331,7 @@ pub async fn finish_stuck_payouts(state: &AppState, batch: u64) -> AppResult<usi
     let stuck = payout::Entity::find()
         .filter(payout::Column::Status.eq(PayoutStatus::Processing))
         .filter(payout::Column::Kind.eq(PayoutKind::Withdrawal))
+        .filter(payout::Column::ProviderRef.is_null())
         .filter(payout::Column::UpdatedAt.lte(before))
         .order_by_asc(payout::Column::UpdatedAt)
         .limit(batch)

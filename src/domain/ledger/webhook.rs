@@ -3,13 +3,25 @@
 //! each event id is recorded in the same transaction as its effect, so a replay applies
 //! nothing twice; events may come late, twice or out of order (a funding already settled
 //! ignores them). Unknown types are acknowledged and ignored.
+//!
+//! Acted on: `payment_intent.succeeded` / `payment_intent.payment_failed` (a PENDING funding),
+//! `account.updated` (whether a payee's connected account may receive payouts), `payout.paid` /
+//! `payout.failed` (a withdrawal's bank payout on the connected account) and
+//! `transfer.reversed` (a withdrawal's transfer taken back: FAILED, the money back).
 use entity::provider_event;
 use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
 use serde_json::Value;
 
+use uuid::Uuid;
+
 use super::{
     funding::{self, Settled, Settlement},
-    provider::stripe::signature::{self, Refused},
+    payout::{self, Word},
+    payout_account,
+    provider::stripe::{
+        account_ready,
+        signature::{self, Refused},
+    },
 };
 use crate::{auth::Viewer, domain::UnitOfWork, error::AppError, state::AppState};
 
@@ -84,23 +96,57 @@ pub async fn stripe(state: &AppState, header: Option<&str>, body: &[u8]) -> Resu
     if recorded == 0 {
         return Ok(Receipt::Duplicate);
     }
-    let settlement = match kind {
-        "payment_intent.succeeded" => Some(Settlement::Succeeded),
-        "payment_intent.payment_failed" => Some(Settlement::Failed(
-            object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_owned(),
-        )),
-        _ => None,
-    };
-    let receipt = match (settlement, object["id"].as_str()) {
-        (Some(settlement), Some(intent)) => match funding::settle(&mut work, state, intent, settlement).await? {
-            Settled::Changed => Receipt::Applied,
-            Settled::Unchanged => Receipt::Ignored,
-            // Ours (our metadata) but not recorded yet: not acknowledged, so it comes again.
-            Settled::Unknown if object["metadata"]["contract_id"].is_string() => return Err(WebhookError::NotYet),
-            Settled::Unknown => Receipt::Ignored,
-        },
+    let receipt = match kind {
+        "payment_intent.succeeded" | "payment_intent.payment_failed" => {
+            let settlement = if kind == "payment_intent.succeeded" {
+                Settlement::Succeeded
+            } else {
+                Settlement::Failed(
+                    object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_owned(),
+                )
+            };
+            let Some(intent) = object["id"].as_str() else { return Err(WebhookError::Malformed) };
+            match funding::settle(&mut work, state, intent, settlement).await? {
+                Settled::Changed => Receipt::Applied,
+                Settled::Unchanged => Receipt::Ignored,
+                // Ours (our metadata) but not recorded yet: not acknowledged, so it comes again.
+                Settled::Unknown if object["metadata"]["contract_id"].is_string() => return Err(WebhookError::NotYet),
+                Settled::Unknown => Receipt::Ignored,
+            }
+        }
+        "account.updated" => {
+            let Some(account) = object["id"].as_str() else { return Err(WebhookError::Malformed) };
+            let ready = account_ready(object);
+            applied(payout_account::apply_update(&work, account, ready).await?)
+        }
+        // A withdrawal's bank payout (made on the connected account, tagged with our payout id),
+        // or its transfer taken back. Keyed by our id, so the order they come in does not matter.
+        "payout.paid" | "payout.failed" | "transfer.reversed" => {
+            let Some(payout_id) = object["metadata"]["payout_id"].as_str().and_then(|id| Uuid::parse_str(id).ok())
+            else {
+                work.commit().await?;
+                return Ok(Receipt::Ignored);
+            };
+            let word = match kind {
+                "payout.paid" => Word::Paid,
+                "payout.failed" => Word::Failed(
+                    object["failure_message"]
+                        .as_str()
+                        .or(object["failure_code"].as_str())
+                        .unwrap_or("the bank refused the payout")
+                        .to_owned(),
+                ),
+                _ => Word::Reversed,
+            };
+            applied(payout::apply_word(&mut work, state, payout_id, word).await?)
+        }
         _ => Receipt::Ignored,
     };
     work.commit().await?;
     Ok(receipt)
+}
+
+/// A change or none.
+fn applied(changed: bool) -> Receipt {
+    if changed { Receipt::Applied } else { Receipt::Ignored }
 }

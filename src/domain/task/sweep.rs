@@ -34,6 +34,8 @@ pub struct SweepReport {
     pub payouts_available: usize,
     /// Withdrawals stuck in PROCESSING past the bound, finished (PAID or FAILED).
     pub payouts_finished: usize,
+    /// Refunds to clients' payments the provider had not answered, answered now.
+    pub refunds_sent: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,7 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         payouts_available: crate::domain::ledger::payout::release_holds(state, state.config.work.sweep_batch).await?,
         payouts_finished: crate::domain::ledger::payout::finish_stuck_payouts(state, state.config.work.sweep_batch)
             .await?,
+        refunds_sent: crate::domain::ledger::refund::send_pending(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
     // Contracts with due tasks, in the order their earliest due task came up.

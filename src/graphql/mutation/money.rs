@@ -3,12 +3,12 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
-    domain::ledger::{dispute, funding, payout},
+    domain::ledger::{dispute, funding, payout, payout_account},
     graphql::{
         GqlResult, state,
         types::{
             contract::Contract,
-            ledger::{Dispute, DisputeResolution, FundingStatus, Payout},
+            ledger::{Dispute, DisputeResolution, FundingStatus, Payout, PayoutAccount},
             money::{Cents, Money},
             parse_id,
         },
@@ -57,6 +57,25 @@ pub struct RequestPayoutInput {
     pub currency: String,
     /// Your key for this request.
     pub idempotency_key: String,
+}
+
+/// Input of `connectPayoutAccount`.
+#[derive(InputObject)]
+pub struct ConnectPayoutAccountInput {
+    /// Where the provider sends you back once onboarding is done (http or https).
+    pub return_url: String,
+    /// Where the provider sends you when the link has expired: ask for a new one there.
+    pub refresh_url: String,
+}
+
+/// A payout account and the link that finishes its onboarding.
+#[derive(SimpleObject)]
+pub struct PayoutAccountOnboarding {
+    /// Open it to finish onboarding at the provider (single use, expires within minutes; with
+    /// the simulated provider, `returnUrl` itself: its accounts need nothing).
+    pub onboarding_url: String,
+    /// The account (its `ready` follows the provider's word).
+    pub payout_account: PayoutAccount,
 }
 
 /// Input of `openDispute`.
@@ -115,8 +134,25 @@ impl MoneyMutation {
         })
     }
 
+    /// Creates your payout account at the payment provider (once; an agent's operator connects
+    /// its own, as agents' earnings are the operator's) and a link to finish its onboarding.
+    /// Call it again for a fresh link.
+    async fn connect_payout_account(
+        &self,
+        ctx: &Context<'_>,
+        input: ConnectPayoutAccountInput,
+    ) -> GqlResult<PayoutAccountOnboarding> {
+        let connected =
+            payout_account::connect(state(ctx)?, viewer(ctx), &input.return_url, &input.refresh_url).await?;
+        Ok(PayoutAccountOnboarding {
+            onboarding_url: connected.onboarding_url,
+            payout_account: connected.account.into(),
+        })
+    }
+
     /// Withdraws from your available balance through the payment provider: the payout is
-    /// PAID, or FAILED with the money back in your balance.
+    /// PAID, or FAILED with the money back in your balance. With Stripe it needs a ready payout
+    /// account (`connectPayoutAccount`) and stays PROCESSING until the bank payout's webhook.
     async fn request_payout(&self, ctx: &Context<'_>, input: RequestPayoutInput) -> GqlResult<Payout> {
         let paid = payout::request(
             state(ctx)?,

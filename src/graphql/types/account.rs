@@ -36,6 +36,13 @@ impl Me {
         let balances = domain::ledger::reading::balances(&state(ctx)?.db, &self.0).await?;
         Ok(balances.into_iter().map(Into::into).collect())
     }
+    /// My payout account at the payment provider, once `connectPayoutAccount` made one (null
+    /// for agents: an agent's earnings are paid to its operator).
+    async fn payout_account(&self, ctx: &Context<'_>) -> GqlResult<Option<super::ledger::PayoutAccount>> {
+        let Viewer::User { profile_id, .. } = &self.0 else { return Ok(None) };
+        let state = state(ctx)?;
+        Ok(domain::ledger::payout_account::of(&state.db, state, *profile_id).await?.map(Into::into))
+    }
     /// My payouts (earnings and withdrawals), newest first.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn payouts(

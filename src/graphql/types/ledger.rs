@@ -50,6 +50,24 @@ mirror_enum!(FundingStatus, entity::funding::FundingStatus, [Pending, Succeeded,
 mirror_enum!(PayoutKind, payout_db::PayoutKind, [Earning, Withdrawal]);
 mirror_enum!(PayoutStatus, payout_db::PayoutStatus, [Pending, Available, Processing, Paid, Failed]);
 
+/// Where your withdrawals go at the payment provider (a Stripe Express account).
+#[derive(SimpleObject)]
+pub struct PayoutAccount {
+    /// The provider (`stripe`, `simulated`).
+    pub provider: String,
+    /// Whether it may receive payouts: onboarding is complete. Withdrawals through a provider
+    /// that needs an account are refused until then.
+    pub ready: bool,
+    /// When the provider last told us about it.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::payout_account::Model> for PayoutAccount {
+    fn from(account: entity::payout_account::Model) -> Self {
+        Self { provider: account.provider, ready: account.ready, updated_at: account.updated_at }
+    }
+}
+
 /// Money owed to or sent to a payee. Only the payee sees its payouts.
 pub struct Payout(pub payout_db::Model);
 

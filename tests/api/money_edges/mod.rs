@@ -367,7 +367,19 @@ async fn crashed_withdrawal(app: &TestApp, who: &TestUser, cents: i64, key: &str
             .await
             .unwrap();
         if let Some(p) = processing
-            && app.state.provider.find_payout(&p.id.to_string()).await.is_some()
+            && app
+                .state
+                .provider
+                .find_payout(semasocial::domain::ledger::provider::PayoutRequest {
+                    key: p.id.to_string(),
+                    payee: p.profile_id,
+                    destination: None,
+                    cents: p.amount_cents,
+                    currency: p.currency.clone(),
+                    source_payment: None,
+                })
+                .await
+                .is_some()
         {
             break;
         }

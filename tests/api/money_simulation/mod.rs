@@ -2,8 +2,10 @@
 //! sequence of operations on the real domain functions (no GraphQL): funding with reused keys
 //! from several admins, work, acceptance with replays, rejection, disputes by either side,
 //! concessions, arbitration, cancellation, completion, withdrawals within and past the balance,
-//! provider declines, a crash between a withdrawal's two transactions, role changes of an admin
-//! who then moves money, and time passing with the sweep. After every step, aggregate queries
+//! provider declines, a crash between a withdrawal's two transactions, a charge whose answer is
+//! lost (the retry must find it), pending charges whose signed webhooks come late, twice, out of
+//! order or contradicted, role changes of an admin who then moves money, and time passing with
+//! the sweep. After every step, aggregate queries
 //! over a bounded world (an ended contract is replaced) check that:
 //! - every currency sums to zero and no account that may not go negative is;
 //! - per live contract, funded = escrow + released + refunded + held, funded and released match
@@ -13,6 +15,8 @@
 //! - a refused or money-less step leaves every balance as it was;
 //! - each withdrawal is paid at most once, in-flight and held money match their payouts, and
 //!   none stays PROCESSING past the bound after a sweep;
+//! - every cent refunded to a client is queued back to its payments at the provider;
+//! - a webhook applies once (a repeat is a duplicate, a late word on a settled funding nothing);
 //! - no error is INTERNAL.
 //!
 //! `ledger-check` runs every `CHECK_EVERY` steps and at the end. `SIMULATION_WORLDS` worlds
@@ -32,6 +36,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{
     contract::{self as contract_db, ContractStatus},
     dispute::{self as dispute_db, DisputeStatus, Resolution},
+    funding::FundingStatus,
     idempotency_key,
     ledger_account::{self as account_db, AccountKind},
     organization_member::OrgRole,
@@ -50,9 +55,12 @@ use semasocial::{
         contract::{self, ContractInput, machine::ContractAction},
         ledger::{
             self, PLATFORM, dispute,
-            funding::{FundInput, fund_contract},
+            funding::{FundInput, Funded, fund_contract},
             payout::{self, PayoutInput},
-            provider::{ChargeError, ChargeRequest, Charged, Declined, PaymentProvider, SimulatedProvider},
+            provider::{
+                ChargeError, ChargeRequest, Charged, Declined, Onboarding, PaymentProvider, PayoutRequest, Sent,
+                SimulatedProvider,
+            },
         },
         organization::{self, Answer},
         outcome::{self, OutcomeInput},
@@ -120,11 +128,14 @@ impl Rng {
 
 /// One step. `by` indexes `NAMES`, `who` indexes `PAYEES`. A withdrawal `within` asks for
 /// `1 + cents % available`; `crash` 1 dies before the provider hears of it, 2 after the
-/// provider answered, both before the answer is booked.
+/// provider answered, both before the answer is booked. A funding's `fault` 1 loses the
+/// provider's answer to a charge it made (the request is retried at once), 2 leaves the charge
+/// pending with its webhooks owed; `Deliver` sends one of those (in any order, `again` keeps it
+/// owed so it comes twice).
 #[derive(Clone, Copy, Debug)]
 #[rustfmt::skip]
 enum Op {
-    Fund { slot: usize, by: usize, cents: i64, key: usize },
+    Fund { slot: usize, by: usize, cents: i64, key: usize, fault: u8 },
     Status { slot: usize, by: usize, action: ContractAction, key: Option<usize> },
     Work { slot: usize, task: usize, reject: bool },
     Accept { slot: usize, outcome: usize, by: usize, key: usize },
@@ -134,6 +145,7 @@ enum Op {
     Withdraw { who: usize, cents: i64, within: bool, key: usize, crash: u8 },
     Role { change: usize },
     Pass { minutes: i64 },
+    Deliver { pick: usize, again: bool },
 }
 
 fn generate(seed: u64, n: usize) -> Vec<Op> {
@@ -154,8 +166,11 @@ fn generate(seed: u64, n: usize) -> Vec<Op> {
         let (slot, outcome) = (r.below(SLOTS), r.below(2));
         let by = r.pick(&[ADA, ADA, ADA, ADA, DAN, DAN, DAN, BOB]);
         ops.push(match r.below(100) {
-            0..30 => Op::Work { slot, task: r.below(3), reject: r.below(8) == 0 },
-            30..40 => Op::Fund { slot, by, cents: r.pick(&FUNDS), key: r.key(i) },
+            0..27 => Op::Work { slot, task: r.below(3), reject: r.below(8) == 0 },
+            27..30 => Op::Deliver { pick: r.below(16), again: r.below(4) == 0 },
+            30..40 => {
+                Op::Fund { slot, by, cents: r.pick(&FUNDS), key: r.key(i), fault: r.pick(&[0, 0, 0, 0, 0, 1, 2, 2]) }
+            }
             40..50 => {
                 let action = match r.below(20) {
                     0..6 => ContractAction::Open,
@@ -208,6 +223,7 @@ async fn run(ops: Vec<Op>) -> Result<(), (usize, String)> {
         };
         step.await.map_err(|why| (i, why))?;
     }
+    println!("money simulation: provider faults {:?}", sim.faults);
     Ok(())
 }
 

@@ -3,38 +3,9 @@
 use super::*;
 
 mod invariants;
+mod provider;
 
-/// The simulated provider, whose next payout can be made to never answer: the step then drops
-/// the request's future there, as a process dying between the withdrawal's two transactions.
-struct CrashingProvider {
-    inner: SimulatedProvider,
-    /// 0: answer; 1: never hear of the next payout; 2: make it, then never answer.
-    mode: AtomicU8,
-    reached: tokio::sync::Notify,
-}
-
-impl PaymentProvider for CrashingProvider {
-    fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charged, ChargeError>> {
-        self.inner.charge(request)
-    }
-    fn void(&self, reference: &str) -> BoxFuture<'_, ()> {
-        self.inner.void(reference)
-    }
-    fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
-        let mode = self.mode.swap(0, Ordering::SeqCst);
-        if mode == 0 {
-            return self.inner.payout(key, payee, cents, currency);
-        }
-        if mode == 2 {
-            let _ = self.inner.payout(key, payee, cents, currency).now_or_never();
-        }
-        self.reached.notify_one();
-        futures_util::future::pending().boxed()
-    }
-    fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>> {
-        self.inner.find_payout(key)
-    }
-}
+use self::provider::{CrashingProvider, Owed};
 
 struct Slot {
     contract: Uuid,
@@ -77,6 +48,12 @@ pub(crate) struct Sim {
     paid_out: [i64; 3],
     accepted: Vec<Uuid>,
     seen: Seen,
+    /// Webhooks the provider owes about pending charges, and the event ids delivered.
+    owed: Vec<Owed>,
+    delivered: std::collections::HashSet<String>,
+    /// Pending charges: their contract and amount.
+    pending_fundings: HashMap<String, (Uuid, i64)>,
+    pub(crate) faults: provider::Faults,
 }
 
 /// A domain call's result, unless it failed internally (always a violation).
@@ -101,6 +78,7 @@ impl Sim {
             c.payments.payout_hold = std::time::Duration::from_secs(2 * 3600);
             c.payments.simulated.decline_charges_from_cents = Some(9_500);
             c.payments.simulated.fail_payouts_from_cents = Some(4_000);
+            c.payments.stripe.webhook_secret = Some(semasocial::config::Secret::new(provider::WEBHOOK_SECRET));
         })
         .await;
         if app.state.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
@@ -133,7 +111,7 @@ impl Sim {
             ledger::arbiter::grant(&app.state.db, arbiter, app.clock_now()).await.unwrap();
         }
         let inner = SimulatedProvider::with_clock(app.state.config.payments.simulated, app.state.clock.clone());
-        let crash = Arc::new(CrashingProvider { inner, mode: AtomicU8::new(0), reached: tokio::sync::Notify::new() });
+        let crash = Arc::new(CrashingProvider::new(inner));
         let mut st = app.state.clone();
         st.provider = crash.clone();
         let mut sim = Self {
@@ -150,6 +128,10 @@ impl Sim {
             paid_out: [0; 3],
             accepted: Vec::new(),
             seen: Seen::default(),
+            owed: Vec::new(),
+            delivered: std::collections::HashSet::new(),
+            pending_fundings: HashMap::new(),
+            faults: provider::Faults::default(),
         };
         for _ in 0..SLOTS {
             let slot = sim.new_contract().await.unwrap();
@@ -251,22 +233,24 @@ impl Sim {
         let st = self.st.clone();
         let client = |by: usize| matches!(by, ADA | DAN);
         Ok(match op {
-            Op::Fund { slot, by, cents, key } => {
+            Op::Fund { slot, by, cents, key, fault } => {
                 let (c, payer, manages) = (self.slots[slot].contract, self.slots[slot].payer, self.manages(by, slot));
                 let key = format!("fund-{key}");
-                let input = FundInput {
+                let input = || FundInput {
                     contract_id: c,
                     amount_cents: cents,
                     idempotency_key: key.clone(),
                     payment_method_id: None,
                 };
-                let r = checked(fund_contract(&st, &self.people[by], input).await)?;
+                let r = self.fund_with_fault(by, input, cents, c, fault).await?;
                 let first = self.keyed(payer, &key, format!("{c}:{cents}"), manages, &r)?;
                 if let Ok(f) = &r {
-                    if f.replayed != first.is_some() || first.is_some_and(|k| k.txn != f.transaction_id) {
+                    // A pending funding's transaction comes with its webhook, after the first answer.
+                    let other_txn = first.as_ref().is_some_and(|k| k.txn.is_some() && k.txn != f.transaction_id);
+                    if f.replayed != first.is_some() || other_txn {
                         return Err(format!("funding with key {key}: replayed {} against the model", f.replayed));
                     }
-                    if !f.replayed {
+                    if !f.replayed && f.status == FundingStatus::Succeeded {
                         self.slots[slot].funded += cents;
                         self.keys.get_mut(&(payer, key)).unwrap().txn = f.transaction_id;
                     }
@@ -340,6 +324,7 @@ impl Sim {
                 r.is_ok()
             }
             Op::Withdraw { who, cents, within, key, crash } => self.withdraw(who, cents, within, key, crash).await?,
+            Op::Deliver { pick, again } => self.deliver(pick, again).await?,
             Op::Role { change } => {
                 let (org, dan, ada) = (self.org, self.pid(DAN), &self.people[ADA]);
                 let role = match change {

@@ -11,6 +11,7 @@ use crate::{
 };
 
 mod fake_stripe;
+mod payouts;
 
 const FUND: &str = "mutation($i: FundContractInput!) { fundContract(input: $i) { fundingId status transactionId replayed amount { amountCents } } }";
 const ESCROW: &str = "query($id: ID!) { contract(id: $id) { status escrow { funded { amountCents } refunded { amountCents } remaining { amountCents } pending { amountCents } } } }";

@@ -62,6 +62,74 @@ pub enum ChargeError {
     Unavailable(String),
 }
 
+/// A withdrawal to send: `cents` of `currency` to `payee`'s connected account `destination`
+/// (providers that need one), under `key` (our payout's id).
+#[derive(Clone, Debug)]
+pub struct PayoutRequest {
+    /// Our payout's id: the provider's idempotency key and the payout's tag there.
+    pub key: String,
+    /// The payee.
+    pub payee: Uuid,
+    /// The payee's connected account at the provider.
+    pub destination: Option<String>,
+    /// Amount in minor units.
+    pub cents: i64,
+    /// ISO currency.
+    pub currency: String,
+    /// A client payment whose charge funded this money, when one covers it: the provider ties
+    /// the transfer to it so it can leave before that charge's funds are available.
+    pub source_payment: Option<String>,
+}
+
+/// What a sent withdrawal came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The money has arrived (the provider's reference).
+    Paid(String),
+    /// Made (the provider's reference); the provider says later whether it arrived.
+    InFlight(String),
+    /// No answer (why): it may or may not have been made; the withdrawal stays PROCESSING and
+    /// the sweep asks again (`find_payout`).
+    Unanswered(String),
+}
+
+impl Sent {
+    /// The provider's reference, when it answered.
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Self::Paid(r) | Self::InFlight(r) => Some(r),
+            Self::Unanswered(_) => None,
+        }
+    }
+}
+
+/// A payee's connected account and the link that onboards it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Onboarding {
+    /// The provider's account id.
+    pub account: String,
+    /// Where the payee finishes onboarding.
+    pub url: String,
+    /// Whether the account may receive payouts already.
+    pub ready: bool,
+}
+
+/// One of the provider's money objects, as reconciliation compares it with the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderObject {
+    /// `payment`, `transfer` or `refund`.
+    pub kind: &'static str,
+    /// The provider's id.
+    pub id: String,
+    /// Amount in minor units.
+    pub cents: i64,
+    /// ISO currency, upper case.
+    pub currency: String,
+    /// Our status name for it (`SUCCEEDED`, `PENDING`, `FAILED`; for a transfer `PAID` or
+    /// `FAILED` once reversed).
+    pub status: String,
+}
+
 /// Moves money across the platform's edge. Every call carries an idempotency key: the same key
 /// returns the first result and never moves money twice.
 pub trait PaymentProvider: Send + Sync + 'static {
@@ -82,11 +150,48 @@ pub trait PaymentProvider: Send + Sync + 'static {
     fn charge(&self, request: ChargeRequest) -> BoxFuture<'_, Result<Charged, ChargeError>>;
     /// Gives back a charge whose booking could not be committed.
     fn void(&self, reference: &str) -> BoxFuture<'_, ()>;
-    /// Sends `cents` of `currency` to `payee`; returns the provider's reference.
-    fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>>;
-    /// What the provider did with the payout sent under `key`: its answer then, or `None` when
-    /// it never received one (the sweep finishes withdrawals a crash left PROCESSING this way).
-    fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>>;
+    /// Sends a withdrawal (see `PayoutRequest`): `Paid` when the money has arrived, `InFlight`
+    /// when the provider reports the end later (webhooks), `Declined` when it refused.
+    fn payout(&self, request: PayoutRequest) -> BoxFuture<'_, Result<Sent, Declined>>;
+    /// What the provider did with the withdrawal sent under `request.key`: its answer then, or
+    /// `None` when it never received it (the sweep finishes withdrawals a crash left PROCESSING
+    /// this way).
+    fn find_payout(&self, request: PayoutRequest) -> BoxFuture<'_, Option<Result<Sent, Declined>>>;
+    /// Takes back a withdrawal the provider made but could not deliver (Stripe: reverses the
+    /// transfer `reference`), under `key` (our payout's id).
+    fn reverse_payout(&self, _key: &str, _reference: &str) -> BoxFuture<'_, Result<(), ChargeError>> {
+        async { Ok(()) }.boxed()
+    }
+    /// Whether withdrawals need a connected payout account that finished onboarding.
+    fn needs_payout_account(&self) -> bool {
+        false
+    }
+    /// Creates the payee's connected account (unless `existing`) and a link to onboard it,
+    /// coming back to `return_url` (or `refresh_url` when the link expired).
+    fn connect_payout_account(
+        &self,
+        payee: Uuid,
+        existing: Option<String>,
+        return_url: &str,
+        refresh_url: &str,
+    ) -> BoxFuture<'_, Result<Onboarding, Declined>>;
+    /// Gives `cents` back to the client's payment `payment` (a partial refund is fine), under
+    /// `key`; returns the provider's refund.
+    fn refund(
+        &self,
+        key: &str,
+        payment: &str,
+        cents: i64,
+        currency: &str,
+    ) -> BoxFuture<'_, Result<String, ChargeError>>;
+    /// The provider's money objects created since `since`, for reconciliation (`None` when the
+    /// provider keeps nothing to compare, as the in-memory one across processes).
+    fn list_objects(
+        &self,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'_, Result<Option<Vec<ProviderObject>>, ChargeError>> {
+        async { Ok(None) }.boxed()
+    }
 }
 
 /// How long the simulated provider remembers an idempotency key (Stripe keeps keys 24 hours;
@@ -162,7 +267,8 @@ impl PaymentProvider for SimulatedProvider {
         async {}.boxed()
     }
 
-    fn payout(&self, key: &str, payee: Uuid, cents: i64, currency: &str) -> BoxFuture<'_, Result<String, Declined>> {
+    fn payout(&self, request: PayoutRequest) -> BoxFuture<'_, Result<Sent, Declined>> {
+        let PayoutRequest { key, payee, cents, currency, .. } = request;
         let fails = self.failures.fail_payouts_from_cents.is_some_and(|limit| cents >= limit);
         let result = self.answer(format!("payout:{key}"), fails, "sim_po_", || {
             format!("the bank of {payee} returned {cents} {currency}")
@@ -171,11 +277,39 @@ impl PaymentProvider for SimulatedProvider {
             // Made, but the answer never comes back (the caller dies waiting).
             return futures_util::future::pending().boxed();
         }
-        async move { result }.boxed()
+        async move { result.map(Sent::Paid) }.boxed()
     }
 
-    fn find_payout(&self, key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>> {
-        let found = self.seen.lock().ok().and_then(|seen| seen.get(&format!("payout:{key}")).map(|(a, _)| a.clone()));
+    fn find_payout(&self, request: PayoutRequest) -> BoxFuture<'_, Option<Result<Sent, Declined>>> {
+        let found = self
+            .seen
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(&format!("payout:{}", request.key)).map(|(a, _)| a.clone().map(Sent::Paid)));
         async move { found }.boxed()
+    }
+
+    fn connect_payout_account(
+        &self,
+        payee: Uuid,
+        existing: Option<String>,
+        return_url: &str,
+        _refresh_url: &str,
+    ) -> BoxFuture<'_, Result<Onboarding, Declined>> {
+        // Nothing to fill in: the account is ready and the link goes straight back.
+        let account = existing.unwrap_or_else(|| format!("sim_acct_{}", payee.simple()));
+        let onboarding = Onboarding { account, url: return_url.to_owned(), ready: true };
+        async move { Ok(onboarding) }.boxed()
+    }
+
+    fn refund(
+        &self,
+        key: &str,
+        _payment: &str,
+        _cents: i64,
+        _currency: &str,
+    ) -> BoxFuture<'_, Result<String, ChargeError>> {
+        let result = self.answer(format!("refund:{key}"), false, "sim_re_", String::new);
+        async move { result.map_err(|declined| ChargeError::Declined(declined.0)) }.boxed()
     }
 }

@@ -55,8 +55,21 @@ impl Sim {
             return Err(format!("{currency}: accounts sum to {total}, {negative} negative that may not be"));
         }
         let totals = ledger::reading::contract_totals(&st.db, &live).await.map_err(|e| format!("{e:?}"))?;
+        let sent_back: Vec<(Uuid, i64)> = entity::provider_refund::Entity::find()
+            .select_only()
+            .column(entity::provider_refund::Column::ContractId)
+            .column(entity::provider_refund::Column::AmountCents)
+            .filter(entity::provider_refund::Column::ContractId.is_in(live.clone()))
+            .into_tuple()
+            .all(&st.db)
+            .await
+            .map_err(db)?;
         for s in &self.slots {
             let t = totals.get(&s.contract).copied().unwrap_or_default();
+            let queued: i64 = sent_back.iter().filter(|(c, _)| *c == s.contract).map(|(_, cents)| cents).sum();
+            if queued != t.refunded {
+                return Err(format!("{} refunded in the ledger, {queued} sent back to payments: {t:?}", t.refunded));
+            }
             if t.funded != t.remaining + t.released + t.refunded + t.held {
                 return Err(format!("funded != escrow + released + refunded + held: {t:?}"));
             }

@@ -57,12 +57,48 @@ impl StripeClient {
         idempotency_key: Option<&str>,
         form: &[(String, String)],
     ) -> Result<Value, StripeError> {
+        self.post_on(None, path, idempotency_key, form).await
+    }
+
+    /// `POST /v1/<path>` made on the connected account `account` (the `Stripe-Account`
+    /// header) when given, on the platform otherwise.
+    pub async fn post_on(
+        &self,
+        account: Option<&str>,
+        path: &str,
+        idempotency_key: Option<&str>,
+        form: &[(String, String)],
+    ) -> Result<Value, StripeError> {
         let mut request =
             self.http.post(format!("{}/v1/{path}", self.base)).bearer_auth(self.secret_key.expose()).form(form);
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
+        if let Some(account) = account {
+            request = request.header("Stripe-Account", account);
+        }
         answer(request.send().await).await
+    }
+
+    /// Every object of the list at `GET /v1/<path>` with `query`, following `has_more` with
+    /// `starting_after` (100 a page).
+    pub async fn list_all(&self, path: &str, query: &[(String, String)]) -> Result<Vec<Value>, StripeError> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut page_query = query.to_vec();
+            page_query.push(("limit".to_owned(), "100".to_owned()));
+            if let Some(after) = &after {
+                page_query.push(("starting_after".to_owned(), after.clone()));
+            }
+            let page = self.get(path, &page_query).await?;
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            after = data.last().and_then(|o| o["id"].as_str()).map(str::to_owned);
+            all.extend(data);
+            if page["has_more"].as_bool() != Some(true) || after.is_none() {
+                return Ok(all);
+            }
+        }
     }
 
     /// `GET /v1/<path>` with `query`.

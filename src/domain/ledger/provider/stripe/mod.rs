@@ -13,7 +13,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use self::client::{StripeClient, StripeError, field};
-use super::{ChargeError, ChargeRequest, Charged, Declined, PaymentProvider};
+use super::{
+    ChargeError, ChargeRequest, Charged, Declined, Onboarding, PaymentProvider, PayoutRequest, ProviderObject, Sent,
+};
 use crate::config::Secret;
 
 /// What a confirmed PaymentIntent came to.
@@ -166,20 +168,212 @@ impl PaymentProvider for StripeProvider {
         .boxed()
     }
 
-    fn payout(
-        &self,
-        _key: &str,
-        _payee: Uuid,
-        _cents: i64,
-        _currency: &str,
-    ) -> BoxFuture<'_, Result<String, Declined>> {
-        // Transfers to connected accounts are not built yet: a withdrawal fails and its money
-        // is available again.
-        async { Err(Declined("withdrawals through Stripe need a connected payout account, not available yet".into())) }
-            .boxed()
+    fn needs_payout_account(&self) -> bool {
+        true
     }
 
-    fn find_payout(&self, _key: &str) -> BoxFuture<'_, Option<Result<String, Declined>>> {
-        async { None }.boxed()
+    fn payout(&self, request: PayoutRequest) -> BoxFuture<'_, Result<Sent, Declined>> {
+        async move {
+            let Some(destination) = request.destination.clone() else {
+                return Err(Declined("no connected payout account to send the withdrawal to".into()));
+            };
+            let source = match &request.source_payment {
+                Some(intent) => {
+                    self.payment_intent(intent).await.ok().and_then(|i| i["latest_charge"].as_str().map(str::to_owned))
+                }
+                None => None,
+            };
+            let mut form = vec![
+                ("amount".to_owned(), request.cents.to_string()),
+                ("currency".to_owned(), request.currency.to_lowercase()),
+                ("destination".to_owned(), destination),
+                ("transfer_group".to_owned(), request.key.clone()),
+                (field("metadata", "payout_id"), request.key.clone()),
+            ];
+            if let Some(charge) = source {
+                form.push(("source_transaction".to_owned(), charge));
+            }
+            let transfer = match self.client.post("transfers", Some(&format!("transfer-{}", request.key)), &form).await
+            {
+                Ok(transfer) => transfer,
+                Err(StripeError::Api { status, message, .. }) if status < 500 => return Err(Declined(message)),
+                Err(error) => return Ok(Sent::Unanswered(error.to_string())),
+            };
+            let transfer = id_of(&transfer).map_err(|e| Declined(e.to_string()))?;
+            self.bank_payout(&request, &transfer).await
+        }
+        .boxed()
+    }
+
+    fn find_payout(&self, request: PayoutRequest) -> BoxFuture<'_, Option<Result<Sent, Declined>>> {
+        async move {
+            let query = [("transfer_group".to_owned(), request.key.clone())];
+            let transfers = match self.client.list_all("transfers", &query).await {
+                Ok(transfers) => transfers,
+                Err(error) => return Some(Ok(Sent::Unanswered(error.to_string()))),
+            };
+            let transfer = transfers.into_iter().next()?;
+            if transfer["reversed"].as_bool() == Some(true) {
+                return Some(Err(Declined("the transfer was reversed".into())));
+            }
+            let id = transfer["id"].as_str()?.to_owned();
+            // The bank payout goes on the account the transfer went to, whatever the payee's now.
+            let mut request = request;
+            request.destination = transfer["destination"].as_str().map(str::to_owned).or(request.destination);
+            Some(self.bank_payout(&request, &id).await)
+        }
+        .boxed()
+    }
+
+    fn reverse_payout(&self, key: &str, reference: &str) -> BoxFuture<'_, Result<(), ChargeError>> {
+        let (key, reference) = (key.to_owned(), reference.to_owned());
+        async move {
+            let form = vec![(field("metadata", "payout_id"), key.clone())];
+            match self
+                .client
+                .post(&format!("transfers/{reference}/reversals"), Some(&format!("reversal-{key}")), &form)
+                .await
+            {
+                Ok(_) => Ok(()),
+                // Reversed already (in the dashboard, or by an earlier delivery): nothing left.
+                Err(StripeError::Api { status: 400, ref message, .. }) if message.contains("reversed") => Ok(()),
+                Err(error) => Err(error.into()),
+            }
+        }
+        .boxed()
+    }
+
+    fn connect_payout_account(
+        &self,
+        payee: Uuid,
+        existing: Option<String>,
+        return_url: &str,
+        refresh_url: &str,
+    ) -> BoxFuture<'_, Result<Onboarding, Declined>> {
+        let (return_url, refresh_url) = (return_url.to_owned(), refresh_url.to_owned());
+        async move {
+            let declined = |e: StripeError| Declined(e.to_string());
+            let (account, ready) = match existing {
+                Some(account) => {
+                    let found = self.client.get(&format!("accounts/{account}"), &[]).await.map_err(declined)?;
+                    (account, account_ready(&found))
+                }
+                None => {
+                    let form = vec![
+                        ("type".to_owned(), "express".to_owned()),
+                        ("capabilities[transfers][requested]".to_owned(), "true".to_owned()),
+                        ("settings[payouts][schedule][interval]".to_owned(), "manual".to_owned()),
+                        (field("metadata", "profile_id"), payee.to_string()),
+                    ];
+                    let created = self
+                        .client
+                        .post("accounts", Some(&format!("account-{payee}")), &form)
+                        .await
+                        .map_err(declined)?;
+                    (id_of(&created).map_err(declined)?, account_ready(&created))
+                }
+            };
+            let form = vec![
+                ("account".to_owned(), account.clone()),
+                ("refresh_url".to_owned(), refresh_url),
+                ("return_url".to_owned(), return_url),
+                ("type".to_owned(), "account_onboarding".to_owned()),
+            ];
+            let link = self.client.post("account_links", None, &form).await.map_err(declined)?;
+            let url = link["url"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Declined("Stripe answered an account link without a url".into()))?;
+            Ok(Onboarding { account, url, ready })
+        }
+        .boxed()
+    }
+
+    fn refund(
+        &self,
+        key: &str,
+        payment: &str,
+        cents: i64,
+        _currency: &str,
+    ) -> BoxFuture<'_, Result<String, ChargeError>> {
+        let form = vec![
+            ("payment_intent".to_owned(), payment.to_owned()),
+            ("amount".to_owned(), cents.to_string()),
+            (field("metadata", "refund_id"), key.to_owned()),
+        ];
+        let key = format!("refund-{key}");
+        async move {
+            let refund = self.client.post("refunds", Some(&key), &form).await?;
+            Ok(id_of(&refund)?)
+        }
+        .boxed()
+    }
+
+    fn list_objects(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'_, Result<Option<Vec<ProviderObject>>, ChargeError>> {
+        async move {
+            let query = [("created[gte]".to_owned(), since.timestamp().to_string())];
+            let mut objects = Vec::new();
+            for (path, kind) in [("payment_intents", "payment"), ("transfers", "transfer"), ("refunds", "refund")] {
+                for object in self.client.list_all(path, &query).await? {
+                    objects.push(provider_object(kind, &object));
+                }
+            }
+            Ok(Some(objects))
+        }
+        .boxed()
+    }
+}
+
+impl StripeProvider {
+    /// Pays a transferred withdrawal out of the connected account to its bank (the account's
+    /// payouts are manual, so each withdrawal is one Stripe payout tagged with our id). A
+    /// refusal takes the transfer back, so the money is the platform's again.
+    async fn bank_payout(&self, request: &PayoutRequest, transfer: &str) -> Result<Sent, Declined> {
+        let Some(account) = request.destination.as_deref() else {
+            return Err(Declined("no connected payout account to send the withdrawal to".into()));
+        };
+        let form = vec![
+            ("amount".to_owned(), request.cents.to_string()),
+            ("currency".to_owned(), request.currency.to_lowercase()),
+            (field("metadata", "payout_id"), request.key.clone()),
+        ];
+        match self.client.post_on(Some(account), "payouts", Some(&format!("payout-{}", request.key)), &form).await {
+            Ok(_) => Ok(Sent::InFlight(transfer.to_owned())),
+            Err(StripeError::Api { status, message, .. }) if status < 500 => {
+                match PaymentProvider::reverse_payout(self, &request.key, transfer).await {
+                    Ok(()) => Err(Declined(message)),
+                    Err(error) => {
+                        Ok(Sent::Unanswered(format!("{message}; taking the transfer back failed: {error:?}")))
+                    }
+                }
+            }
+            Err(error) => Ok(Sent::Unanswered(error.to_string())),
+        }
+    }
+}
+
+/// Whether a connected account may receive payouts (onboarding done).
+pub fn account_ready(account: &Value) -> bool {
+    account["payouts_enabled"].as_bool() == Some(true) && account["details_submitted"].as_bool() == Some(true)
+}
+
+/// A listed Stripe object as reconciliation compares it.
+fn provider_object(kind: &'static str, object: &Value) -> ProviderObject {
+    let status = match (kind, object["status"].as_str()) {
+        ("transfer", _) if object["reversed"].as_bool() == Some(true) => "REVERSED",
+        ("transfer", _) => "SENT",
+        (_, Some("succeeded")) => "SUCCEEDED",
+        (_, Some("processing" | "pending" | "requires_action")) => "PENDING",
+        _ => "FAILED",
+    };
+    ProviderObject {
+        kind,
+        id: object["id"].as_str().unwrap_or_default().to_owned(),
+        cents: object["amount"].as_i64().unwrap_or_default(),
+        currency: object["currency"].as_str().unwrap_or_default().to_uppercase(),
+        status: status.to_owned(),
     }
 }
