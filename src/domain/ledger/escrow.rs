@@ -71,7 +71,7 @@ pub(crate) async fn refund_rest(
     posting.entries = Entry::transfer(&escrow, &source, &rest);
     let transaction = post(work.txn(), state.clock.now(), posting).await?;
     super::refund::queue(work, contract, transaction.id, rest.cents()).await?;
-    let mut record = super::funding::money_activity(Action::ContractRefunded, contract, transaction.id, &rest);
+    let mut record = super::money_activity(Action::ContractRefunded, contract, transaction.id, &rest);
     if let Some(after) = record.after.as_mut().and_then(|a| a.as_object_mut()) {
         let reason = if ending == Ending::Completed { "completed" } else { "cancelled" };
         after.insert("reason".into(), reason.into());

@@ -272,7 +272,7 @@ async fn book(
     posting.provider_ref = Some(row.provider_ref.clone());
     posting.entries = Entry::transfer(&source, escrow, &money);
     let transaction = post(work.txn(), now, posting).await?;
-    let mut record = money_activity(Action::ContractFunded, contract, transaction.id, &money);
+    let mut record = super::money_activity(Action::ContractFunded, contract, transaction.id, &money);
     if let Some(after) = record.after.as_mut().and_then(|a| a.as_object_mut()) {
         after.insert("fundingId".into(), json!(row.id));
     }
@@ -387,28 +387,6 @@ fn funding_activity(action: Action, contract: &contract_db::Model, row: &funding
             "amountCents": row.amount_cents,
             "currency": row.currency,
             "failureReason": row.failure_reason,
-            "clientProfileId": contract.client_profile_id,
-        })),
-    }
-}
-
-/// A money movement on a contract's activity feed.
-pub(crate) fn money_activity(
-    action: Action,
-    contract: &contract_db::Model,
-    transaction: Uuid,
-    amount: &Money,
-) -> NewActivity {
-    NewActivity {
-        topic: contract::topic(contract.id),
-        action,
-        subject_type: "contract",
-        subject_id: contract.id,
-        before: None,
-        after: Some(json!({
-            "transactionId": transaction,
-            "amountCents": amount.cents(),
-            "currency": amount.currency(),
             "clientProfileId": contract.client_profile_id,
         })),
     }

@@ -264,3 +264,25 @@ pub(crate) fn per_currency(rows: impl IntoIterator<Item = (String, i64)>) -> BTr
     }
     totals
 }
+
+/// A money movement on a contract's activity feed.
+pub(crate) fn money_activity(
+    action: crate::domain::Action,
+    contract: &contract::Model,
+    transaction: Uuid,
+    amount: &Money,
+) -> crate::domain::NewActivity {
+    crate::domain::NewActivity {
+        topic: crate::domain::contract::topic(contract.id),
+        action,
+        subject_type: "contract",
+        subject_id: contract.id,
+        before: None,
+        after: Some(serde_json::json!({
+            "transactionId": transaction,
+            "amountCents": amount.cents(),
+            "currency": amount.currency(),
+            "clientProfileId": contract.client_profile_id,
+        })),
+    }
+}

@@ -195,7 +195,8 @@ pub(crate) enum Word {
     Reversed,
 }
 
-/// Applies the provider's word on the withdrawal `payout_id` inside the webhook's unit of work:
+/// Applies the provider's word on the withdrawal `payout_id` about the connected account
+/// `on_account`, inside the webhook's unit of work:
 /// PAID, or FAILED with the money back in the payee's available balance (a failed bank payout
 /// first takes the transfer back at the provider). Returns whether anything changed: a word on
 /// a withdrawal already settled, or not ours, changes nothing.
@@ -203,10 +204,18 @@ pub(crate) async fn apply_word(
     work: &mut UnitOfWork<'_>,
     state: &AppState,
     payout_id: Uuid,
+    on_account: Option<&str>,
     word: Word,
 ) -> AppResult<bool> {
     let Some(found) = payout::Entity::find_by_id(payout_id).one(work.txn()).await? else { return Ok(false) };
     if found.status != PayoutStatus::Processing || found.kind != PayoutKind::Withdrawal {
+        return Ok(false);
+    }
+    // Only a word about the payee's own account counts: a payout on another connected account
+    // carrying our payout id in its metadata settles nothing.
+    let payee_account = super::payout_account::of(work.txn(), state, found.profile_id).await?.map(|a| a.account_ref);
+    if on_account.is_none() || on_account != payee_account.as_deref() {
+        tracing::warn!(payout = %found.id, account = ?on_account, "a payout event about another account; ignored");
         return Ok(false);
     }
     let outcome = match word {

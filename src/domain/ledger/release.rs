@@ -160,7 +160,7 @@ pub(crate) async fn pay(
         work.record(payout_activity(Action::PayoutPending, &payout)).await?;
         written.push(payout);
     }
-    let mut released = super::funding::money_activity(Action::OutcomeReleased, contract, transaction.id, amount);
+    let mut released = super::money_activity(Action::OutcomeReleased, contract, transaction.id, amount);
     if let Some(after) = released.after.as_mut().and_then(|a| a.as_object_mut()) {
         after.insert("outcomeId".into(), json!(outcome.id));
         after.insert("feeCents".into(), json!(fee_total.cents()));

@@ -138,7 +138,11 @@ pub async fn stripe(state: &AppState, header: Option<&str>, body: &[u8]) -> Resu
                 ),
                 _ => Word::Reversed,
             };
-            applied(payout::apply_word(&mut work, state, payout_id, word).await?)
+            // The account the word is about: a bank payout's connected account (the event's
+            // `account`), a transfer's destination.
+            let on =
+                if kind == "transfer.reversed" { object["destination"].as_str() } else { event["account"].as_str() };
+            applied(payout::apply_word(&mut work, state, payout_id, on, word).await?)
         }
         _ => Receipt::Ignored,
     };

@@ -138,6 +138,14 @@ async fn a_payee_onboards_a_connected_account_and_is_paid_by_transfer_and_bank_p
         json!([{ "currency": "EUR", "pending": 0, "available": 750, "inFlight": 9_000, "paidOut": 0 }])
     );
 
+    // A payout on another connected account that carries our payout id settles nothing.
+    let mut elsewhere = fake.objects("po_")[0].clone();
+    elsewhere["id"] = json!("po_elsewhere");
+    elsewhere["status"] = json!("paid");
+    let elsewhere = super::fake_stripe::connect_event("payout.paid", elsewhere, "acct_someone_else");
+    assert_eq!(deliver_signed(&app, &elsewhere).await.1["outcome"], "ignored");
+    assert_eq!(balance(&app, &bob).await[0]["inFlight"], 9_000);
+
     // The bank payout arrives: PAID, once.
     let po = fake.objects("po_")[0]["id"].as_str().unwrap().to_owned();
     let paid = fake.finish_payout(&po, true);
