@@ -30,6 +30,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// A hash verified when an email is unknown, so timing does not reveal accounts.
     pub dummy_password_hash: Arc<str>,
+    /// Which sessions have ended (logout, refresh-token reuse, password reset or change).
+    pub sessions: Arc<crate::auth::session::Sessions>,
     /// Where money enters and leaves the platform.
     pub provider: Arc<dyn crate::domain::ledger::provider::PaymentProvider>,
     /// Set to `true` when the server begins shutting down (WebSocket connections close 1001).

@@ -1,6 +1,7 @@
 //! Authentication: passwords, tokens, the viewer of a request, rate limits.
 pub mod password;
 pub mod rate_limit;
+pub mod session;
 pub mod token;
 pub mod viewer;
 

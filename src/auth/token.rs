@@ -23,6 +23,9 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expires at (seconds since epoch).
     pub exp: i64,
+    /// The session (refresh-token family) it was issued in: refused once that ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Signing and verifying keys for access tokens.
@@ -40,15 +43,22 @@ impl AuthKeys {
         }
     }
 
-    /// Signs an access token for a user valid until `expires_at`.
+    /// Signs an access token for a user in `session`, valid until `expires_at`.
     pub fn sign_access(
         &self,
         user_id: Uuid,
         profile_id: Uuid,
+        session: Uuid,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> AppResult<String> {
-        let claims = AccessClaims { sub: user_id, pid: profile_id, iat: now.timestamp(), exp: expires_at.timestamp() };
+        let claims = AccessClaims {
+            sub: user_id,
+            pid: profile_id,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            sid: Some(session),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::Internal(e.into()))
     }
@@ -89,7 +99,7 @@ mod tests {
     fn a_signed_token_verifies_until_it_expires() -> AppResult<()> {
         let keys = AuthKeys::new("a-test-secret-that-is-long-enough-000");
         let (user, profile, now) = (Uuid::new_v4(), Uuid::new_v4(), Utc::now());
-        let token = keys.sign_access(user, profile, now, now + Duration::minutes(15))?;
+        let token = keys.sign_access(user, profile, Uuid::new_v4(), now, now + Duration::minutes(15))?;
         assert_eq!(keys.verify_access(&token, now)?.sub, user);
         assert!(keys.verify_access(&token, now + Duration::minutes(16)).is_err());
         Ok(())
@@ -99,7 +109,8 @@ mod tests {
     fn a_token_signed_with_another_secret_is_refused() -> AppResult<()> {
         let now = Utc::now();
         let other = AuthKeys::new("another-secret-that-is-long-enough-0000");
-        let token = other.sign_access(Uuid::new_v4(), Uuid::new_v4(), now, now + Duration::minutes(5))?;
+        let token =
+            other.sign_access(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), now, now + Duration::minutes(5))?;
         let keys = AuthKeys::new("a-test-secret-that-is-long-enough-000");
         assert!(matches!(keys.verify_access(&token, now), Err(AppError::Unauthenticated(_))));
         Ok(())

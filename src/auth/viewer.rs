@@ -57,6 +57,9 @@ pub enum Viewer {
         user_id: Uuid,
         /// Person profile id.
         profile_id: Uuid,
+        /// The session the access token was issued in (`None` for work done on a person's
+        /// behalf without one: seeding, tests in process).
+        session_id: Option<Uuid>,
     },
     /// An agent acting with its API token.
     Agent {
@@ -93,7 +96,7 @@ impl Viewer {
     /// Requires a logged-in person; agents are refused. Returns (user id, profile id).
     pub fn require_user(&self) -> AppResult<(Uuid, Uuid)> {
         match self {
-            Self::User { user_id, profile_id } => Ok((*user_id, *profile_id)),
+            Self::User { user_id, profile_id, .. } => Ok((*user_id, *profile_id)),
             Self::Anonymous => Err(AppError::Unauthenticated("authentication required".into())),
             Self::Agent { .. } => Err(AppError::forbidden("agents cannot do this; sign in as the operator")),
         }
@@ -134,12 +137,18 @@ pub async fn authenticate_session(
         return Ok((authenticate_agent(state, token).await?, None));
     }
     let claims = state.keys.verify_access(token, state.clock.now())?;
-    Ok((Viewer::User { user_id: claims.sub, profile_id: claims.pid }, chrono::DateTime::from_timestamp(claims.exp, 0)))
+    let viewer = Viewer::User { user_id: claims.sub, profile_id: claims.pid, session_id: claims.sid };
+    still_valid(state, &viewer).await?;
+    Ok((viewer, chrono::DateTime::from_timestamp(claims.exp, 0)))
 }
 
-/// Whether a viewer authenticated earlier still may act: an agent's token must not have been
-/// revoked since. (Access tokens are checked by their expiry.)
-pub async fn still_valid(db: &impl sea_orm::ConnectionTrait, viewer: &Viewer) -> AppResult<()> {
+/// Whether a viewer authenticated earlier still may act: a person's session must not have
+/// ended, an agent's token must not have been revoked since. (Expiry is checked apart.)
+pub async fn still_valid(state: &AppState, viewer: &Viewer) -> AppResult<()> {
+    let db = &state.db;
+    if let Viewer::User { session_id: Some(session), .. } = viewer {
+        return state.sessions.check(db, *session, state.clock.now()).await;
+    }
     let Viewer::Agent { token_id, .. } = viewer else { return Ok(()) };
     let live = agent_token::Entity::find_by_id(*token_id)
         .filter(agent_token::Column::RevokedAt.is_null())

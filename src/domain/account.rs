@@ -251,11 +251,15 @@ async fn start_session(
         after: Some(json!({ "refreshTokenId": token_id })),
     })
     .await?;
-    let access_token = state.keys.sign_access(user.id, profile.id, now, access_token_expires_at)?;
+    let access_token = state.keys.sign_access(user.id, profile.id, family_id, now, access_token_expires_at)?;
     Ok(Session { access_token, access_token_expires_at, refresh_token, refresh_token_expires_at, user, profile })
 }
 
-async fn revoke_family(
+/// Ends a session: its refresh tokens are revoked, and its access tokens are refused from the
+/// commit on, on this instance at once and on the others as the revocation reaches them (it is
+/// filed under the `sessions` stream and the person's access stream, so live subscriptions of
+/// the session end).
+pub(crate) async fn revoke_family(
     work: &mut UnitOfWork<'_>,
     family_id: Uuid,
     user_id: Uuid,
@@ -274,9 +278,14 @@ async fn revoke_family(
         subject_type: "session",
         subject_id: family_id,
         before: None,
-        after: Some(json!({ "revokedTokens": revoked.rows_affected })),
+        after: Some(json!({ "revokedTokens": revoked.rows_affected, "profileId": work.actor_profile_id() })),
     })
-    .await
+    .await?;
+    work.after_commit(Box::new(move |state| {
+        state.sessions.revoke(family_id, state.clock.now());
+        futures_util::future::FutureExt::boxed(async {})
+    }));
+    Ok(())
 }
 
 /// `now` plus a configured lifetime; a lifetime past the calendar is an internal error.

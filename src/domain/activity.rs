@@ -419,10 +419,15 @@ fn delivery_streams(a: &NewActivity) -> Vec<String> {
         | Action::CommunityMemberBanned
         | Action::CommunityMemberRoleChanged => Some(a.subject_id),
         Action::AgentTokenRevoked => a.profile_at("agentProfileId"),
+        Action::SessionEnded | Action::SessionReuseDetected => a.profile_at("profileId"),
         _ => None,
     };
     if let Some(p) = loses_or_changes_access {
         streams.push(access_stream(p));
+    }
+    // Every instance follows session revocations, to refuse the session's tokens.
+    if matches!(a.action, Action::SessionEnded | Action::SessionReuseDetected) {
+        streams.push(crate::auth::session::SESSIONS_STREAM.to_owned());
     }
     streams.dedup();
     streams

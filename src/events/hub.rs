@@ -80,15 +80,21 @@ impl Hub {
         }
     }
 
-    /// Listeners in this process, over all streams.
+    /// Listeners in this process, over all streams (the process's own follower of session
+    /// revocations is not counted).
     pub fn listener_count(&self) -> usize {
         let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        streams.values().map(broadcast::Sender::receiver_count).sum()
+        streams
+            .iter()
+            .filter(|(name, _)| name.as_str() != super::SESSIONS_STREAM)
+            .map(|(_, s)| s.receiver_count())
+            .sum()
     }
 
-    /// Streams with at least one listener.
+    /// Streams with at least one listener (but the process's own).
     pub fn stream_count(&self) -> usize {
-        self.streams.lock().unwrap_or_else(PoisonError::into_inner).len()
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        streams.keys().filter(|name| name.as_str() != super::SESSIONS_STREAM).count()
     }
 }
 

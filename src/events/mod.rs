@@ -20,6 +20,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use hub::{Delivery, Hub, Listener, Missed};
+
+/// The stream every session revocation is also filed under: each instance follows it to
+/// refuse the session's tokens (`auth::session`). An internal listener, not a subscriber.
+pub const SESSIONS_STREAM: &str = "sessions";
 pub use in_process::InProcessBus;
 pub use redis_bus::RedisBus;
 

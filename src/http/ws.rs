@@ -396,7 +396,7 @@ async fn admit(
     if session.expires_at.is_some_and(|at| at <= now) {
         return Err(refuse(AppError::Unauthenticated("the access token expired; reconnect with a fresh one".into())));
     }
-    still_valid(&state.app.db, &session.viewer).await.map_err(refuse)?;
+    still_valid(&state.app, &session.viewer).await.map_err(refuse)?;
     let (ty, fields) = operation_shape(request);
     if fields.iter().any(|f| matches!(f.as_str(), "login" | "register" | "refreshToken")) {
         return Err(refuse(AppError::bad_input("query", "log in, register and refresh tokens over HTTP")));

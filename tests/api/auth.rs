@@ -157,7 +157,9 @@ async fn a_tampered_or_foreign_token_is_refused() {
     // A well-formed token signed with another secret.
     let keys = semasocial::auth::token::AuthKeys::new("some-other-secret-some-other-secret-00");
     let now = Utc::now();
-    let forged = keys.sign_access(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), now, now + Duration::minutes(5)).unwrap();
+    let forged = keys
+        .sign_access(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), now, now + Duration::minutes(5))
+        .unwrap();
     let body = app.gql(ME, json!({}), Some(&forged)).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 

@@ -29,4 +29,5 @@ mod refusals;
 mod rsvps;
 mod schema;
 mod seed;
+mod sessions;
 mod work;

@@ -49,7 +49,7 @@ impl Gate for PersonalGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.0.state.db, &self.0.viewer).await
+        still_valid(&self.0.state, &self.0.viewer).await
     }
 }
 
@@ -84,7 +84,7 @@ impl Gate for OrganizationGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state.db, &self.who.viewer).await?;
+        still_valid(&self.who.state, &self.who.viewer).await?;
         let me = self.who.viewer.require_any()?;
         let role = domain::organization::role_of(&self.who.state.db, self.organization, me).await?;
         let Some(role) = role else {
@@ -127,7 +127,7 @@ impl Gate for CommunityGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state.db, &self.who.viewer).await?;
+        still_valid(&self.who.state, &self.who.viewer).await?;
         let member = domain::community::may_follow(&self.who.state.db, &self.who.viewer, self.community).await?;
         self.member.store(member, Ordering::Relaxed);
         Ok(())
@@ -176,7 +176,7 @@ impl Gate for ContractGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state.db, &self.who.viewer).await?;
+        still_valid(&self.who.state, &self.who.viewer).await?;
         let access = match domain::contract::visible(&self.who.state.db, &self.who.viewer, self.contract).await {
             Ok((_, access)) => access,
             Err(AppError::NotFound(_) | AppError::Forbidden(_)) => {

@@ -107,6 +107,6 @@ impl AuthPayload {
     }
     /// The signed-in caller.
     async fn me(&self) -> Me {
-        Me(Viewer::User { user_id: self.0.user.id, profile_id: self.0.profile.id })
+        Me(Viewer::User { user_id: self.0.user.id, profile_id: self.0.profile.id, session_id: None })
     }
 }

@@ -138,7 +138,7 @@ impl Profile {
     }
     /// The account email: only its owner sees it; everyone else gets null.
     async fn email(&self, ctx: &Context<'_>) -> GqlResult<Option<String>> {
-        let Viewer::User { user_id, profile_id } = viewer(ctx) else { return Ok(None) };
+        let Viewer::User { user_id, profile_id, .. } = viewer(ctx) else { return Ok(None) };
         if *profile_id != self.0.id || self.0.user_id != Some(*user_id) {
             return Ok(None);
         }
