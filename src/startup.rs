@@ -171,6 +171,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .map_err(|e| anyhow::anyhow!("hashing the timing-equaliser password: {e}"))?;
     let provider = payment_provider(&config, clock.clone())?;
+    let mailer = crate::mail::mailer(&config.mail)?;
     let sessions = Arc::new(crate::auth::session::Sessions::default());
     sessions.follow(bus.hub());
     Ok(AppState {
@@ -183,6 +184,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         limiter: Arc::new(limiter),
         dummy_password_hash: dummy_password_hash.into(),
         provider,
+        mailer,
         sessions,
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         db_statements,

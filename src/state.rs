@@ -30,6 +30,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// A hash verified when an email is unknown, so timing does not reveal accounts.
     pub dummy_password_hash: Arc<str>,
+    /// Where mail leaves (SMTP, or `.eml` files).
+    pub mailer: Arc<dyn crate::mail::Mailer>,
     /// Which sessions have ended (logout, refresh-token reuse, password reset or change).
     pub sessions: Arc<crate::auth::session::Sessions>,
     /// Where money enters and leaves the platform.

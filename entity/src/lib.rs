@@ -1,5 +1,6 @@
 //! SeaORM models and relations of Semasocial. No API types live here.
 
+pub mod account_token;
 pub mod activity;
 pub mod activity_stream;
 pub mod agent_token;
@@ -23,6 +24,7 @@ pub mod idempotency_key;
 pub mod ledger_account;
 pub mod ledger_line;
 pub mod ledger_transaction;
+pub mod mail_outbox;
 pub mod notification;
 pub mod organization;
 pub mod organization_invitation;

@@ -83,7 +83,7 @@ impl Sessions {
         self.alive.lock().unwrap_or_else(PoisonError::into_inner).remove(&session);
         let mut revoked = self.revoked.lock().unwrap_or_else(PoisonError::into_inner);
         revoked.retain(|_, until| *until > now);
-        revoked.insert(session, now + REMEMBER_FOR);
+        revoked.insert(session, now.checked_add_signed(REMEMBER_FOR).unwrap_or(DateTime::<Utc>::MAX_UTC));
     }
 
     /// Forgets which sessions were confirmed alive (after a bus outage: a revocation may have

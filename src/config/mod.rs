@@ -4,8 +4,10 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+mod mail;
 mod payments;
 
+pub use self::mail::{MailArgs, MailConfig};
 pub use self::payments::{PaymentArgs, PaymentsConfig, ProviderKind, SimulatedProviderConfig, StripeConfig};
 
 /// Where the service runs; production refuses unsafe defaults.
@@ -97,6 +99,8 @@ pub struct ConfigArgs {
     /// Payments: fees, holds, keys, arbiters and the provider.
     #[command(flatten)]
     pub payments: PaymentArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Answer introspection queries (default: on, off when APP_ENV=production).
     #[arg(long, env = "GRAPHQL_INTROSPECTION")]
     pub graphql_introspection: Option<bool>,
@@ -229,6 +233,8 @@ pub struct Config {
     pub exposure: ExposureConfig,
     /// WebSocket connections.
     pub websocket: WebSocketConfig,
+    /// How mail leaves.
+    pub mail: MailConfig,
 }
 
 /// Settings of WebSocket connections: small buffers, so an idle subscriber costs little.
@@ -285,6 +291,7 @@ impl Config {
             payments: PaymentsConfig::default(),
             exposure: ExposureConfig::default(),
             websocket: WebSocketConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 
@@ -340,6 +347,7 @@ impl Config {
         config.work.sweep_interval =
             (args.sweep_interval_secs > 0).then(|| Duration::from_secs(args.sweep_interval_secs));
         config.payments = PaymentsConfig::from_args(args.payments, args.app_env)?;
+        config.mail = MailConfig::from_args(args.mail, &args.data_dir, args.app_env)?;
         let production = args.app_env == AppEnv::Production;
         config.exposure = ExposureConfig {
             introspection: args.graphql_introspection.unwrap_or(!production),
@@ -415,8 +423,15 @@ pub(crate) mod tests {
         assert!(err.is_err());
         let short = Config::from_args(args(&["--jwt-secret", "too-short"]));
         assert!(short.is_err());
-        let ok = Config::from_args(args(&["--app-env", "production", "--jwt-secret", &"k".repeat(40)]));
-        assert!(ok.is_ok());
+        let secret = "k".repeat(40);
+        let no_mail = Config::from_args(args(&["--app-env", "production", "--jwt-secret", &secret]));
+        assert!(no_mail.err().is_some_and(|e| e.to_string().contains("SMTP_URL")), "mail would stay on disk");
+        let smtp = "smtps://mailer:s3cret-pass@mail.example.com:465";
+        let ok = Config::from_args(args(&["--app-env", "production", "--jwt-secret", &secret, "--smtp-url", smtp]));
+        assert!(ok.as_ref().is_ok());
+        assert!(!format!("{ok:?}").contains("s3cret-pass"), "the SMTP password never prints");
+        let bad = Config::from_args(args(&["--smtp-url", "mail.example.com:25"]));
+        assert!(bad.err().is_some_and(|e| e.to_string().contains("SMTP_URL")));
     }
 
     #[test]

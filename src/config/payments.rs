@@ -189,7 +189,16 @@ mod tests {
     #[test]
     fn stripe_in_production_refuses_to_start_without_its_key_and_webhook_secret() {
         let secret = "k".repeat(40);
-        let base = ["--app-env", "production", "--jwt-secret", secret.as_str(), "--payment-provider", "stripe"];
+        let base = [
+            "--app-env",
+            "production",
+            "--jwt-secret",
+            secret.as_str(),
+            "--smtp-url",
+            "smtp://mail.example.com:25",
+            "--payment-provider",
+            "stripe",
+        ];
         let message = |extra: &[&str]| {
             let all: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
             Config::from_args(args(&all)).err().map(|e| e.to_string()).unwrap_or_default()

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     NewActivity, UnitOfWork,
     activity::user_topic,
+    sessions::revoke_family,
     validate::{Email, Handle, Password, text},
 };
 use crate::{
@@ -76,6 +77,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Sessi
         id: Set(user_id),
         email: Set(email.as_str().to_owned()),
         password_hash: Set(password_hash),
+        email_verified_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -110,6 +112,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Sessi
         after: Some(json!({ "handle": profile.handle, "profileId": profile.id })),
     })
     .await?;
+    super::credentials::mail_verification(&mut work, state, &user).await?;
     let session = start_session(state, &mut work, user, profile, Uuid::new_v4()).await?;
     work.commit().await?;
     Ok(session)
@@ -204,14 +207,7 @@ pub async fn logout(state: &AppState, presented: &str) -> AppResult<()> {
     work.commit().await
 }
 
-/// The person profile of an account.
-pub async fn person_profile(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<profile::Model> {
-    profile::Entity::find()
-        .filter(profile::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("user {user_id} has no profile")))
-}
+pub use super::sessions::person_profile;
 
 /// A user account by id.
 pub async fn find_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Option<user::Model>> {
@@ -253,39 +249,6 @@ async fn start_session(
     .await?;
     let access_token = state.keys.sign_access(user.id, profile.id, family_id, now, access_token_expires_at)?;
     Ok(Session { access_token, access_token_expires_at, refresh_token, refresh_token_expires_at, user, profile })
-}
-
-/// Ends a session: its refresh tokens are revoked, and its access tokens are refused from the
-/// commit on, on this instance at once and on the others as the revocation reaches them (it is
-/// filed under the `sessions` stream and the person's access stream, so live subscriptions of
-/// the session end).
-pub(crate) async fn revoke_family(
-    work: &mut UnitOfWork<'_>,
-    family_id: Uuid,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-    action: Action,
-) -> AppResult<()> {
-    let revoked = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(work.txn())
-        .await?;
-    work.record(NewActivity {
-        topic: user_topic(user_id),
-        action,
-        subject_type: "session",
-        subject_id: family_id,
-        before: None,
-        after: Some(json!({ "revokedTokens": revoked.rows_affected, "profileId": work.actor_profile_id() })),
-    })
-    .await?;
-    work.after_commit(Box::new(move |state| {
-        state.sessions.revoke(family_id, state.clock.now());
-        futures_util::future::FutureExt::boxed(async {})
-    }));
-    Ok(())
 }
 
 /// `now` plus a configured lifetime; a lifetime past the calendar is an internal error.

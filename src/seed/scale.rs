@@ -204,6 +204,7 @@ pub async fn seed(
                 id: Set(id(USER, i)),
                 email: Set(format!("person{i}@scale.semasocial.dev")),
                 password_hash: Set(password_hash.to_owned()),
+                email_verified_at: Set(Some(now)),
                 created_at: Set(before(now, USER, i, 730)),
                 updated_at: Set(now),
             })

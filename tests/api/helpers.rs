@@ -65,6 +65,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     config.redis_namespace = format!("semasocial-test-{}", Uuid::new_v4().simple());
     // Tests run the sweep themselves, at the time they set (`TestApp::sweep`).
     config.work.sweep_interval = None;
+    // Mails are written where this test reads them (`TestApp::mails`).
+    config.mail.dir = std::env::temp_dir().join(format!("semasocial-mail-{}", Uuid::new_v4().simple()));
+    config.mail.public_url = "https://app.example".into();
     customize(&mut config);
     let clock = ManualClock::new(Utc::now());
     let app = Application::build_with_clock(config, Arc::new(clock.clone())).await.expect("app builds");
@@ -150,6 +153,57 @@ impl TestApp {
             .await;
         let payload = &body["data"]["register"];
         assert!(payload.is_object(), "register failed: {body}");
+        // A test builder: the address counts as verified (tests of verification register with
+        // `register_unverified`).
+        self.verify(&email).await;
+        self.register_unverified_payload(email, handle, payload)
+    }
+
+    /// The mails sent so far to `to` (without an SMTP server they are `.eml` files), each as
+    /// its whole text, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<String> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let rows = entity::mail_outbox::Entity::find()
+            .filter(entity::mail_outbox::Column::Recipient.eq(to))
+            .filter(entity::mail_outbox::Column::SentAt.is_not_null())
+            .order_by_asc(entity::mail_outbox::Column::CreatedAt)
+            .all(&self.state.db)
+            .await
+            .unwrap();
+        let dir = &self.state.config.mail.dir;
+        rows.iter()
+            .map(|r| std::fs::read_to_string(dir.join(format!("{}.eml", r.id))).expect("the .eml file"))
+            .collect()
+    }
+
+    /// Marks the account of `email` verified directly.
+    pub async fn verify(&self, email: &str) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let user = entity::user::Entity::find()
+            .filter(entity::user::Column::Email.eq(email))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("the account");
+        semasocial::domain::credentials::mark_verified(&self.state.db, user.id, self.clock_now()).await.unwrap();
+    }
+
+    /// Registers a user whose address is not verified yet.
+    pub async fn register_unverified(&self, handle: &str) -> TestUser {
+        let email = format!("{handle}@example.com");
+        let body = self
+            .gql(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken me { profile { id } } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "handle": handle, "displayName": handle } }),
+                None,
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        assert!(payload.is_object(), "register failed: {body}");
+        self.register_unverified_payload(email, handle, payload)
+    }
+
+    fn register_unverified_payload(&self, email: String, handle: &str, payload: &Value) -> TestUser {
         TestUser {
             email,
             handle: handle.to_owned(),

@@ -25,6 +25,7 @@ mod orchestration;
 mod organizations;
 mod payments;
 mod profiles;
+mod recovery;
 mod refusals;
 mod rsvps;
 mod schema;

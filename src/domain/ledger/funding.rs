@@ -66,7 +66,8 @@ pub struct Funded {
 /// pending. The provider is charged under the contract's lock, so funding and cancellation
 /// never interleave; a charge whose booking does not commit is given back.
 pub async fn fund_contract(state: &AppState, viewer: &Viewer, input: FundInput) -> AppResult<Funded> {
-    let (_, me) = viewer.require_user()?;
+    let (user_id, me) = viewer.require_user()?;
+    crate::domain::credentials::require_verified(&state.db, user_id).await?;
     let key = idempotency::validate(&input.idempotency_key)?;
     let method = payment_method(input.payment_method_id.as_deref(), state.provider.needs_payment_method())?;
     let mut work = UnitOfWork::begin(state, viewer).await?;

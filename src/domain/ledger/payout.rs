@@ -66,7 +66,8 @@ pub struct PayoutInput {
 /// in-flight under the account's lock (two withdrawals never overdraw), then the provider is
 /// asked, then the payout is PAID or FAILED (the money back). A replay returns the first payout.
 pub async fn request(state: &AppState, viewer: &Viewer, input: PayoutInput) -> AppResult<payout::Model> {
-    let (_, me) = viewer.require_user()?;
+    let (user_id, me) = viewer.require_user()?;
+    crate::domain::credentials::require_verified(&state.db, user_id).await?;
     let key = idempotency::validate(&input.idempotency_key)?;
     let currency = validate::currency(&input.currency, "currency")?;
     let money = Money::positive(input.amount_cents, &currency, "amountCents")?;

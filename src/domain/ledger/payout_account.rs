@@ -24,7 +24,8 @@ pub struct Connected {
 /// `connectPayoutAccount`: a person (an agent's earnings are its operator's, so the operator
 /// connects) gets an onboarding link for its payout account, created on first use.
 pub async fn connect(state: &AppState, viewer: &Viewer, return_url: &str, refresh_url: &str) -> AppResult<Connected> {
-    let (_, me) = viewer.require_user()?;
+    let (user_id, me) = viewer.require_user()?;
+    crate::domain::credentials::require_verified(&state.db, user_id).await?;
     let return_url = crate::domain::validate::http_url(return_url, "returnUrl")?;
     let refresh_url = crate::domain::validate::http_url(refresh_url, "refreshUrl")?;
     let provider = state.provider.name();

@@ -36,6 +36,8 @@ pub struct SweepReport {
     pub payouts_finished: usize,
     /// Refunds to clients' payments the provider had not answered, answered now.
     pub refunds_sent: usize,
+    /// Mails from the outbox that left now (retries, and any a crash left unsent).
+    pub mails_sent: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,7 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         payouts_finished: crate::domain::ledger::payout::finish_stuck_payouts(state, state.config.work.sweep_batch)
             .await?,
         refunds_sent: crate::domain::ledger::refund::send_pending(state, state.config.work.sweep_batch).await?,
+        mails_sent: crate::domain::mail::send_due(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
     // Contracts with due tasks, in the order their earliest due task came up.

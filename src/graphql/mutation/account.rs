@@ -1,10 +1,46 @@
-//! Register, login, refresh and logout.
+//! Register, login, refresh and logout; verifying the address, resetting and changing the
+//! password.
 use async_graphql::{Context, InputObject, Object};
 
 use crate::{
-    domain::account::{self, RegisterInput as Register},
-    graphql::{GqlResult, state, types::AuthPayload},
+    domain::{
+        account::{self, RegisterInput as Register},
+        credentials,
+    },
+    graphql::{GqlResult, state, types::AuthPayload, viewer},
 };
+
+/// Input of `verifyEmail`.
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The token from the verification mail.
+    pub token: String,
+}
+
+/// Input of `requestPasswordReset`.
+#[derive(InputObject)]
+pub struct RequestPasswordResetInput {
+    /// The account's address.
+    pub email: String,
+}
+
+/// Input of `resetPassword`.
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token from the reset mail (single use, 30 minutes).
+    pub token: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
+/// Input of `changePassword`.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// Your password now.
+    pub current_password: String,
+    /// At least 10 characters, not the current one.
+    pub new_password: String,
+}
 
 /// Input of `register`.
 #[derive(InputObject)]
@@ -66,9 +102,43 @@ impl AccountMutation {
         Ok(AuthPayload(account::refresh(state(ctx)?, &input.refresh_token).await?))
     }
 
-    /// Ends the session the refresh token belongs to.
+    /// Ends the session the refresh token belongs to: its access tokens are refused from now
+    /// on and its live subscriptions end.
     async fn logout(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> GqlResult<bool> {
         account::logout(state(ctx)?, &input.refresh_token).await?;
+        Ok(true)
+    }
+
+    /// Verifies your address with the token mailed at registration (signed in or not: the
+    /// token is the proof; it works once, for 48 hours).
+    async fn verify_email(&self, ctx: &Context<'_>, input: VerifyEmailInput) -> GqlResult<bool> {
+        credentials::verify_email(state(ctx)?, &input.token).await?;
+        Ok(true)
+    }
+
+    /// Mails a new verification link (the previous one stops working). At most 5 an hour.
+    async fn resend_verification_email(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        credentials::resend_verification(state(ctx)?, viewer(ctx)).await?;
+        Ok(true)
+    }
+
+    /// Mails a password-reset token to the address if it has an account. Answers `true` either
+    /// way; limited per address (3 an hour) and per client (20 an hour).
+    async fn request_password_reset(&self, ctx: &Context<'_>, input: RequestPasswordResetInput) -> GqlResult<bool> {
+        let client = ctx.data_opt::<crate::auth::ClientIp>().map(|c| c.0);
+        credentials::request_password_reset(state(ctx)?, &input.email, client).await?;
+        Ok(true)
+    }
+
+    /// Sets a new password with a mailed token; every session of the account ends.
+    async fn reset_password(&self, ctx: &Context<'_>, input: ResetPasswordInput) -> GqlResult<bool> {
+        credentials::reset_password(state(ctx)?, &input.token, &input.new_password).await?;
+        Ok(true)
+    }
+
+    /// Changes your password; every other session of the account ends (this one goes on).
+    async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> GqlResult<bool> {
+        credentials::change_password(state(ctx)?, viewer(ctx), &input.current_password, &input.new_password).await?;
         Ok(true)
     }
 }

@@ -30,6 +30,12 @@ impl Me {
         let Viewer::User { user_id, .. } = &self.0 else { return Ok(None) };
         Ok(domain::account::find_user(&state(ctx)?.db, *user_id).await?.map(|u| u.email))
     }
+    /// Whether the account's address is verified (null for agents). Unverified accounts may
+    /// not fund contracts, connect a payout account or withdraw.
+    async fn email_verified(&self, ctx: &Context<'_>) -> GqlResult<Option<bool>> {
+        let Viewer::User { user_id, .. } = &self.0 else { return Ok(None) };
+        Ok(domain::account::find_user(&state(ctx)?.db, *user_id).await?.map(|u| u.email_verified_at.is_some()))
+    }
     /// My money per currency: pending (on hold), available, in flight, paid out. People only:
     /// an agent's earnings belong to its operator.
     async fn balance(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::ledger::Balance>> {

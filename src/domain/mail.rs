@@ -1,0 +1,135 @@
+//! The mail outbox: a mail is written in the transaction that decides to send it (so it is sent
+//! only if that commits, and is never lost), then sent after commit; one that fails is retried
+//! by the sweep with growing pauses. A sender claims a mail by moving its next attempt past a
+//! lease, so two instances never send it at once; a process that dies between the server's
+//! acceptance and marking it sent sends it again after the lease, with the same Message-ID.
+use chrono::Duration;
+use entity::mail_outbox;
+use futures_util::future::FutureExt;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::{domain::UnitOfWork, error::AppResult, mail::Outgoing, state::AppState};
+
+/// How long a sender holds a claimed mail before another may try it.
+const LEASE: Duration = Duration::minutes(2);
+
+/// A mail to queue.
+pub(crate) struct Mail {
+    pub(crate) to: String,
+    /// `verify_email`, `password_reset`, `password_changed`.
+    pub(crate) kind: &'static str,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+}
+
+/// Writes `mail` to the outbox in `work`; it is sent once `work` commits.
+pub(crate) async fn queue(work: &mut UnitOfWork<'_>, mail: Mail) -> AppResult<Uuid> {
+    let now = work.now();
+    let row = mail_outbox::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        recipient: Set(mail.to),
+        kind: Set(mail.kind.to_owned()),
+        subject: Set(mail.subject),
+        body: Set(mail.body),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        sent_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+    }
+    .insert(work.txn())
+    .await?;
+    let id = row.id;
+    work.after_commit(Box::new(move |state| {
+        async move {
+            if let Err(error) = send(state, id).await {
+                tracing::warn!(mail = %id, %error, "sending a mail failed; the sweep retries");
+            }
+        }
+        .boxed()
+    }));
+    Ok(id)
+}
+
+/// `at` plus `pause` (the end of time rather than an overflow).
+fn later(at: chrono::DateTime<chrono::Utc>, pause: Duration) -> chrono::DateTime<chrono::Utc> {
+    at.checked_add_signed(pause).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+/// The pause before attempt `attempts + 1`: 30 s doubling, at most an hour.
+fn backoff(attempts: i32) -> Duration {
+    let doublings = u32::try_from(attempts.clamp(0, 7)).unwrap_or(0);
+    Duration::seconds(30i64.saturating_mul(1i64 << doublings)).min(Duration::hours(1))
+}
+
+/// Sends one mail if it is due and nobody else holds it; returns whether it left now.
+pub async fn send(state: &AppState, id: Uuid) -> AppResult<bool> {
+    let now = state.clock.now();
+    let claimed = mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(later(now, LEASE)))
+        .col_expr(mail_outbox::Column::Attempts, Expr::col(mail_outbox::Column::Attempts).add(1))
+        .filter(mail_outbox::Column::Id.eq(id))
+        .filter(mail_outbox::Column::SentAt.is_null())
+        .filter(mail_outbox::Column::NextAttemptAt.lte(now))
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
+    let Some(row) = mail_outbox::Entity::find_by_id(id).one(&state.db).await? else { return Ok(false) };
+    let outgoing =
+        Outgoing { id: row.id, to: row.recipient.clone(), subject: row.subject.clone(), body: row.body.clone() };
+    let sent = state.mailer.send(outgoing).await;
+    let (kind, attempts) = (row.kind.clone(), row.attempts);
+    let mut active: mail_outbox::ActiveModel = row.into();
+    let left = sent.is_ok();
+    match sent {
+        Ok(()) => {
+            active.sent_at = Set(Some(state.clock.now()));
+            active.last_error = Set(None);
+        }
+        Err(error) => {
+            tracing::warn!(mail = %id, %kind, attempts, %error, "a mail did not leave");
+            active.next_attempt_at = Set(later(state.clock.now(), backoff(attempts)));
+            active.last_error = Set(Some(error));
+        }
+    }
+    active.update(&state.db).await?;
+    Ok(left)
+}
+
+/// The sweep's part: sends due mails (oldest first, `batch` at most). Returns how many left.
+pub async fn send_due(state: &AppState, batch: u64) -> AppResult<usize> {
+    let ids: Vec<Uuid> = mail_outbox::Entity::find()
+        .select_only()
+        .column(mail_outbox::Column::Id)
+        .filter(mail_outbox::Column::SentAt.is_null())
+        .filter(mail_outbox::Column::NextAttemptAt.lte(state.clock.now()))
+        .order_by_asc(mail_outbox::Column::NextAttemptAt)
+        .limit(batch)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut sent = 0usize;
+    for id in ids {
+        if send(state, id).await? {
+            sent = sent.saturating_add(1);
+        }
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=9).map(|a| backoff(a).num_seconds()).collect();
+        assert_eq!(waits, vec![60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    }
+}
