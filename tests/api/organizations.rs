@@ -342,3 +342,64 @@ async fn concurrent_invitations_of_one_person_leave_one_pending() {
     assert_eq!((sent, conflicts), (1, 2), "{a} {b} {c}");
     assert_eq!(app.count("organization_invitations").await, 2);
 }
+
+const AUDIT: &str = "query($id: ID!, $after: String) { organization(id: $id) { activity(first: 2, after: $after) { totalCount edges { node { action } } pageInfo { hasNextPage endCursor } } } }";
+
+#[tokio::test]
+async fn owners_and_admins_read_the_audit_log_newest_first_and_members_do_not() {
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let eve = app.register("eve").await;
+    let org = create_org(&app, &ada, "acme").await;
+    add(&app, &ada, &org, "bob", "ADMIN").await;
+    add(&app, &ada, &org, "eve", "MEMBER").await;
+    crate::work::contract(&app, &ada, Some(&org), 10_000).await;
+
+    // Newest first, paged: the organization's contract, then its members' changes.
+    let first = app.gql(AUDIT, json!({ "id": org }), Some(&bob.access_token)).await;
+    let log = &first["data"]["organization"]["activity"];
+    let actions: Vec<&str> =
+        log["edges"].as_array().unwrap().iter().map(|e| e["node"]["action"].as_str().unwrap()).collect();
+    assert_eq!(actions[0], "contract.created", "{first}");
+    assert_eq!(log["pageInfo"]["hasNextPage"], true);
+    let total = log["totalCount"].as_i64().unwrap();
+    let mut seen = actions.len();
+    let mut after = log["pageInfo"]["endCursor"].clone();
+    loop {
+        let page = app.gql(AUDIT, json!({ "id": org, "after": after }), Some(&ada.access_token)).await;
+        let log = &page["data"]["organization"]["activity"];
+        seen += log["edges"].as_array().unwrap_or_else(|| panic!("{page}")).len();
+        if log["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = log["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(i64::try_from(seen).unwrap(), total, "every entry once across pages");
+
+    // A member and an outsider are refused; a demoted admin too, by the role now.
+    for who in [&eve, &app.register("mallory").await] {
+        let refused = app.gql(AUDIT, json!({ "id": org }), Some(&who.access_token)).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    }
+    let demoted = app
+        .gql(
+            "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }",
+            json!({ "i": { "organizationId": org, "profileId": bob.profile_id, "role": "MEMBER" } }),
+            Some(&ada.access_token),
+        )
+        .await;
+    assert_eq!(demoted["data"]["changeMemberRole"]["role"], "MEMBER", "{demoted}");
+    let refused = app.gql(AUDIT, json!({ "id": org }), Some(&bob.access_token)).await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+
+    // A page costs the same statements whatever its size.
+    let q = |n: u32| {
+        format!(
+            "query($id: ID!) {{ organization(id: $id) {{ activity(first: {n}) {{ edges {{ node {{ action }} }} }} }} }}"
+        )
+    };
+    let (_, one) = app.execute(&q(1), json!({ "id": org }), Some(&ada.access_token)).await;
+    let (_, many) = app.execute(&q(20), json!({ "id": org }), Some(&ada.access_token)).await;
+    assert_eq!(one, many);
+}

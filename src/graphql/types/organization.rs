@@ -72,6 +72,21 @@ impl Organization {
         let page = domain::organization::members(&state.db, viewer(ctx), self.0.id, page).await?;
         Ok(connection(page, OrganizationMember))
     }
+    /// The audit log, newest first: the organization's own changes, its members and
+    /// invitations, and its contracts' activity (what `organizationActivity` delivers live).
+    /// Owners and admins only.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<List<super::activity::ActivityEvent>> {
+        let state = state(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), &state.config.limits)?;
+        let page = domain::audit::organization_log(&state.db, viewer(ctx), self.0.id, page).await?;
+        Ok(connection(page, super::activity::ActivityEvent::from))
+    }
     /// Pending invitations, oldest first. Owners and admins only.
     #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
     async fn invitations(
