@@ -4,6 +4,7 @@ pub mod account_token;
 pub mod activity;
 pub mod activity_stream;
 pub mod agent_token;
+pub mod api_key;
 pub mod arbiter;
 pub mod comment;
 pub mod community;

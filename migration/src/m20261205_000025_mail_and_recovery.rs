@@ -1,6 +1,6 @@
-//! Accounts people can recover: whether an address is verified, single-use hashed tokens that
-//! prove a mailbox (verification, password reset), and the mail outbox mails leave from after
-//! commit (retried until sent).
+//! Accounts people can recover: whether an address is verified (accounts that existed before
+//! count as verified), single-use hashed tokens that prove a mailbox (verification, password
+//! reset), and the mail outbox mails leave from after commit (retried until sent).
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{ForeignKeySpec, fk, index};
@@ -18,6 +18,12 @@ impl MigrationTrait for Migration {
                 .table(Users::Table)
                 .add_column(timestamp_with_time_zone_null(Users::EmailVerifiedAt))
                 .to_owned(),
+        )
+        .await?;
+        // Accounts made before addresses were verified keep moving money: they count as
+        // verified from their creation (new accounts verify by mail).
+        m.exec_stmt(
+            Query::update().table(Users::Table).value(Users::EmailVerifiedAt, Expr::col(Users::CreatedAt)).to_owned(),
         )
         .await?;
         let mut tokens = Table::create()
@@ -71,6 +77,7 @@ impl MigrationTrait for Migration {
 enum Users {
     Table,
     EmailVerifiedAt,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]

@@ -1,4 +1,5 @@
 //! Authentication: passwords, tokens, the viewer of a request, rate limits.
+pub mod api_key;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

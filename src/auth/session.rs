@@ -55,15 +55,7 @@ impl Sessions {
         if fresh {
             return Ok(());
         }
-        let live = refresh_token::Entity::find()
-            .select_only()
-            .column(refresh_token::Column::Id)
-            .filter(refresh_token::Column::FamilyId.eq(session))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?
-            .is_some();
+        let live = alive_in_db(db, session).await?;
         if live {
             let mut alive = self.alive.lock().unwrap_or_else(PoisonError::into_inner);
             // A bounded map: past a size, the stale confirmations go.
@@ -76,6 +68,14 @@ impl Sessions {
             self.revoke(session, now);
             Err(ended())
         }
+    }
+
+    /// Like [`Sessions::check`], always asking the database (live subscriptions re-checking
+    /// after a change to the person's access: the revocation may not have reached this
+    /// instance's cache yet, but it is committed).
+    pub async fn check_now(&self, db: &impl ConnectionTrait, session: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+        self.alive.lock().unwrap_or_else(PoisonError::into_inner).remove(&session);
+        self.check(db, session, now).await
     }
 
     /// Marks a session revoked on this instance.
@@ -108,4 +108,25 @@ impl Sessions {
             }
         })
     }
+}
+
+/// Whether a session is alive in the database: it has a token not revoked and none revoked (a
+/// revocation revokes every token of the family; a token a refresh added while the revocation
+/// ran does not bring the session back).
+pub async fn alive_in_db(db: &impl ConnectionTrait, session: Uuid) -> AppResult<bool> {
+    let token = |revoked: bool| {
+        let query = refresh_token::Entity::find()
+            .select_only()
+            .column(refresh_token::Column::Id)
+            .filter(refresh_token::Column::FamilyId.eq(session));
+        if revoked {
+            query.filter(refresh_token::Column::RevokedAt.is_not_null())
+        } else {
+            query.filter(refresh_token::Column::RevokedAt.is_null())
+        }
+    };
+    if token(true).into_tuple::<Uuid>().one(db).await?.is_some() {
+        return Ok(false);
+    }
+    Ok(token(false).into_tuple::<Uuid>().one(db).await?.is_some())
 }

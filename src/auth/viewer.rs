@@ -4,7 +4,12 @@ use entity::{agent_token, profile};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::token::{AGENT_TOKEN_PREFIX, token_hash};
+use std::sync::Arc;
+
+use super::{
+    api_key::{API_KEY_PREFIX, KeyGrant},
+    token::{AGENT_TOKEN_PREFIX, token_hash},
+};
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
@@ -58,8 +63,11 @@ pub enum Viewer {
         /// Person profile id.
         profile_id: Uuid,
         /// The session the access token was issued in (`None` for work done on a person's
-        /// behalf without one: seeding, tests in process).
+        /// behalf without one: seeding, tests in process, API keys).
         session_id: Option<Uuid>,
+        /// The API key the request came with, if it came with one: the person acts within its
+        /// scopes (and, for an organization's key, for that organization only).
+        key: Option<Arc<KeyGrant>>,
     },
     /// An agent acting with its API token.
     Agent {
@@ -75,6 +83,43 @@ pub enum Viewer {
 }
 
 impl Viewer {
+    /// A person acting without a session or key (seeding, in-process work and tests).
+    pub fn person(user_id: Uuid, profile_id: Uuid) -> Self {
+        Self::User { user_id, profile_id, session_id: None, key: None }
+    }
+
+    /// The API key the request came with, if any.
+    pub fn key(&self) -> Option<&KeyGrant> {
+        match self {
+            Self::User { key: Some(key), .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Requires that the caller may act in `organization` (`None`: personally): an
+    /// organization's API key acts only for its organization. FORBIDDEN otherwise.
+    pub fn require_acting_in(&self, organization: Option<Uuid>) -> AppResult<()> {
+        match self.key().and_then(|k| k.organization_id) {
+            Some(bound) if Some(bound) != organization => {
+                Err(AppError::forbidden("this API key acts only for its own organization"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the caller may act in `organization` (see [`Viewer::require_acting_in`]).
+    pub fn acts_in(&self, organization: Option<Uuid>) -> bool {
+        self.require_acting_in(organization).is_ok()
+    }
+
+    /// Requires a person signed in with a session (not an API key): for managing credentials.
+    pub fn require_signed_in(&self) -> AppResult<(Uuid, Uuid)> {
+        if self.key().is_some() {
+            return Err(AppError::forbidden("API keys cannot do this; sign in"));
+        }
+        self.require_user()
+    }
+
     /// The profile acting: the person's or the agent's.
     pub fn profile_id(&self) -> Option<Uuid> {
         match self {
@@ -136,8 +181,11 @@ pub async fn authenticate_session(
     if token.starts_with(AGENT_TOKEN_PREFIX) {
         return Ok((authenticate_agent(state, token).await?, None));
     }
+    if token.starts_with(API_KEY_PREFIX) {
+        return authenticate_key(state, token).await;
+    }
     let claims = state.keys.verify_access(token, state.clock.now())?;
-    let viewer = Viewer::User { user_id: claims.sub, profile_id: claims.pid, session_id: claims.sid };
+    let viewer = Viewer::User { user_id: claims.sub, profile_id: claims.pid, session_id: claims.sid, key: None };
     still_valid(state, &viewer).await?;
     Ok((viewer, chrono::DateTime::from_timestamp(claims.exp, 0)))
 }
@@ -145,9 +193,26 @@ pub async fn authenticate_session(
 /// Whether a viewer authenticated earlier still may act: a person's session must not have
 /// ended, an agent's token must not have been revoked since. (Expiry is checked apart.)
 pub async fn still_valid(state: &AppState, viewer: &Viewer) -> AppResult<()> {
+    valid(state, viewer, false).await
+}
+
+/// Like [`still_valid`], asking the database about the session whatever this instance knows
+/// (for live subscriptions re-checking after a change to the person's access).
+pub async fn still_valid_now(state: &AppState, viewer: &Viewer) -> AppResult<()> {
+    valid(state, viewer, true).await
+}
+
+async fn valid(state: &AppState, viewer: &Viewer, now: bool) -> AppResult<()> {
     let db = &state.db;
     if let Viewer::User { session_id: Some(session), .. } = viewer {
-        return state.sessions.check(db, *session, state.clock.now()).await;
+        return if now {
+            state.sessions.check_now(db, *session, state.clock.now()).await
+        } else {
+            state.sessions.check(db, *session, state.clock.now()).await
+        };
+    }
+    if let Viewer::User { key: Some(key), .. } = viewer {
+        return crate::domain::api_key::still_valid(db, key.key_id, state.clock.now()).await;
     }
     let Viewer::Agent { token_id, .. } = viewer else { return Ok(()) };
     let live = agent_token::Entity::find_by_id(*token_id)
@@ -156,6 +221,23 @@ pub async fn still_valid(state: &AppState, viewer: &Viewer) -> AppResult<()> {
         .await?
         .is_some();
     if live { Ok(()) } else { Err(AppError::Unauthenticated("the agent token was revoked".into())) }
+}
+
+/// A person acting with an API key: the key must be live (not revoked or expired), its use
+/// within the per-key rate limit; the person acts as themselves within the key's scopes.
+async fn authenticate_key(
+    state: &AppState,
+    secret: &str,
+) -> AppResult<(Viewer, Option<chrono::DateTime<chrono::Utc>>)> {
+    let (key, profile_id) = crate::domain::api_key::authenticate(&state.db, secret, state.clock.now()).await?;
+    let per_minute = state.config.limits.api_key_requests_per_minute;
+    state
+        .limiter
+        .hit(state.clock.as_ref(), &format!("api-key:{}", key.id), per_minute, std::time::Duration::from_secs(60))
+        .await?;
+    let grant = KeyGrant::new(key.id, &key.scopes, key.organization_id);
+    let viewer = Viewer::User { user_id: key.user_id, profile_id, session_id: None, key: Some(grant) };
+    Ok((viewer, key.expires_at))
 }
 
 async fn authenticate_agent(state: &AppState, token: &str) -> AppResult<Viewer> {

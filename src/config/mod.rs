@@ -87,6 +87,9 @@ pub struct ConfigArgs {
     /// Mutations allowed per caller and minute.
     #[arg(long, env = "MUTATION_RATE_LIMIT", default_value_t = 120)]
     pub mutation_rate_limit: u32,
+    /// Requests allowed per API key and minute.
+    #[arg(long, env = "API_KEY_RATE_LIMIT", default_value_t = 600)]
+    pub api_key_rate_limit: u32,
     /// Seconds a person has to answer a task offer before it lapses.
     #[arg(long, env = "OFFER_TTL_SECS", default_value_t = 24 * 3600)]
     pub offer_ttl_secs: u64,
@@ -196,6 +199,8 @@ pub struct Limits {
     pub login_window: Duration,
     /// Mutations per caller per minute.
     pub mutations_per_minute: u32,
+    /// Requests per API key per minute (queries, mutations and WebSocket connections).
+    pub api_key_requests_per_minute: u32,
 }
 
 /// Resolved configuration of one server process.
@@ -267,6 +272,7 @@ impl Default for Limits {
             login_attempts_per_ip: 100,
             login_window: Duration::from_secs(15 * 60),
             mutations_per_minute: 120,
+            api_key_requests_per_minute: 600,
         }
     }
 }
@@ -328,6 +334,7 @@ impl Config {
         config.limits.login_attempts = args.login_rate_limit;
         config.limits.login_attempts_per_ip = args.login_ip_rate_limit;
         config.limits.mutations_per_minute = args.mutation_rate_limit;
+        config.limits.api_key_requests_per_minute = args.api_key_rate_limit;
         if args.ws_init_timeout_secs == 0 || args.ws_max_message_bytes < 1024 {
             bail!("WS_INIT_TIMEOUT_SECS must be positive and WS_MAX_MESSAGE_BYTES at least 1024");
         }

@@ -185,6 +185,11 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
         work.commit().await?;
         return Err(AppError::Unauthenticated("refresh token was already used; the session is revoked".into()));
     }
+    // A session a revocation reached (every token of the family revoked but one a racing
+    // refresh added) stays ended.
+    if !crate::auth::session::alive_in_db(work.txn(), row.family_id).await? {
+        return Err(invalid());
+    }
     let session = start_session(state, &mut work, user, profile, row.family_id).await?;
     work.commit().await?;
     Ok(session)

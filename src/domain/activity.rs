@@ -51,6 +51,8 @@ actions! {
     AgentRegistered => "agent.registered",
     AgentTokenIssued => "agent.token_issued",
     AgentTokenRevoked => "agent.token_revoked",
+    ApiKeyCreated => "api_key.created",
+    ApiKeyRevoked => "api_key.revoked",
     CommentCreated => "comment.created",
     CommentEdited => "comment.edited",
     CommentRemoved => "comment.removed",
@@ -419,6 +421,7 @@ fn delivery_streams(a: &NewActivity) -> Vec<String> {
         | Action::CommunityMemberBanned
         | Action::CommunityMemberRoleChanged => Some(a.subject_id),
         Action::AgentTokenRevoked => a.profile_at("agentProfileId"),
+        Action::ApiKeyRevoked => a.profile_at("profileId"),
         Action::SessionEnded | Action::SessionReuseDetected => a.profile_at("profileId"),
         _ => None,
     };

@@ -23,6 +23,7 @@ pub async fn organization_log(
     page: PageRequest,
 ) -> AppResult<Page<activity::Model>> {
     let me = viewer.require_any()?;
+    viewer.require_acting_in(Some(organization_id))?;
     match organization::role_of(db, organization_id, me).await? {
         Some(OrgRole::Owner | OrgRole::Admin) => {}
         Some(_) => return Err(AppError::forbidden("only owners and admins read the organization's audit log")),

@@ -1,6 +1,7 @@
 //! The mail outbox: a mail is written in the transaction that decides to send it (so it is sent
-//! only if that commits, and is never lost), then sent after commit; one that fails is retried
-//! by the sweep with growing pauses. A sender claims a mail by moving its next attempt past a
+//! only if that commits, and is never lost), then sent after commit in the background; one that
+//! fails is retried by the sweep with growing pauses (given up after 50 attempts, logged). A
+//! sent mail's text is not kept. A sender claims a mail by moving its next attempt past a
 //! lease, so two instances never send it at once; a process that dies between the server's
 //! acceptance and marking it sent sends it again after the lease, with the same Message-ID.
 use chrono::Duration;
@@ -13,6 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{domain::UnitOfWork, error::AppResult, mail::Outgoing, state::AppState};
+
+/// Attempts after which a mail is given up (about two days of hourly retries).
+const MAX_ATTEMPTS: i32 = 50;
 
 /// How long a sender holds a claimed mail before another may try it.
 const LEASE: Duration = Duration::minutes(2);
@@ -45,12 +49,15 @@ pub(crate) async fn queue(work: &mut UnitOfWork<'_>, mail: Mail) -> AppResult<Uu
     .await?;
     let id = row.id;
     work.after_commit(Box::new(move |state| {
-        async move {
-            if let Err(error) = send(state, id).await {
+        // In the background: the request that queued it does not wait for the mail server (so
+        // a reset asked for a known address answers as fast as for an unknown one).
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = send(&state, id).await {
                 tracing::warn!(mail = %id, %error, "sending a mail failed; the sweep retries");
             }
-        }
-        .boxed()
+        });
+        async {}.boxed()
     }));
     Ok(id)
 }
@@ -91,6 +98,13 @@ pub async fn send(state: &AppState, id: Uuid) -> AppResult<bool> {
         Ok(()) => {
             active.sent_at = Set(Some(state.clock.now()));
             active.last_error = Set(None);
+            // Sent: the text (it may carry a single-use token) is not kept.
+            active.body = Set(String::new());
+        }
+        Err(error) if attempts >= MAX_ATTEMPTS => {
+            tracing::error!(mail = %id, %kind, attempts, %error, "a mail never left; giving up");
+            active.next_attempt_at = Set(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+            active.last_error = Set(Some(error));
         }
         Err(error) => {
             tracing::warn!(mail = %id, %kind, attempts, %error, "a mail did not leave");
@@ -116,8 +130,10 @@ pub async fn send_due(state: &AppState, batch: u64) -> AppResult<usize> {
         .await?;
     let mut sent = 0usize;
     for id in ids {
-        if send(state, id).await? {
-            sent = sent.saturating_add(1);
+        match send(state, id).await {
+            Ok(true) => sent = sent.saturating_add(1),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(mail = %id, %error, "could not send a mail"),
         }
     }
     Ok(sent)

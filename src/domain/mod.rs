@@ -10,6 +10,7 @@
 pub mod account;
 pub mod activity;
 pub mod agent;
+pub mod api_key;
 pub mod audit;
 pub mod community;
 pub mod contract;

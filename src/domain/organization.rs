@@ -155,6 +155,7 @@ pub async fn invite(
     role: OrgRole,
 ) -> AppResult<organization_invitation::Model> {
     let (_, actor) = viewer.require_user()?;
+    viewer.require_acting_in(Some(organization_id))?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
     rules::may_change(role_of(work.txn(), organization_id, actor).await?, None, Some(role))?;
@@ -250,6 +251,7 @@ pub async fn revoke_invitation(
     let (_, actor) = viewer.require_user()?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = invitation(work.txn(), invitation_id).await?.ok_or(AppError::NotFound("invitation"))?;
+    viewer.require_acting_in(Some(found.organization_id))?;
     lock(work.txn(), found.organization_id).await?;
     let actor_role = role_of(work.txn(), found.organization_id, actor).await?;
     if actor_role.is_none() {
@@ -271,6 +273,7 @@ pub async fn invitations(
     page: PageRequest,
 ) -> AppResult<Page<organization_invitation::Model>> {
     let me = viewer.require_any()?;
+    viewer.require_acting_in(Some(organization_id))?;
     match role_of(db, organization_id, me).await? {
         Some(role) if rules::manages_members(role) => {}
         Some(_) => return Err(AppError::forbidden("only owners and admins see invitations")),
@@ -386,6 +389,7 @@ pub async fn change_role(
     role: OrgRole,
 ) -> AppResult<organization_member::Model> {
     let (_, actor) = viewer.require_user()?;
+    viewer.require_acting_in(Some(organization_id))?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
     let actor_role = role_of(work.txn(), organization_id, actor).await?;
@@ -416,6 +420,7 @@ pub async fn remove_member(
     profile_id: Uuid,
 ) -> AppResult<()> {
     let (_, actor) = viewer.require_user()?;
+    viewer.require_acting_in(Some(organization_id))?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     lock(work.txn(), organization_id).await?;
     let actor_role = role_of(work.txn(), organization_id, actor).await?;
@@ -456,6 +461,7 @@ pub async fn members(
     page: PageRequest,
 ) -> AppResult<Page<organization_member::Model>> {
     let me = viewer.require_any()?;
+    viewer.require_acting_in(Some(organization_id))?;
     if role_of(db, organization_id, me).await?.is_none() {
         return Err(AppError::forbidden("only members see the member list"));
     }

@@ -221,6 +221,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: PlaybookInput) -> 
     let description = validate::text(&input.description, "description", 0, 5_000, true)?;
     let now = state.clock.now();
     validate_drafts(&input.steps, &any_keys(&input.steps), now, "steps")?;
+    viewer.require_acting_in(Some(input.organization_id))?;
     let work = UnitOfWork::begin(state, viewer).await?;
     match organization::role_of(work.txn(), input.organization_id, me).await? {
         Some(OrgRole::Owner | OrgRole::Admin) => {}
@@ -262,6 +263,7 @@ pub async fn list(
     let mut visible = Condition::any().add(playbook::Column::OrganizationId.is_null());
     if let Some(org) = organization_id {
         let me = viewer.require_profile(crate::auth::AgentScope::TasksRead)?;
+        viewer.require_acting_in(Some(org))?;
         if organization::role_of(db, org, me).await?.is_none() {
             return Err(AppError::NotFound("organization"));
         }

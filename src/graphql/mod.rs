@@ -1,5 +1,6 @@
 //! The GraphQL schema: one query, mutation and subscription object per area, merged at the root.
 mod error;
+mod key_scopes;
 mod loaders;
 pub mod mutation;
 pub mod query;
@@ -37,6 +38,7 @@ pub struct MutationRoot(
     mutation::AccountMutation,
     mutation::ProfileMutation,
     mutation::AgentMutation,
+    mutation::ApiKeyMutation,
     mutation::OrganizationMutation,
     mutation::CommunityMutation,
     mutation::GigMutation,
@@ -70,6 +72,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
             .limit_complexity(limits.max_complexity)
             .limit_recursive_depth(32)
             .limit_directives(8)
+            // Outermost, so it judges every document, cached by the rules or not.
+            .extension(key_scopes::KeyScopes)
             .extension(rules::RequestRules::new(limits.max_depth, limits.max_complexity));
     if state.config.app_env == AppEnv::Production {
         builder = builder.disable_suggestions();

@@ -377,10 +377,11 @@ async fn viewer_of(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Ref
         }
     };
     authenticate(&state.app, bearer).await.map_err(|err| {
-        let status = if matches!(err, AppError::Unauthenticated(_)) {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
+        let status = match err {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            // An API key past its per-minute allowance.
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Refusal::from_app(status, &err)
     })

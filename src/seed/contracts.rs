@@ -165,7 +165,9 @@ async fn deliver(state: &AppState, outcome_id: Uuid) -> Result<bool, AppError> {
 /// Who acts for a profile: its person's account, or the agent with every scope.
 fn viewer_of(p: &profile::Model) -> Option<Viewer> {
     match p.kind {
-        ProfileKind::Human => p.user_id.map(|user_id| Viewer::User { user_id, profile_id: p.id, session_id: None }),
+        ProfileKind::Human => {
+            p.user_id.map(|user_id| Viewer::User { user_id, profile_id: p.id, session_id: None, key: None })
+        }
         ProfileKind::Agent => p.operator_user_id.map(|operator_user_id| Viewer::Agent {
             agent_id: p.id,
             operator_user_id,

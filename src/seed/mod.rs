@@ -85,7 +85,8 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         .map_err(err)?;
         // Demo accounts move money at once: their addresses count as verified.
         crate::domain::credentials::mark_verified(&state.db, session.user.id, state.clock.now()).await.map_err(err)?;
-        let viewer = Viewer::User { user_id: session.user.id, profile_id: session.profile.id, session_id: None };
+        let viewer =
+            Viewer::User { user_id: session.user.id, profile_id: session.profile.id, session_id: None, key: None };
         let skills = skills.into_iter().map(|(s, l)| SkillInput { skill: s.into(), level: l }).collect();
         profile::set_my_skills(&state, &viewer, skills).await.map_err(err)?;
         viewers.push(viewer);

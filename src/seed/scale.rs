@@ -179,7 +179,7 @@ fn org_owner_index(people: usize, o: usize) -> usize {
 /// The owner of organization `o`, signed in.
 pub fn org_owner(counts: Counts, o: usize) -> crate::auth::Viewer {
     let k = org_owner_index(counts.people, o);
-    crate::auth::Viewer::User { user_id: id(USER, k), profile_id: id(PERSON, k), session_id: None }
+    crate::auth::Viewer::User { user_id: id(USER, k), profile_id: id(PERSON, k), session_id: None, key: None }
 }
 
 /// Whether this database already holds the scale data.

@@ -379,6 +379,7 @@ const VALUE_OBJECTS: &[&str] = &[
     "BudgetSummary",
     "ContractEarnings",
     "ContractStatusCount",
+    "CreatedApiKey",
     "Decomposition",
     "Earnings",
     "Escrow",

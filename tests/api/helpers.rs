@@ -143,26 +143,26 @@ impl TestApp {
 
     /// Registers a user with a unique email and the given handle.
     pub async fn register(&self, handle: &str) -> TestUser {
-        let email = format!("{handle}@example.com");
-        let body = self
-            .gql(
-                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken me { profile { id } } } }",
-                json!({ "i": { "email": email, "password": PASSWORD, "handle": handle, "displayName": handle } }),
-                None,
-            )
-            .await;
-        let payload = &body["data"]["register"];
-        assert!(payload.is_object(), "register failed: {body}");
+        let user = self.register_unverified(handle).await;
         // A test builder: the address counts as verified (tests of verification register with
         // `register_unverified`).
-        self.verify(&email).await;
-        self.register_unverified_payload(email, handle, payload)
+        self.verify(&user.email).await;
+        user
     }
 
     /// The mails sent so far to `to` (without an SMTP server they are `.eml` files), each as
     /// its whole text, oldest first.
     pub async fn mails_to(&self, to: &str) -> Vec<String> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        // Mails leave in the background after commit: wait until none to `to` is still queued.
+        let unsent = format!("mail_outbox WHERE recipient = '{to}' AND sent_at IS NULL");
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while self.count(&unsent).await > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "a mail to {to} never left");
         let rows = entity::mail_outbox::Entity::find()
             .filter(entity::mail_outbox::Column::Recipient.eq(to))
             .filter(entity::mail_outbox::Column::SentAt.is_not_null())
@@ -200,10 +200,6 @@ impl TestApp {
             .await;
         let payload = &body["data"]["register"];
         assert!(payload.is_object(), "register failed: {body}");
-        self.register_unverified_payload(email, handle, payload)
-    }
-
-    fn register_unverified_payload(&self, email: String, handle: &str, payload: &Value) -> TestUser {
         TestUser {
             email,
             handle: handle.to_owned(),

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod agents;
+mod api_keys;
 mod auth;
 mod clients;
 mod communities;

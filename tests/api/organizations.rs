@@ -39,8 +39,12 @@ pub async fn add(app: &TestApp, actor: &TestUser, org: &str, handle: &str, role:
     let invited = invite(app, actor, org, handle, role).await;
     let Some(id) = invited["data"]["inviteOrganizationMember"]["id"].as_str() else { return invited };
     let invitee = semasocial::domain::profile::by_handle(&app.state.db, handle).await.unwrap().unwrap();
-    let viewer =
-        semasocial::auth::Viewer::User { user_id: invitee.user_id.unwrap(), profile_id: invitee.id, session_id: None };
+    let viewer = semasocial::auth::Viewer::User {
+        user_id: invitee.user_id.unwrap(),
+        profile_id: invitee.id,
+        session_id: None,
+        key: None,
+    };
     app.execute_as(ACCEPT, json!({ "i": { "invitationId": id } }), viewer).await
 }
 

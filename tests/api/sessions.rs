@@ -58,6 +58,49 @@ async fn after_logout_the_sessions_access_token_is_refused_at_once_and_other_ses
 }
 
 #[tokio::test]
+async fn a_token_a_racing_refresh_added_to_a_revoked_session_does_not_revive_it() {
+    use sea_orm::ActiveModelTrait;
+    let app = spawn_app().await;
+    let ada = app.register("ada").await;
+    logout(&app, &ada).await;
+    // What a refresh committing while the logout ran leaves behind: one unrevoked token in a
+    // family whose other tokens are revoked.
+    let (family, user_id): (uuid::Uuid, uuid::Uuid) = {
+        use sea_orm::{EntityTrait, QuerySelect};
+        entity::refresh_token::Entity::find()
+            .select_only()
+            .column(entity::refresh_token::Column::FamilyId)
+            .column(entity::refresh_token::Column::UserId)
+            .into_tuple()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let raw = "raced-refresh-token-0000000000000000000000";
+    let now = app.clock_now();
+    entity::refresh_token::ActiveModel {
+        id: sea_orm::Set(uuid::Uuid::new_v4()),
+        user_id: sea_orm::Set(user_id),
+        family_id: sea_orm::Set(family),
+        token_hash: sea_orm::Set(semasocial::auth::token::token_hash(raw)),
+        created_at: sea_orm::Set(now),
+        expires_at: sea_orm::Set(now + chrono::Duration::days(30)),
+        used_at: sea_orm::Set(None),
+        revoked_at: sea_orm::Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let refreshed = app.gql(REFRESH, json!({ "i": { "refreshToken": raw } }), None).await;
+    assert_eq!(error_code(&refreshed), "UNAUTHENTICATED", "{refreshed}");
+    // Not only this instance's memory: the database says the session ended (what another
+    // instance, or this one after a restart, finds).
+    assert!(!semasocial::auth::session::alive_in_db(&app.state.db, family).await.unwrap());
+    assert_eq!(me_status(&app, &ada.access_token).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn reusing_a_refresh_token_ends_the_session_the_thief_and_the_owner_hold() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;

@@ -73,6 +73,11 @@ pub async fn access(
     contract: &contract::Model,
 ) -> AppResult<Option<Access>> {
     let Some(me) = viewer.profile_id() else { return Ok(None) };
+    // An organization's API key sees only that organization's contracts, as its client side.
+    if !viewer.acts_in(contract.organization_id) {
+        return Ok(None);
+    }
+    let bound = viewer.key().and_then(|k| k.organization_id).is_some();
     if matches!(viewer, Viewer::User { .. }) {
         // An organization's contract answers to the organization's current roles only: its
         // creator, once removed or demoted, keeps no authority over it (nor its money).
@@ -85,6 +90,9 @@ pub async fn access(
                 }
             }
         }
+    }
+    if bound {
+        return Ok(None);
     }
     let assigned = task::Entity::find()
         .filter(task::Column::ContractId.eq(contract.id))
@@ -111,6 +119,7 @@ pub async fn access_many(
     };
     Ok(contracts
         .iter()
+        .filter(|c| viewer.acts_in(c.organization_id))
         .map(|c| {
             let access = match c.organization_id {
                 None if user && c.client_profile_id == me => Access::MANAGER,

@@ -92,6 +92,7 @@ pub async fn for_contract(db: &impl ConnectionTrait, access: Access, contract_id
 /// An organization's dashboard across its contracts (its members only).
 pub async fn for_organization(db: &impl ConnectionTrait, viewer: &Viewer, org: Uuid) -> AppResult<WorkSummary> {
     let (_, me) = viewer.require_user()?;
+    viewer.require_acting_in(Some(org))?;
     match organization::role_of(db, org, me).await? {
         Some(OrgRole::Owner | OrgRole::Admin | OrgRole::Member) => {}
         None => return Err(AppError::NotFound("organization")),

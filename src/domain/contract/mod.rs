@@ -60,6 +60,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: ContractInput) -> 
     let description = validate::text(&input.description, "description", 0, 20_000, true)?;
     let currency = validate::currency(&input.currency, "currency")?;
     super::money::amount(input.budget_cents, "budgetCents")?;
+    viewer.require_acting_in(input.organization_id)?;
     let mut work = UnitOfWork::begin(state, viewer).await?;
     if let Some(org) = input.organization_id {
         organization::by_id(work.txn(), org)
@@ -139,7 +140,18 @@ pub async fn mine(
                 .to_owned(),
         ),
     );
-    if matches!(viewer, Viewer::User { .. }) {
+    if let Some(org) = viewer.key().and_then(|k| k.organization_id) {
+        // An organization's API key: that organization's contracts, while its maker is a member.
+        on = Condition::all().add(contract::Column::OrganizationId.eq(org)).add(
+            contract::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(organization_member::Column::OrganizationId)
+                    .from(organization_member::Entity)
+                    .and_where(organization_member::Column::ProfileId.eq(me))
+                    .to_owned(),
+            ),
+        );
+    } else if matches!(viewer, Viewer::User { .. }) {
         // A personal contract of mine, or one of an organization I am a member of now.
         on = on
             .add(

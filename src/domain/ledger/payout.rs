@@ -196,43 +196,98 @@ pub(crate) enum Word {
     Reversed,
 }
 
+/// What the provider's word did to a withdrawal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WordApplied {
+    /// Settled (PAID, or FAILED with the money back).
+    Changed,
+    /// Nothing: settled already that way, not ours, or about another account.
+    Unchanged,
+    /// A failure about a withdrawal whose transfer its own request has not recorded yet: the
+    /// provider must deliver it again (the transfer has to be taken back first).
+    NotYet,
+}
+
 /// Applies the provider's word on the withdrawal `payout_id` about the connected account
-/// `on_account`, inside the webhook's unit of work:
-/// PAID, or FAILED with the money back in the payee's available balance (a failed bank payout
-/// first takes the transfer back at the provider). Returns whether anything changed: a word on
-/// a withdrawal already settled, or not ours, changes nothing.
+/// `on_account`, inside the webhook's unit of work, the withdrawal locked before the provider
+/// is asked anything: PAID; FAILED with the money back in the payee's available balance (a
+/// failed bank payout first takes the transfer back at the provider) — also after PAID, as a
+/// bank may return a payout days later. A word about a withdrawal already settled that way,
+/// not ours, or about another account changes nothing.
 pub(crate) async fn apply_word(
     work: &mut UnitOfWork<'_>,
     state: &AppState,
     payout_id: Uuid,
     on_account: Option<&str>,
     word: Word,
-) -> AppResult<bool> {
-    let Some(found) = payout::Entity::find_by_id(payout_id).one(work.txn()).await? else { return Ok(false) };
-    if found.status != PayoutStatus::Processing || found.kind != PayoutKind::Withdrawal {
-        return Ok(false);
+) -> AppResult<WordApplied> {
+    let Some(found) = payout::Entity::find_by_id(payout_id).lock_exclusive().one(work.txn()).await? else {
+        return Ok(WordApplied::Unchanged);
+    };
+    if found.kind != PayoutKind::Withdrawal {
+        return Ok(WordApplied::Unchanged);
     }
     // Only a word about the payee's own account counts: a payout on another connected account
     // carrying our payout id in its metadata settles nothing.
     let payee_account = super::payout_account::of(work.txn(), state, found.profile_id).await?.map(|a| a.account_ref);
     if on_account.is_none() || on_account != payee_account.as_deref() {
         tracing::warn!(payout = %found.id, account = ?on_account, "a payout event about another account; ignored");
-        return Ok(false);
+        return Ok(WordApplied::Unchanged);
     }
-    let outcome = match word {
-        Word::Paid => Ok(Sent::Paid(found.provider_ref.clone().unwrap_or_default())),
-        Word::Failed(reason) => {
-            if let Some(transfer) = &found.provider_ref {
-                state.provider.reverse_payout(&provider_key(found.id), transfer).await.map_err(|error| {
-                    AppError::Internal(anyhow::anyhow!("taking back the transfer of a failed payout: {error:?}"))
-                })?;
-            }
+    let take_back = |transfer: String| async move {
+        state.provider.reverse_payout(&provider_key(payout_id), &transfer).await.map_err(|error| {
+            AppError::Internal(anyhow::anyhow!("taking back the transfer of a failed payout: {error:?}"))
+        })
+    };
+    let outcome = match (found.status, word) {
+        (PayoutStatus::Processing, Word::Paid) => Ok(Sent::Paid(found.provider_ref.clone().unwrap_or_default())),
+        (PayoutStatus::Processing, Word::Failed(reason)) => {
+            let Some(transfer) = found.provider_ref.clone() else { return Ok(WordApplied::NotYet) };
+            take_back(transfer).await?;
             Err(Declined(reason))
         }
-        Word::Reversed => Err(Declined("the payment provider reversed the transfer".into())),
+        (PayoutStatus::Processing, Word::Reversed) => {
+            Err(Declined("the payment provider reversed the transfer".into()))
+        }
+        (PayoutStatus::Paid, Word::Failed(reason)) => {
+            let Some(transfer) = found.provider_ref.clone() else { return Ok(WordApplied::Unchanged) };
+            take_back(transfer).await?;
+            returned_after_paid(work, state, found, reason).await?;
+            return Ok(WordApplied::Changed);
+        }
+        (PayoutStatus::Paid, Word::Reversed) => {
+            tracing::error!(payout = %found.id, "a paid withdrawal's transfer was reversed at the provider; a person must look");
+            return Ok(WordApplied::Unchanged);
+        }
+        _ => return Ok(WordApplied::Unchanged),
     };
     let (_, changed) = book(work, state, payout_id, outcome).await?;
-    Ok(changed)
+    Ok(if changed { WordApplied::Changed } else { WordApplied::Unchanged })
+}
+
+/// A withdrawal the bank returned after it was PAID: the money comes back from paid-out to the
+/// payee's available balance, the withdrawal is FAILED with the bank's reason, the payee told.
+async fn returned_after_paid(
+    work: &mut UnitOfWork<'_>,
+    state: &AppState,
+    payout: payout::Model,
+    reason: String,
+) -> AppResult<()> {
+    let available = account(work, AccountKind::PayeeAvailable, payout.profile_id, &payout.currency, true).await?;
+    let paid_out = account(work, AccountKind::PaidOut, payout.profile_id, &payout.currency, true).await?;
+    let amount = Money::of(payout.amount_cents, &payout.currency, "amountCents")?;
+    let now = state.clock.now();
+    let mut posting = Posting::new(TransactionKind::PayoutFailed, &payout.currency, "withdrawal returned by the bank");
+    posting.payout = Some(payout.id);
+    posting.provider_ref = payout.provider_ref.clone();
+    posting.entries = Entry::transfer(&paid_out, &available, &amount);
+    post(work.txn(), now, posting).await?;
+    let mut active = payout.into_active_model();
+    active.status = Set(PayoutStatus::Failed);
+    active.failure_reason = Set(Some(reason));
+    active.updated_at = Set(now);
+    let payout = active.update(work.txn()).await?;
+    work.record(payout_activity(Action::PayoutFailed, &payout)).await
 }
 
 /// Books `sent` on the withdrawal in `work`: `Paid` → PAID, a refusal → FAILED with the money

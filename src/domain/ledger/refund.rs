@@ -24,6 +24,9 @@ use crate::{
     state::AppState,
 };
 
+/// How long a refund the provider did not answer waits before the sweep sends it again.
+const RETRY_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+
 /// Queues the refund of `cents` of `contract`'s money (moved back to the client by
 /// `transaction_id` in `work`) to its fundings, and sends them once `work` commits. Money
 /// beyond what the kept fundings brought in (fundings made before they were kept) is not sent
@@ -119,6 +122,13 @@ pub async fn send(state: &AppState, id: Uuid) -> AppResult<RefundStatus> {
         Ok(reference) => (RefundStatus::Succeeded, Some(reference), None),
         Err(ChargeError::Unavailable(reason)) => {
             tracing::warn!(refund = %id, %reason, "the payment provider did not answer a refund; the sweep retries");
+            // The next sweep waits a while from now (another sender may still be running).
+            provider_refund::Entity::update_many()
+                .col_expr(provider_refund::Column::UpdatedAt, Expr::value(state.clock.now()))
+                .filter(provider_refund::Column::Id.eq(id))
+                .filter(provider_refund::Column::Status.eq(RefundStatus::Pending))
+                .exec(&state.db)
+                .await?;
             return Ok(RefundStatus::Pending);
         }
         Err(ChargeError::Declined(reason) | ChargeError::KeyReused(reason)) => {
@@ -139,14 +149,18 @@ pub async fn send(state: &AppState, id: Uuid) -> AppResult<RefundStatus> {
     Ok(status)
 }
 
-/// The sweep's part: sends refunds still PENDING (oldest first, `batch` at most): ones the
-/// provider did not answer, or whose sending a crash after commit cut short. Returns how many
-/// were answered.
+/// The sweep's part: sends refunds still PENDING two minutes after their last attempt (oldest
+/// first, `batch` at most): ones the provider did not answer, or whose sending a crash after
+/// commit cut short. Returns how many were answered.
 pub async fn send_pending(state: &AppState, batch: u64) -> AppResult<usize> {
+    // Left alone for a while after their last attempt, so the sender after commit (or a slow
+    // provider call) is not raced; a duplicate that still races finds the first refund.
+    let quiet = state.clock.now().checked_sub_signed(RETRY_AFTER).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let ids: Vec<Uuid> = provider_refund::Entity::find()
         .select_only()
         .column(provider_refund::Column::Id)
         .filter(provider_refund::Column::Status.eq(RefundStatus::Pending))
+        .filter(provider_refund::Column::UpdatedAt.lte(quiet))
         .order_by_asc(provider_refund::Column::CreatedAt)
         .limit(batch)
         .into_tuple()

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     funding::{self, Settled, Settlement},
-    payout::{self, Word},
+    payout::{self, Word, WordApplied},
     payout_account,
     provider::stripe::{
         account_ready,
@@ -60,8 +60,8 @@ pub enum WebhookError {
     /// A signed body that is not an event (400).
     #[error("the body is not a Stripe event")]
     Malformed,
-    /// About one of our charges before we recorded it (its funding is still committing): the
-    /// provider is asked to deliver it again (409).
+    /// About one of our charges or withdrawals before we recorded what it needs (a funding
+    /// still committing, a withdrawal's transfer): the provider is asked to deliver it again (409).
     #[error("the charge is not recorded yet; deliver the event again")]
     NotYet,
     /// Our fault (500; the provider retries).
@@ -142,7 +142,12 @@ pub async fn stripe(state: &AppState, header: Option<&str>, body: &[u8]) -> Resu
             // `account`), a transfer's destination.
             let on =
                 if kind == "transfer.reversed" { object["destination"].as_str() } else { event["account"].as_str() };
-            applied(payout::apply_word(&mut work, state, payout_id, on, word).await?)
+            match payout::apply_word(&mut work, state, payout_id, on, word).await? {
+                WordApplied::Changed => Receipt::Applied,
+                WordApplied::Unchanged => Receipt::Ignored,
+                // Not acknowledged: it comes again once the withdrawal's transfer is recorded.
+                WordApplied::NotYet => return Err(WebhookError::NotYet),
+            }
         }
         _ => Receipt::Ignored,
     };

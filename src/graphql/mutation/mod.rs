@@ -1,6 +1,7 @@
 //! Mutations, one object per area. Each takes one input object and calls the domain.
 mod account;
 mod agent;
+mod api_key;
 mod community;
 mod contract;
 mod event;
@@ -14,6 +15,7 @@ mod task;
 
 pub use account::AccountMutation;
 pub use agent::AgentMutation;
+pub use api_key::ApiKeyMutation;
 pub use community::CommunityMutation;
 pub use contract::ContractMutation;
 pub use event::EventMutation;

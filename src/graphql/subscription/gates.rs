@@ -9,7 +9,7 @@ use entity::organization_member::OrgRole;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Viewer, viewer::still_valid},
+    auth::{Viewer, viewer::still_valid_now},
     domain::{self, Action, activity::organization_topic, contract::Access},
     error::{AppError, AppResult},
     events::{
@@ -49,7 +49,7 @@ impl Gate for PersonalGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.0.state, &self.0.viewer).await
+        still_valid_now(&self.0.state, &self.0.viewer).await
     }
 }
 
@@ -84,8 +84,9 @@ impl Gate for OrganizationGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state, &self.who.viewer).await?;
+        still_valid_now(&self.who.state, &self.who.viewer).await?;
         let me = self.who.viewer.require_any()?;
+        self.who.viewer.require_acting_in(Some(self.organization))?;
         let role = domain::organization::role_of(&self.who.state.db, self.organization, me).await?;
         let Some(role) = role else {
             return Err(AppError::forbidden("only members follow an organization's activity"));
@@ -127,7 +128,7 @@ impl Gate for CommunityGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state, &self.who.viewer).await?;
+        still_valid_now(&self.who.state, &self.who.viewer).await?;
         let member = domain::community::may_follow(&self.who.state.db, &self.who.viewer, self.community).await?;
         self.member.store(member, Ordering::Relaxed);
         Ok(())
@@ -176,7 +177,7 @@ impl Gate for ContractGate {
     }
 
     async fn check(&self) -> AppResult<()> {
-        still_valid(&self.who.state, &self.who.viewer).await?;
+        still_valid_now(&self.who.state, &self.who.viewer).await?;
         let access = match domain::contract::visible(&self.who.state.db, &self.who.viewer, self.contract).await {
             Ok((_, access)) => access,
             Err(AppError::NotFound(_) | AppError::Forbidden(_)) => {

@@ -82,6 +82,12 @@ impl Me {
         let agents = domain::agent::operated_by(&state(ctx)?.db, *user_id).await?;
         Ok(agents.into_iter().map(Profile).collect())
     }
+    /// Your own API keys (not an organization's), not revoked, newest first. Not readable with
+    /// an API key.
+    async fn api_keys(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::ApiKey>> {
+        let keys = domain::api_key::of_person(&state(ctx)?.db, &self.0).await?;
+        Ok(keys.into_iter().map(super::ApiKey).collect())
+    }
     /// Organizations this person belongs to, with the role held.
     async fn organizations(&self, ctx: &Context<'_>) -> GqlResult<Vec<OrganizationMember>> {
         let Viewer::User { profile_id, .. } = &self.0 else { return Ok(Vec::new()) };
@@ -113,6 +119,6 @@ impl AuthPayload {
     }
     /// The signed-in caller.
     async fn me(&self) -> Me {
-        Me(Viewer::User { user_id: self.0.user.id, profile_id: self.0.profile.id, session_id: None })
+        Me(Viewer::User { user_id: self.0.user.id, profile_id: self.0.profile.id, session_id: None, key: None })
     }
 }

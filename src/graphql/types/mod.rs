@@ -19,6 +19,7 @@ macro_rules! mirror_enum {
 pub mod account;
 pub mod activity;
 pub mod agent;
+pub mod api_key;
 pub mod common;
 pub mod community;
 pub mod contract;
@@ -36,6 +37,7 @@ pub mod task;
 
 pub use account::{AuthPayload, Me};
 pub use agent::{AgentToken, AgentTokenScope, IssuedAgentToken};
+pub use api_key::{ApiKey, CreatedApiKey};
 pub use common::{Money, parse_id};
 pub use organization::{OrgRole, Organization, OrganizationInvitation, OrganizationMember};
 pub use profile::{Availability, Profile, ProfileKind, Skill};

@@ -54,6 +54,12 @@ impl Organization {
         let summary = domain::contract::dashboard::for_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
         Ok(super::dashboard::WorkSummary(summary))
     }
+    /// The organization's API keys, not revoked, newest first (owners and admins; not
+    /// readable with an API key).
+    async fn api_keys(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::ApiKey>> {
+        let keys = domain::api_key::of_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
+        Ok(keys.into_iter().map(super::ApiKey).collect())
+    }
     /// The caller's role here (null when not a member).
     async fn my_role(&self, ctx: &Context<'_>) -> GqlResult<Option<OrgRole>> {
         let Some(me) = viewer(ctx).profile_id() else { return Ok(None) };

@@ -103,7 +103,7 @@ impl Sim {
         for user in &users {
             let profile_id: Uuid = user.profile_id.parse().unwrap();
             let row = entity::profile::Entity::find_by_id(profile_id).one(&app.state.db).await.unwrap().unwrap();
-            people.push(Viewer::User { user_id: row.user_id.unwrap(), profile_id, session_id: None });
+            people.push(Viewer::User { user_id: row.user_id.unwrap(), profile_id, session_id: None, key: None });
         }
         let (operator_user_id, scopes) = (people[OPER].user_id().unwrap(), AgentScope::ALL.to_vec());
         people.push(Viewer::Agent { agent_id: bot.parse().unwrap(), operator_user_id, token_id: Uuid::nil(), scopes });

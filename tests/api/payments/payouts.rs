@@ -159,6 +159,65 @@ async fn a_payee_onboards_a_connected_account_and_is_paid_by_transfer_and_bank_p
     );
     assert!(app.inbox(&bob).await.iter().any(|a| a == "payout.paid"));
     app.assert_ledger_sound().await;
+
+    // Days later the bank returns it: the transfer is taken back and the money is available again.
+    let returned = fake.finish_payout(&po, false);
+    assert_eq!(deliver_signed(&app, &returned).await.1["outcome"], "applied");
+    let transfer = fake.objects("tr_")[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(fake.seen(&format!("/v1/transfers/{transfer}/reversals")).len(), 1);
+    assert_eq!(
+        balance(&app, &bob).await,
+        json!([{ "currency": "EUR", "pending": 0, "available": 9_750, "inFlight": 0, "paidOut": 0 }])
+    );
+    let payouts = app.gql(PAYOUTS, json!({}), Some(&bob.access_token)).await;
+    assert_eq!(payouts["data"]["me"]["payouts"]["edges"][0]["node"]["status"], "FAILED", "{payouts}");
+    assert_eq!(deliver_signed(&app, &returned).await.1["outcome"], "duplicate");
+    app.assert_ledger_sound().await;
+}
+
+#[tokio::test]
+async fn a_failure_about_a_withdrawal_whose_transfer_is_not_recorded_yet_is_asked_again() {
+    let (app, fake) = stripe_app().await;
+    let (bob, _) = earner(&app).await;
+    let account = onboarded(&app, &fake, &bob).await;
+
+    // Stripe makes the transfer but its answer is lost: the withdrawal stays PROCESSING.
+    fake.lose_next_answer();
+    let sent = payout(&app, &bob, 4_000, "EUR", "w-1").await;
+    let p = &sent["data"]["requestPayout"];
+    assert_eq!(p["status"], "PROCESSING", "{sent}");
+    let payout_id = p["id"].as_str().unwrap().to_owned();
+    let in_flight = json!([{ "currency": "EUR", "pending": 0, "available": 5_750, "inFlight": 4_000, "paidOut": 0 }]);
+    assert_eq!(balance(&app, &bob).await, in_flight);
+
+    // A failure arriving now cannot take the transfer back yet: 409, nothing applied.
+    let failed = super::fake_stripe::connect_event(
+        "payout.failed",
+        json!({ "id": "po_early", "object": "payout", "status": "failed", "amount": 4_000, "currency": "eur",
+                "failure_code": "account_closed", "failure_message": "The bank account has been closed.",
+                "metadata": { "payout_id": payout_id } }),
+        &account,
+    );
+    let (status, _) = deliver_signed(&app, &failed).await;
+    assert_eq!(status, 409);
+    assert_eq!(balance(&app, &bob).await, in_flight);
+
+    // Past the bound the sweep finds the transfer by its group and sends the bank payout.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let bob = app.login(&bob).await;
+    assert_eq!(app.sweep().await.payouts_finished, 1);
+    assert_eq!(fake.objects("tr_").len(), 1, "the transfer was found, not made again");
+    assert_eq!(fake.seen("/v1/payouts").len(), 1);
+    // Delivered again, the failure now takes the transfer back and returns the money.
+    let (status, body) = deliver_signed(&app, &failed).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("applied")), "{body}");
+    let transfer = fake.objects("tr_")[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(fake.seen(&format!("/v1/transfers/{transfer}/reversals")).len(), 1);
+    assert_eq!(
+        balance(&app, &bob).await,
+        json!([{ "currency": "EUR", "pending": 0, "available": 9_750, "inFlight": 0, "paidOut": 0 }])
+    );
+    app.assert_ledger_sound().await;
 }
 
 #[tokio::test]
@@ -283,8 +342,12 @@ async fn refunds_go_back_to_the_clients_payment_intents_oldest_first_and_survive
     assert_eq!((rows[0].0, rows[0].1.as_str()), (5_000, format!("Pending:{}", intents[0]).as_str()));
     assert_eq!((rows[1].0, rows[1].1.as_str()), (5_000, format!("Succeeded:{}", intents[1]).as_str()));
 
-    // The sweep sends it again under the same key: Stripe answers the refund it made, once.
+    // Not at once (its sender may still be running); two minutes on, the sweep asks again and
+    // finds the refund Stripe made (by our refund id), so it is made once.
+    assert_eq!(app.sweep().await.refunds_sent, 0);
+    app.clock.advance(chrono::Duration::minutes(3));
     assert_eq!(app.sweep().await.refunds_sent, 1);
+    assert_eq!(fake.seen("/v1/refunds").len(), 2, "no second refund request");
     let rows = refunds(&app).await;
     assert!(rows.iter().all(|r| r.1.starts_with("Succeeded")), "{rows:?}");
     assert_eq!(fake.objects("re_").len(), 2, "one Stripe refund per payment");

@@ -85,6 +85,13 @@ impl StripeProvider {
     }
 }
 
+/// Whether an error status is Stripe refusing the request, not "no answer yet": 4xx except 409
+/// (another request with the same key is still running) and 429 (rate limited), which are
+/// retried with the same key like a lost answer.
+fn refusal(status: u16) -> bool {
+    status < 500 && status != 409 && status != 429
+}
+
 /// A card error's text: Stripe's message and, when given, the decline code.
 fn reason(message: &str, decline_code: Option<&str>) -> String {
     match decline_code {
@@ -118,7 +125,7 @@ impl From<StripeError> for ChargeError {
     fn from(error: StripeError) -> Self {
         match error {
             StripeError::Api { kind, message, .. } if kind == "idempotency_error" => Self::KeyReused(message),
-            StripeError::Api { status, message, .. } if status < 500 => Self::Declined(message),
+            StripeError::Api { status, message, .. } if refusal(status) => Self::Declined(message),
             StripeError::Api { message, .. } => Self::Unavailable(message),
             StripeError::Unreachable(message) => Self::Unavailable(message),
         }
@@ -196,7 +203,7 @@ impl PaymentProvider for StripeProvider {
             let transfer = match self.client.post("transfers", Some(&format!("transfer-{}", request.key)), &form).await
             {
                 Ok(transfer) => transfer,
-                Err(StripeError::Api { status, message, .. }) if status < 500 => return Err(Declined(message)),
+                Err(StripeError::Api { status, message, .. }) if refusal(status) => return Err(Declined(message)),
                 Err(error) => return Ok(Sent::Unanswered(error.to_string())),
             };
             let transfer = id_of(&transfer).map_err(|e| Declined(e.to_string()))?;
@@ -301,8 +308,16 @@ impl PaymentProvider for StripeProvider {
             ("amount".to_owned(), cents.to_string()),
             (field("metadata", "refund_id"), key.to_owned()),
         ];
+        let (ours, payment) = (key.to_owned(), payment.to_owned());
         let key = format!("refund-{key}");
         async move {
+            // A refund made earlier under this id (its idempotency key may have expired since):
+            // answered from the PaymentIntent's refunds, never made twice.
+            let query = [("payment_intent".to_owned(), payment)];
+            let made = self.client.list_all("refunds", &query).await?;
+            if let Some(found) = made.iter().find(|r| r["metadata"]["refund_id"].as_str() == Some(ours.as_str())) {
+                return Ok(id_of(found)?);
+            }
             let refund = self.client.post("refunds", Some(&key), &form).await?;
             Ok(id_of(&refund)?)
         }
@@ -342,7 +357,7 @@ impl StripeProvider {
         ];
         match self.client.post_on(Some(account), "payouts", Some(&format!("payout-{}", request.key)), &form).await {
             Ok(_) => Ok(Sent::InFlight(transfer.to_owned())),
-            Err(StripeError::Api { status, message, .. }) if status < 500 => {
+            Err(StripeError::Api { status, message, .. }) if refusal(status) => {
                 match PaymentProvider::reverse_payout(self, &request.key, transfer).await {
                     Ok(()) => Err(Declined(message)),
                     Err(error) => {
