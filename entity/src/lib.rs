@@ -49,3 +49,6 @@ pub mod task_assignment;
 pub mod task_skill;
 pub mod task_submission;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

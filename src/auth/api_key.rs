@@ -187,6 +187,8 @@ pub const ROOT_FIELDS: &[(&str, Reach)] = &[
     ("unreadNotificationCount", Personal(Notifications)),
     ("node", EveryArea),
     ("nodes", EveryArea),
+    ("webhookDeliveries", Any(Webhooks)),
+    ("webhookEventTypes", Any(Webhooks)),
     // Mutation
     ("register", Never),
     ("login", Never),
@@ -270,6 +272,10 @@ pub const ROOT_FIELDS: &[(&str, Reach)] = &[
     ("connectPayoutAccount", Personal(Payouts)),
     ("requestPayout", Personal(Payouts)),
     ("markNotificationsRead", Personal(Notifications)),
+    ("createWebhookEndpoint", Any(Webhooks)),
+    ("deleteWebhookEndpoint", Any(Webhooks)),
+    ("enableWebhookEndpoint", Any(Webhooks)),
+    ("replayWebhookDelivery", Any(Webhooks)),
     // Subscription
     ("organizationActivity", Any(Organizations)),
     ("communityActivity", Personal(Communities)),
@@ -291,6 +297,7 @@ pub const NESTED_FIELDS: &[(&str, &str, Reach)] = &[
     ("Organization", "apiKeys", Never),
     ("Organization", "dashboard", Any(Contracts)),
     ("Organization", "activity", Any(Organizations)),
+    ("Organization", "webhookEndpoints", Any(Webhooks)),
 ];
 
 /// Where a root field stands for keys (`Never` when the table does not name it).

@@ -122,6 +122,10 @@ actions! {
     TaskReviewed => "task.reviewed",
     TaskSubmitted => "task.submitted",
     TaskUnrouted => "task.unrouted",
+    WebhookEndpointCreated => "webhook.endpoint_created",
+    WebhookEndpointDeleted => "webhook.endpoint_deleted",
+    WebhookEndpointDisabled => "webhook.endpoint_disabled",
+    WebhookEndpointEnabled => "webhook.endpoint_enabled",
     ContractFunded => "contract.funded",
     ContractRefunded => "contract.refunded",
     ContractFundingPending => "contract.funding_pending",
@@ -256,8 +260,10 @@ impl<'a> UnitOfWork<'a> {
     /// Writes the activities, their stream positions and notifications, commits, then
     /// publishes the events in order.
     pub async fn commit(self) -> AppResult<()> {
-        let Self { state, txn, pending, after_commit, .. } = self;
+        let Self { state, txn, pending, mut after_commit, .. } = self;
         let events = write_outbox(&txn, pending).await?;
+        // Webhook deliveries of these events, in the same transaction: none is lost.
+        after_commit.extend(crate::domain::webhook::queue_for_activities(&txn, &events).await?);
         txn.commit().await?;
         if !events.is_empty() {
             state.bus.publish(events);

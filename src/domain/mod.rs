@@ -34,6 +34,7 @@ pub mod search;
 pub mod sessions;
 pub mod task;
 pub mod validate;
+pub mod webhook;
 
 use crate::error::{AppError, AppResult};
 

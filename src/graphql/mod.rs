@@ -29,6 +29,7 @@ pub struct QueryRoot(
     query::ContractQuery,
     query::NotificationQuery,
     query::NodeQuery,
+    query::WebhookQuery,
 );
 
 /// Root mutation object.
@@ -48,6 +49,7 @@ pub struct MutationRoot(
     mutation::PlaybookMutation,
     mutation::MoneyMutation,
     mutation::NotificationMutation,
+    mutation::WebhookMutation,
 );
 
 /// Root subscription object.

@@ -380,6 +380,7 @@ const VALUE_OBJECTS: &[&str] = &[
     "ContractEarnings",
     "ContractStatusCount",
     "CreatedApiKey",
+    "CreatedWebhookEndpoint",
     "Decomposition",
     "Earnings",
     "Escrow",

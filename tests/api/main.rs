@@ -32,4 +32,5 @@ mod rsvps;
 mod schema;
 mod seed;
 mod sessions;
+mod webhooks;
 mod work;

@@ -38,6 +38,8 @@ pub struct SweepReport {
     pub refunds_sent: usize,
     /// Mails from the outbox that left now (retries, and any a crash left unsent).
     pub mails_sent: usize,
+    /// Webhook deliveries that got a 2xx now (retries, and any a crash left unsent).
+    pub webhooks_delivered: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,7 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
             .await?,
         refunds_sent: crate::domain::ledger::refund::send_pending(state, state.config.work.sweep_batch).await?,
         mails_sent: crate::domain::mail::send_due(state, state.config.work.sweep_batch).await?,
+        webhooks_delivered: crate::domain::webhook::send_due(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
     // Contracts with due tasks, in the order their earliest due task came up.

@@ -12,6 +12,7 @@ mod organization;
 mod playbook;
 mod profile;
 mod task;
+mod webhook;
 
 pub use account::AccountMutation;
 pub use agent::AgentMutation;
@@ -26,3 +27,4 @@ pub use organization::OrganizationMutation;
 pub use playbook::PlaybookMutation;
 pub use profile::ProfileMutation;
 pub use task::TaskMutation;
+pub use webhook::WebhookMutation;

@@ -8,6 +8,7 @@ mod node;
 mod notification;
 mod organization;
 mod profile;
+mod webhook;
 
 pub use account::AccountQuery;
 pub use community::CommunityQuery;
@@ -18,3 +19,4 @@ pub use node::NodeQuery;
 pub use notification::NotificationQuery;
 pub use organization::OrganizationQuery;
 pub use profile::ProfileQuery;
+pub use webhook::WebhookQuery;

@@ -34,6 +34,7 @@ pub mod organization;
 pub mod playbook;
 pub mod profile;
 pub mod task;
+pub mod webhook;
 
 pub use account::{AuthPayload, Me};
 pub use agent::{AgentToken, AgentTokenScope, IssuedAgentToken};

@@ -60,6 +60,16 @@ impl Organization {
         let keys = domain::api_key::of_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
         Ok(keys.into_iter().map(super::ApiKey).collect())
     }
+    /// Webhook endpoints, oldest first. Owners and admins only.
+    #[graphql(complexity = "crate::graphql::page_cost(first, child_complexity)")]
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<List<super::webhook::WebhookEndpoint>> {
+        super::webhook::endpoints_of(ctx, self.0.id, first, after).await
+    }
     /// The caller's role here (null when not a member).
     async fn my_role(&self, ctx: &Context<'_>) -> GqlResult<Option<OrgRole>> {
         let Some(me) = viewer(ctx).profile_id() else { return Ok(None) };
