@@ -23,6 +23,8 @@ pub struct Outgoing {
     pub subject: String,
     /// Plain text.
     pub body: String,
+    /// The link that stops mails like this one (a `List-Unsubscribe` header), if any.
+    pub unsubscribe: Option<String>,
 }
 
 /// Sends mail.
@@ -51,7 +53,12 @@ pub fn mailer(config: &MailConfig) -> anyhow::Result<Arc<dyn Mailer>> {
 
 fn message(from: &Mailbox, mail: &Outgoing) -> Result<Message, String> {
     let to: Mailbox = mail.to.parse().map_err(|e| format!("the recipient {}: {e}", mail.to))?;
-    Message::builder()
+    let mut builder = Message::builder();
+    if let Some(url) = &mail.unsubscribe {
+        let name = lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe");
+        builder = builder.raw_header(lettre::message::header::HeaderValue::new(name, format!("<{url}>")));
+    }
+    builder
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
@@ -107,9 +114,11 @@ mod tests {
             to: "ada@example.com".into(),
             subject: "Verify".into(),
             body: "Open https://a.example/v?token=abc_DEF-123\n".into(),
+            unsubscribe: Some("https://a.example/unsubscribe?token=t".into()),
         };
         let text = String::from_utf8(message(&from, &mail).unwrap().formatted()).unwrap();
         assert!(text.contains("https://a.example/v?token=abc_DEF-123"), "{text}");
         assert!(text.contains(&format!("Message-ID: <{id}@semasocial>")), "{text}");
+        assert!(text.contains("List-Unsubscribe: <https://a.example/unsubscribe?token=t>"), "{text}");
     }
 }

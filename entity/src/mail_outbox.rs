@@ -21,6 +21,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The link that stops mails of this kind (notification mails; List-Unsubscribe).
+    pub unsubscribe_url: Option<String>,
 }
 
 /// Relations of a mail.

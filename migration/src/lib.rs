@@ -28,6 +28,7 @@ mod m20261205_000024_payouts_and_refunds;
 mod m20261205_000025_mail_and_recovery;
 mod m20261206_000026_api_keys;
 mod m20261206_000027_webhooks;
+mod m20261206_000028_notification_mail;
 
 /// Runs every migration of the service.
 pub struct Migrator;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_mail_and_recovery::Migration),
             Box::new(m20261206_000026_api_keys::Migration),
             Box::new(m20261206_000027_webhooks::Migration),
+            Box::new(m20261206_000028_notification_mail::Migration),
         ]
     }
 }

@@ -264,6 +264,8 @@ impl<'a> UnitOfWork<'a> {
         let events = write_outbox(&txn, pending).await?;
         // Webhook deliveries of these events, in the same transaction: none is lost.
         after_commit.extend(crate::domain::webhook::queue_for_activities(&txn, &events).await?);
+        // Mails of the notifications that want one now, in the same transaction.
+        after_commit.extend(crate::domain::notification_mail::queue_for(state, &txn, &events).await?);
         txn.commit().await?;
         if !events.is_empty() {
             state.bus.publish(events);

@@ -32,9 +32,21 @@ pub(crate) struct Mail {
 
 /// Writes `mail` to the outbox in `work`; it is sent once `work` commits.
 pub(crate) async fn queue(work: &mut UnitOfWork<'_>, mail: Mail) -> AppResult<Uuid> {
-    let now = work.now();
+    let (id, row) = outbox_row(work.now(), mail, None);
+    row.insert(work.txn()).await?;
+    work.after_commit(send_after_commit(vec![id]));
+    Ok(id)
+}
+
+/// The outbox row of `mail` and its id, due at once (`unsubscribe`: the link that stops mails like it).
+pub(crate) fn outbox_row(
+    now: chrono::DateTime<chrono::Utc>,
+    mail: Mail,
+    unsubscribe: Option<String>,
+) -> (Uuid, mail_outbox::ActiveModel) {
+    let id = Uuid::new_v4();
     let row = mail_outbox::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         recipient: Set(mail.to),
         kind: Set(mail.kind.to_owned()),
         subject: Set(mail.subject),
@@ -44,22 +56,26 @@ pub(crate) async fn queue(work: &mut UnitOfWork<'_>, mail: Mail) -> AppResult<Uu
         sent_at: Set(None),
         last_error: Set(None),
         created_at: Set(now),
-    }
-    .insert(work.txn())
-    .await?;
-    let id = row.id;
-    work.after_commit(Box::new(move |state| {
-        // In the background: the request that queued it does not wait for the mail server (so
-        // a reset asked for a known address answers as fast as for an unknown one).
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(error) = send(&state, id).await {
-                tracing::warn!(mail = %id, %error, "sending a mail failed; the sweep retries");
-            }
-        });
+        unsubscribe_url: Set(unsubscribe),
+    };
+    (id, row)
+}
+
+/// Sends these outbox mails once the work that wrote them has committed.
+pub(crate) fn send_after_commit(ids: Vec<Uuid>) -> crate::domain::activity::AfterCommit {
+    Box::new(move |state| {
+        // In the background: the request that queued them does not wait for the mail server
+        // (so a reset asked for a known address answers as fast as for an unknown one).
+        for id in ids {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(error) = send(&state, id).await {
+                    tracing::warn!(mail = %id, %error, "sending a mail failed; the sweep retries");
+                }
+            });
+        }
         async {}.boxed()
-    }));
-    Ok(id)
+    })
 }
 
 /// `at` plus `pause` (the end of time rather than an overflow).
@@ -88,8 +104,13 @@ pub async fn send(state: &AppState, id: Uuid) -> AppResult<bool> {
         return Ok(false);
     }
     let Some(row) = mail_outbox::Entity::find_by_id(id).one(&state.db).await? else { return Ok(false) };
-    let outgoing =
-        Outgoing { id: row.id, to: row.recipient.clone(), subject: row.subject.clone(), body: row.body.clone() };
+    let outgoing = Outgoing {
+        id: row.id,
+        to: row.recipient.clone(),
+        subject: row.subject.clone(),
+        body: row.body.clone(),
+        unsubscribe: row.unsubscribe_url.clone(),
+    };
     let sent = state.mailer.send(outgoing).await;
     let (kind, attempts) = (row.kind.clone(), row.attempts);
     let mut active: mail_outbox::ActiveModel = row.into();

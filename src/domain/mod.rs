@@ -23,6 +23,7 @@ pub mod mail;
 pub mod money;
 pub mod node;
 pub mod notification;
+pub mod notification_mail;
 pub mod organization;
 pub mod outcome;
 pub mod page;

@@ -390,6 +390,7 @@ const VALUE_OBJECTS: &[&str] = &[
     "MarkNotificationsReadPayload",
     "MetricValue",
     "Money",
+    "NotificationMailPreference",
     "PayoutAccount",
     "PayoutAccountOnboarding",
     "PeriodEarnings",

@@ -22,6 +22,7 @@ mod migrations;
 mod money;
 mod money_edges;
 mod money_simulation;
+mod notification_mail;
 mod orchestration;
 mod organizations;
 mod payments;

@@ -462,7 +462,8 @@ async fn payees_hear_of_their_payouts_live() {
     let message = next_action(&mut ws, "payoutUpdated", "payout.available").await;
     assert_eq!(message["payload"]["data"]["payoutUpdated"]["after"]["status"], "AVAILABLE", "{message}");
 
-    // The inbox holds the same story, newest first: the acceptance of the work, then the money.
+    // The inbox holds the same story, newest first: the acceptance of the work and of its
+    // outcome, then the money.
     let worker = app.login(&s.workers[0]).await;
     let inbox = app
         .gql("{ notifications(first: 10) { edges { node { action } } } }", json!({}), Some(&worker.access_token))
@@ -473,7 +474,7 @@ async fn payees_hear_of_their_payouts_live() {
         .iter()
         .map(|e| e["node"]["action"].as_str().unwrap())
         .collect();
-    assert_eq!(&actions[..3], ["payout.available", "payout.pending", "task.accepted"], "{inbox}");
+    assert_eq!(&actions[..4], ["payout.available", "payout.pending", "outcome.accepted", "task.accepted"], "{inbox}");
 }
 
 #[tokio::test]

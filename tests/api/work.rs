@@ -348,6 +348,11 @@ async fn an_outcome_is_routed_worked_reviewed_and_accepted_and_the_dashboard_add
         )
         .await;
     assert_eq!(body["data"]["acceptOutcome"]["status"], "ACCEPTED", "{body}");
+    // Its workers are told (in the inbox, and by mail: IMMEDIATE by default).
+    let inbox = app.inbox(&cat).await;
+    assert!(inbox.iter().any(|a| a == "outcome.accepted"), "{inbox:?}");
+    let mails = app.mails_to(&cat.email).await;
+    assert!(mails.iter().any(|m| m.contains("An outcome you worked on was accepted")), "{mails:?}");
 
     // The contract completes only once every outcome is accepted.
     let complete = "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }";

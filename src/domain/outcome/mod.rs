@@ -177,7 +177,30 @@ pub(crate) async fn move_to(
         OutcomeStatus::Accepted => Action::OutcomeAccepted,
         OutcomeStatus::Rejected => Action::OutcomeRejected,
     };
-    work.record(activity(action, &outcome)).await?;
+    // The client side's managers learn an outcome awaits their review; its workers that it
+    // was accepted.
+    let notify = match to {
+        OutcomeStatus::Submitted => {
+            let contract = entity::contract::Entity::find_by_id(outcome.contract_id).one(work.txn()).await?;
+            match contract {
+                Some(contract) => ledger::escrow::client_managers(work.txn(), &contract).await?,
+                None => Vec::new(),
+            }
+        }
+        OutcomeStatus::Accepted => entity::task::Entity::find()
+            .select_only()
+            .column(entity::task::Column::AssigneeProfileId)
+            .filter(entity::task::Column::OutcomeId.eq(outcome.id))
+            .filter(entity::task::Column::AssigneeProfileId.is_not_null())
+            .into_tuple::<Option<Uuid>>()
+            .all(work.txn())
+            .await?
+            .into_iter()
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    };
+    work.record_notifying(activity(action, &outcome), notify).await?;
     Ok(outcome)
 }
 

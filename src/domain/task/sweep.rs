@@ -40,6 +40,8 @@ pub struct SweepReport {
     pub mails_sent: usize,
     /// Webhook deliveries that got a 2xx now (retries, and any a crash left unsent).
     pub webhooks_delivered: usize,
+    /// Daily digests of notifications written now.
+    pub digests_written: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,7 @@ pub async fn run_once(state: &AppState) -> AppResult<SweepReport> {
         refunds_sent: crate::domain::ledger::refund::send_pending(state, state.config.work.sweep_batch).await?,
         mails_sent: crate::domain::mail::send_due(state, state.config.work.sweep_batch).await?,
         webhooks_delivered: crate::domain::webhook::send_due(state, state.config.work.sweep_batch).await?,
+        digests_written: crate::domain::notification_mail::send_digests(state, state.config.work.sweep_batch).await?,
         ..SweepReport::default()
     };
     // Contracts with due tasks, in the order their earliest due task came up.

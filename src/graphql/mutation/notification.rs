@@ -2,10 +2,33 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
-    domain::notification::{self, MarkRead},
+    domain::{
+        notification::{self, MarkRead},
+        notification_mail,
+    },
     error::AppError,
-    graphql::{GqlResult, state, viewer},
+    graphql::{
+        GqlResult, state,
+        types::notification::{NotificationMailKind, NotificationMailMode, NotificationMailPreference},
+        viewer,
+    },
 };
+
+/// Input of `setNotificationMailPreference`.
+#[derive(InputObject)]
+pub struct SetNotificationMailPreferenceInput {
+    /// The kind of notification.
+    pub kind: NotificationMailKind,
+    /// How it should reach you.
+    pub mode: NotificationMailMode,
+}
+
+/// Input of `unsubscribeFromMail`.
+#[derive(InputObject)]
+pub struct UnsubscribeFromMailInput {
+    /// The token of the link in a notification mail.
+    pub token: String,
+}
 
 /// Input of `markNotificationsRead`: exactly one of `ids`, `upTo` or `all`.
 #[derive(InputObject)]
@@ -55,5 +78,28 @@ impl NotificationMutation {
         let marked = notification::mark_read(state, viewer(ctx), which).await?;
         let unread_count = notification::unread_count(&state.db, viewer(ctx)).await?;
         Ok(MarkNotificationsReadPayload { marked, unread_count })
+    }
+
+    /// Chooses how one kind of notification reaches your verified address: IMMEDIATE (the
+    /// default), DAILY_DIGEST or OFF. Returns every choice.
+    async fn set_notification_mail_preference(
+        &self,
+        ctx: &Context<'_>,
+        input: SetNotificationMailPreferenceInput,
+    ) -> GqlResult<Vec<NotificationMailPreference>> {
+        let choices =
+            notification_mail::set_preference(state(ctx)?, viewer(ctx), input.kind.into(), input.mode.into()).await?;
+        Ok(NotificationMailPreference::all(choices))
+    }
+
+    /// Stops one kind of notification mail with the token of the link every such mail carries
+    /// (no sign-in needed: the token is signed). Returns the kind now OFF; a token that does not
+    /// verify is BAD_USER_INPUT on `token`.
+    async fn unsubscribe_from_mail(
+        &self,
+        ctx: &Context<'_>,
+        input: UnsubscribeFromMailInput,
+    ) -> GqlResult<NotificationMailKind> {
+        Ok(notification_mail::unsubscribe(state(ctx)?, &input.token).await?.into())
     }
 }

@@ -88,6 +88,14 @@ impl Me {
         let keys = domain::api_key::of_person(&state(ctx)?.db, &self.0).await?;
         Ok(keys.into_iter().map(super::ApiKey).collect())
     }
+    /// How each kind of notification reaches your verified address (IMMEDIATE unless you chose).
+    async fn notification_mail_preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<super::notification::NotificationMailPreference>> {
+        let choices = domain::notification_mail::preferences(&state(ctx)?.db, &self.0).await?;
+        Ok(super::notification::NotificationMailPreference::all(choices))
+    }
     /// Organizations this person belongs to, with the role held.
     async fn organizations(&self, ctx: &Context<'_>) -> GqlResult<Vec<OrganizationMember>> {
         let Viewer::User { profile_id, .. } = &self.0 else { return Ok(Vec::new()) };
