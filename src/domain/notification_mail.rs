@@ -11,7 +11,7 @@ use entity::{activity, mail_digest, notification, notification_mail_preference a
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{OnConflict, Query},
+    sea_query::{Expr, OnConflict, Query},
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -134,6 +134,32 @@ pub async fn set_preference(
 ) -> AppResult<Vec<(MailKind, MailMode)>> {
     let (user_id, _) = viewer.require_user()?;
     save(&state.db, user_id, kind, mode, state.clock.now()).await?;
+    if mode == MailMode::DailyDigest {
+        // Digests start from now: what was mailed (or not) before the choice is not repeated.
+        let newest: Option<i64> = notification::Entity::find()
+            .select_only()
+            .column_as(notification::Column::ActivityId.max(), "newest")
+            .filter(notification::Column::UserId.eq(user_id))
+            .into_tuple::<Option<i64>>()
+            .one(&state.db)
+            .await?
+            .flatten();
+        let newest = newest.unwrap_or(0);
+        mail_digest::Entity::insert(mail_digest::ActiveModel {
+            user_id: Set(user_id),
+            last_activity_id: Set(newest),
+            sent_at: Set(DateTime::<Utc>::UNIX_EPOCH),
+        })
+        .on_conflict(OnConflict::column(mail_digest::Column::UserId).do_nothing().to_owned())
+        .exec_without_returning(&state.db)
+        .await?;
+        mail_digest::Entity::update_many()
+            .col_expr(mail_digest::Column::LastActivityId, Expr::value(newest))
+            .filter(mail_digest::Column::UserId.eq(user_id))
+            .filter(mail_digest::Column::LastActivityId.lt(newest))
+            .exec(&state.db)
+            .await?;
+    }
     preferences(&state.db, viewer).await
 }
 
@@ -197,13 +223,21 @@ async fn save(
 
 /// The choices these people made, by (person, kind).
 async fn chosen(db: &impl ConnectionTrait, users: &[Uuid]) -> AppResult<HashMap<(Uuid, MailKind), MailMode>> {
-    let rows =
-        preference::Entity::find().filter(preference::Column::UserId.is_in(users.iter().copied())).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| MailKind::parse(&r.kind).map(|k| ((r.user_id, k), MailMode::parse(&r.mode))))
-        .collect())
+    let mut found = HashMap::new();
+    for chunk in users.chunks(LOOKUP_CHUNK) {
+        let rows =
+            preference::Entity::find().filter(preference::Column::UserId.is_in(chunk.iter().copied())).all(db).await?;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|r| MailKind::parse(&r.kind).map(|k| ((r.user_id, k), MailMode::parse(&r.mode)))),
+        );
+    }
+    Ok(found)
 }
+
+/// People per lookup statement (a statement's parameters are bounded; an event's attendees
+/// can be many).
+const LOOKUP_CHUNK: usize = 1_000;
 
 /// Writes, in the transaction of `events` (the activities a unit of work just recorded with
 /// their inboxes), a mail for each notification whose person wants its kind IMMEDIATE and has
@@ -262,20 +296,32 @@ pub(crate) async fn queue_for(
     while rows.peek().is_some() {
         entity::mail_outbox::Entity::insert_many(rows.by_ref().take(100)).exec(db).await?;
     }
+    // A few leave right after commit; a crowd (an event's attendees) is left to the sweep, which
+    // sends its batches one by one, so one change never floods the pool or the mail server.
+    if ids.len() > SEND_AT_ONCE {
+        return Ok(None);
+    }
     Ok(Some(mail::send_after_commit(ids)))
 }
 
+/// Mails one commit sends right after it at most (more are left to the sweep).
+const SEND_AT_ONCE: usize = 20;
+
 /// The verified addresses of these people (one statement).
 async fn verified_addresses(db: &impl ConnectionTrait, users: &[Uuid]) -> AppResult<HashMap<Uuid, String>> {
-    let rows: Vec<(Uuid, String)> = user::Entity::find()
-        .select_only()
-        .columns([user::Column::Id, user::Column::Email])
-        .filter(user::Column::Id.is_in(users.iter().copied()))
-        .filter(user::Column::EmailVerifiedAt.is_not_null())
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let mut found = HashMap::new();
+    for chunk in users.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(Uuid, String)> = user::Entity::find()
+            .select_only()
+            .columns([user::Column::Id, user::Column::Email])
+            .filter(user::Column::Id.is_in(chunk.iter().copied()))
+            .filter(user::Column::EmailVerifiedAt.is_not_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// What a kind of mail is about, in a sentence.
@@ -344,9 +390,30 @@ pub async fn send_digests(state: &AppState, batch: u64) -> AppResult<usize> {
     Ok(written)
 }
 
-/// Writes one person's digest if there is anything to tell; whether it did.
+/// Writes one person's digest if there is anything to tell; whether it did. The person's digest
+/// row is claimed first (its time moved to now while it is a day old): two instances never
+/// write the same digest, and a person with nothing to tell is looked at again tomorrow, not
+/// on every sweep.
 async fn digest(state: &AppState, user_id: Uuid, since: DateTime<Utc>) -> AppResult<bool> {
     let mut work = UnitOfWork::begin(state, &Viewer::Anonymous).await?;
+    let now = work.now();
+    mail_digest::Entity::insert(mail_digest::ActiveModel {
+        user_id: Set(user_id),
+        last_activity_id: Set(0),
+        sent_at: Set(DateTime::<Utc>::UNIX_EPOCH),
+    })
+    .on_conflict(OnConflict::column(mail_digest::Column::UserId).do_nothing().to_owned())
+    .exec_without_returning(work.txn())
+    .await?;
+    let claimed = mail_digest::Entity::update_many()
+        .col_expr(mail_digest::Column::SentAt, Expr::value(now))
+        .filter(mail_digest::Column::UserId.eq(user_id))
+        .filter(mail_digest::Column::SentAt.lte(since))
+        .exec(work.txn())
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
     let kinds: Vec<MailKind> = chosen(work.txn(), &[user_id])
         .await?
         .into_iter()
@@ -354,11 +421,7 @@ async fn digest(state: &AppState, user_id: Uuid, since: DateTime<Utc>) -> AppRes
         .map(|((_, kind), _)| kind)
         .collect();
     let actions: Vec<&str> = kinds.iter().flat_map(|k| k.actions()).map(|a| a.as_str()).collect();
-    let last = mail_digest::Entity::find_by_id(user_id).one(work.txn()).await?;
-    if last.as_ref().is_some_and(|d| d.sent_at > since) {
-        return Ok(false);
-    }
-    let after = last.map_or(0, |d| d.last_activity_id);
+    let after = mail_digest::Entity::find_by_id(user_id).one(work.txn()).await?.map_or(0, |d| d.last_activity_id);
     let rows = activity::Entity::find()
         .filter(
             activity::Column::Id.in_subquery(
@@ -376,8 +439,12 @@ async fn digest(state: &AppState, user_id: Uuid, since: DateTime<Utc>) -> AppRes
         .limit(DIGEST_MAX)
         .all(work.txn())
         .await?;
-    let Some(newest) = rows.last().map(|r| r.id) else { return Ok(false) };
-    let Some(to) = verified_addresses(work.txn(), &[user_id]).await?.remove(&user_id) else { return Ok(false) };
+    let address = verified_addresses(work.txn(), &[user_id]).await?.remove(&user_id);
+    let (Some(newest), Some(to)) = (rows.last().map(|r| r.id), address) else {
+        // Nothing to tell (or nowhere to tell it): looked at again tomorrow.
+        work.commit().await?;
+        return Ok(false);
+    };
     let mut body = String::from("What happened since your last digest:\n\n");
     for row in rows.iter() {
         let event = DomainEvent::from_row(row.clone());
@@ -392,21 +459,13 @@ async fn digest(state: &AppState, user_id: Uuid, since: DateTime<Utc>) -> AppRes
     }
     let subject = format!("Your daily digest: {} notification{}", rows.len(), if rows.len() == 1 { "" } else { "s" });
     let mail = Mail { to, kind: "digest", subject, body };
-    let (id, row) = mail::outbox_row(work.now(), mail, links.into_iter().next());
+    let (id, row) = mail::outbox_row(now, mail, links.into_iter().next());
     row.insert(work.txn()).await?;
-    let now = work.now();
-    mail_digest::Entity::insert(mail_digest::ActiveModel {
-        user_id: Set(user_id),
-        last_activity_id: Set(newest),
-        sent_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(mail_digest::Column::UserId)
-            .update_columns([mail_digest::Column::LastActivityId, mail_digest::Column::SentAt])
-            .to_owned(),
-    )
-    .exec(work.txn())
-    .await?;
+    mail_digest::Entity::update_many()
+        .col_expr(mail_digest::Column::LastActivityId, Expr::value(newest))
+        .filter(mail_digest::Column::UserId.eq(user_id))
+        .exec(work.txn())
+        .await?;
     work.after_commit(mail::send_after_commit(vec![id]));
     work.commit().await?;
     Ok(true)

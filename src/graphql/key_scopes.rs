@@ -108,17 +108,26 @@ fn refused(info: &ResolveInfo<'_>, why: String) -> ServerError {
     error
 }
 
-/// The names of the root fields of a selection, fragments expanded (to a bounded depth).
+/// How deep fragments (spread or inline) may nest at a subscription's root for a key.
+const MAX_FRAGMENT_DEPTH: usize = 16;
+
+/// The names of the root fields of a selection, fragments expanded. Fails closed: fragments
+/// nested deeper than the bound yield a name no table line has (so the operation is refused),
+/// never nothing.
 fn root_fields<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, depth: usize, out: &mut Vec<&'a str>) {
+    if depth > MAX_FRAGMENT_DEPTH {
+        out.push(TOO_DEEP);
+        return;
+    }
     for selection in &set.items {
         match &selection.node {
             Selection::Field(field) => out.push(field.node.name.node.as_str()),
-            Selection::FragmentSpread(spread) if depth < 16 => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    root_fields(document, &fragment.node.selection_set.node, depth.saturating_add(1), out);
+            Selection::FragmentSpread(spread) => match document.fragments.get(&spread.node.fragment_name.node) {
+                Some(fragment) => {
+                    root_fields(document, &fragment.node.selection_set.node, depth.saturating_add(1), out)
                 }
-            }
-            Selection::FragmentSpread(_) => {}
+                None => out.push(TOO_DEEP),
+            },
             Selection::InlineFragment(inline) => {
                 root_fields(document, &inline.node.selection_set.node, depth.saturating_add(1), out);
             }
@@ -126,9 +135,34 @@ fn root_fields<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet, dept
     }
 }
 
+/// What `root_fields` reports for fragments it will not follow (refused: no line names it).
+const TOO_DEEP: &str = "(fragments nested too deeply)";
+
 #[cfg(test)]
 mod tests {
-    use async_graphql::parser::{parse_schema, types::TypeSystemDefinition};
+    use async_graphql::parser::{parse_query, parse_schema, types::TypeSystemDefinition};
+
+    use super::{TOO_DEEP, root_fields};
+
+    /// Fragments around a subscription's root field hide nothing: nested within the bound the
+    /// field is found, beyond it the operation reads as refused.
+    #[test]
+    fn fragments_at_a_subscriptions_root_are_followed_or_refused() {
+        let roots = |nesting: usize| {
+            let open = "... on Subscription { ".repeat(nesting);
+            let close = "}".repeat(nesting);
+            let text =
+                format!("subscription {{ {open}...F{close} }} fragment F on Subscription {{ payoutUpdated {{ id }} }}");
+            let document = parse_query(&text).unwrap_or_else(|e| panic!("{e}"));
+            let (_, operation) = document.operations.iter().next().unwrap_or_else(|| panic!("an operation"));
+            let mut out = Vec::new();
+            root_fields(&document, &operation.node.selection_set.node, 0, &mut out);
+            out.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        };
+        assert_eq!(roots(3), vec!["payoutUpdated"]);
+        assert_eq!(roots(20), vec![TOO_DEEP]);
+        assert!(crate::auth::api_key::root_reach(TOO_DEEP) == crate::auth::api_key::Reach::Never);
+    }
 
     use crate::auth::api_key::{NESTED_FIELDS, ROOT_FIELDS};
 

@@ -349,3 +349,43 @@ async fn a_keys_subscriptions_need_their_scope_and_end_when_it_is_revoked() {
     };
     assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
 }
+
+#[tokio::test]
+async fn an_organization_key_neither_disputes_its_makers_own_work_nor_reads_money_without_its_scope() {
+    let app = spawn_app().await;
+    let s = crate::money::submitted(&app, "EUR", 2_000, &[1]).await;
+    let worker = &s.workers[0];
+    let org = create_org(&app, worker, "workshop").await;
+    let (secret, _) = key(
+        &app,
+        worker,
+        json!({ "name": "ops", "scopes": ["payments:write", "contracts:read"], "organizationId": org }),
+    )
+    .await;
+    let body = app
+        .gql(
+            "mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id } }",
+            json!({ "i": { "outcomeId": s.outcome, "reason": "Late", "idempotencyKey": "k-1" } }),
+            Some(&secret),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "the maker's personal work is not the organization's: {body}");
+    assert_eq!(app.count("disputes").await, 0);
+
+    // A contract key without payments:read reads the contract, not its escrow.
+    let owner = &s.client;
+    let client_org = create_org(&app, owner, "client-co").await;
+    let id = contract_id(&app, &owner.access_token, Some(&client_org), "Ours").await;
+    let (reader, _) =
+        key(&app, owner, json!({ "name": "bi", "scopes": ["contracts:read"], "organizationId": client_org })).await;
+    let body = app
+        .gql(
+            "query($id: ID!) { contract(id: $id) { title escrow { held { amountCents } } } }",
+            json!({ "id": id }),
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(body["data"]["contract"]["title"], "Ours", "{body}");
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["contract", "escrow"]), "{body}");
+}

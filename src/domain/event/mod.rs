@@ -132,7 +132,9 @@ pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<ev
     active.status = Set(EventStatus::Cancelled);
     active.updated_at = Set(state.clock.now());
     let event = active.update(work.txn()).await?;
-    work.record(event_activity(Action::EventCancelled, &event, None)).await?;
+    // Its attendees are told (inbox, and mail as they chose).
+    let attendees = attendees(work.txn(), event.id).await?;
+    work.record_notifying(event_activity(Action::EventCancelled, &event, None), attendees).await?;
     work.commit().await?;
     Ok(event)
 }

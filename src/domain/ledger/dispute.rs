@@ -55,6 +55,8 @@ pub async fn open(
     let mut work = UnitOfWork::begin(state, viewer).await?;
     let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
+    // An organization's API key disputes only its organization's contracts (as their client).
+    viewer.require_acting_in(contract.organization_id)?;
     let outcome = lock_outcome(work.txn(), outcome_id).await?;
     let tasks = task::Entity::find().filter(task::Column::OutcomeId.eq(outcome.id)).all(work.txn()).await?;
     // The workers with a share: the outcome's live tasks that have one.
@@ -160,6 +162,8 @@ pub async fn resolve(state: &AppState, viewer: &Viewer, input: Resolve) -> AppRe
     let found =
         dispute::Entity::find_by_id(input.dispute_id).one(work.txn()).await?.ok_or(AppError::NotFound("dispute"))?;
     let contract = contract::lock(work.txn(), found.contract_id).await?;
+    // An organization's API key decides nothing outside its organization (nor as an arbiter).
+    viewer.require_acting_in(contract.organization_id)?;
     let outcome = lock_outcome(work.txn(), found.outcome_id).await?;
     let dispute = dispute::Entity::find_by_id(found.id)
         .lock_exclusive()

@@ -311,8 +311,9 @@ async fn disable_if_failing(
     for to in owner_emails(work.txn(), endpoint.organization_id).await? {
         let body = format!(
             "Every delivery to the webhook endpoint {url} of {name} has failed for 24 hours, so it was \
-             disabled and receives no new events.\n\nOnce the receiver answers again, enable the endpoint \
-             (enableWebhookEndpoint) and replay the deliveries it missed (replayWebhookDelivery).\n",
+             disabled: events from now until it is enabled again are not queued for it.\n\nOnce the \
+             receiver answers again, enable the endpoint (enableWebhookEndpoint) and replay the \
+             deliveries that failed (replayWebhookDelivery).\n",
             url = endpoint.url,
         );
         let notice = mail::Mail { to, kind: "webhook_disabled", subject: "Webhook endpoint disabled".to_owned(), body };
@@ -338,6 +339,7 @@ async fn owner_emails(db: &impl ConnectionTrait, organization_id: Uuid) -> AppRe
         .select_only()
         .column(user::Column::Email)
         .filter(user::Column::Id.in_subquery(accounts))
+        .filter(user::Column::EmailVerifiedAt.is_not_null())
         .into_tuple()
         .all(db)
         .await?)

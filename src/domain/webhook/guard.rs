@@ -40,6 +40,9 @@ fn public_v4(ip: Ipv4Addr) -> bool {
     // 0.0.0.0/8 ("this network") and 100.64.0.0/10 (carrier-grade NAT, shared address space).
     let this_network = a == 0;
     let shared = a == 100 && (b & 0xc0) == 64;
+    // 192.0.0.0/24 (protocol assignments), 198.18.0.0/15 (benchmarking), 240.0.0.0/4 (reserved).
+    let [_, _, c, _] = ip.octets();
+    let special = (a == 192 && b == 0 && c == 0) || (a == 198 && (b & 0xfe) == 18) || a >= 240;
     !(ip.is_loopback()
         || ip.is_private()
         || ip.is_link_local()
@@ -47,7 +50,8 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_broadcast()
         || this_network
-        || shared)
+        || shared
+        || special)
 }
 
 /// Whether an IPv6 address is public.
@@ -55,7 +59,16 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     let first = ip.segments()[0];
     let unique_local = (first & 0xfe00) == 0xfc00;
     let link_local = (first & 0xffc0) == 0xfe80;
-    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
+    // fec0::/10 (deprecated site-local) and 2002::/16 (6to4: it embeds an IPv4 address).
+    let site_local = (first & 0xffc0) == 0xfec0;
+    let six_to_four = first == 0x2002;
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || unique_local
+        || link_local
+        || site_local
+        || six_to_four)
 }
 
 /// The IPv4 address a NAT64 address (`64:ff9b::/96`) stands for.

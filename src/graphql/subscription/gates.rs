@@ -79,7 +79,11 @@ impl OrganizationGate {
 #[async_trait]
 impl Gate for OrganizationGate {
     fn visible(&self, event: &DomainEvent) -> bool {
-        let for_members = event.topic == self.topic && event.subject_type != "organization_invitation";
+        // Invitations, API keys and webhook endpoints are for owners and admins only (as the
+        // audit log is).
+        let admins_only =
+            matches!(event.subject_type.as_str(), "organization_invitation" | "api_key" | "webhook_endpoint");
+        let for_members = event.topic == self.topic && !admins_only;
         for_members || self.admin.load(Ordering::Relaxed)
     }
 
