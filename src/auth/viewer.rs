@@ -230,14 +230,18 @@ async fn authenticate_key(
     secret: &str,
 ) -> AppResult<(Viewer, Option<chrono::DateTime<chrono::Utc>>)> {
     let (key, profile_id) = crate::domain::api_key::authenticate(&state.db, secret, state.clock.now()).await?;
-    let per_minute = state.config.limits.api_key_requests_per_minute;
-    state
-        .limiter
-        .hit(state.clock.as_ref(), &format!("api-key:{}", key.id), per_minute, std::time::Duration::from_secs(60))
-        .await?;
+    spend_key_allowance(state, key.id).await?;
     let grant = KeyGrant::new(key.id, &key.scopes, key.organization_id);
     let viewer = Viewer::User { user_id: key.user_id, profile_id, session_id: None, key: Some(grant) };
     Ok((viewer, key.expires_at))
+}
+
+/// Counts one request (or WebSocket operation) against an API key's per-minute allowance;
+/// RATE_LIMITED beyond it.
+pub async fn spend_key_allowance(state: &AppState, key_id: Uuid) -> AppResult<()> {
+    let per_minute = state.config.limits.api_key_requests_per_minute;
+    let window = std::time::Duration::from_secs(60);
+    state.limiter.hit(state.clock.as_ref(), &format!("api-key:{key_id}"), per_minute, window).await
 }
 
 async fn authenticate_agent(state: &AppState, token: &str) -> AppResult<Viewer> {

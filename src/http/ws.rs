@@ -397,6 +397,10 @@ async fn admit(
         return Err(refuse(AppError::Unauthenticated("the access token expired; reconnect with a fresh one".into())));
     }
     still_valid(&state.app, &session.viewer).await.map_err(refuse)?;
+    // An API key's allowance counts every operation, as it counts every HTTP request.
+    if let Some(key) = session.viewer.key() {
+        crate::auth::viewer::spend_key_allowance(&state.app, key.key_id).await.map_err(refuse)?;
+    }
     let (ty, fields) = operation_shape(request);
     if fields.iter().any(|f| matches!(f.as_str(), "login" | "register" | "refreshToken")) {
         return Err(refuse(AppError::bad_input("query", "log in, register and refresh tokens over HTTP")));

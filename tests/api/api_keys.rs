@@ -389,3 +389,33 @@ async fn an_organization_key_neither_disputes_its_makers_own_work_nor_reads_mone
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["contract", "escrow"]), "{body}");
 }
+
+#[tokio::test]
+async fn a_keys_websocket_operations_count_against_its_limit() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::events::{next_json, ws_connect};
+
+    let app = spawn_app_with(|c| c.limits.api_key_requests_per_minute = 3).await;
+    let ada = app.register("ada").await;
+    let (secret, _) = key(&app, &ada, json!({ "name": "socket", "scopes": ["profile:read"] })).await;
+    // Connecting spends one request; each operation another.
+    let mut ws = ws_connect(&app, &secret).await;
+    let mut answers = Vec::new();
+    for id in ["a", "b", "c"] {
+        let query = json!({ "id": id, "type": "subscribe", "payload": { "query": ME } });
+        ws.send(Message::text(query.to_string())).await.unwrap();
+        let answer = loop {
+            let message = next_json(&mut ws).await;
+            if message["id"] == id && message["type"] != "complete" {
+                break message;
+            }
+        };
+        answers.push(answer);
+    }
+    assert_eq!(answers[0]["payload"]["data"]["me"]["profile"]["handle"], "ada", "{:?}", answers[0]);
+    assert_eq!(answers[1]["payload"]["data"]["me"]["profile"]["handle"], "ada", "{:?}", answers[1]);
+    assert_eq!(answers[2]["type"], "error", "{:?}", answers[2]);
+    assert_eq!(answers[2]["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{:?}", answers[2]);
+}
