@@ -10,16 +10,16 @@
 #
 # Usage: JWT_SECRET=… bench/session_check.sh [GRAPHQL_URL] [SECONDS] [ROUNDS]
 #   cargo build --release
-#   JWT_SECRET=bench-secret-0123456789abcdef DATABASE_URL=postgres://… LOGIN_RATE_LIMIT=1000000 \
+#   JWT_SECRET=bench-secret-0123456789abcdef0123456789 DATABASE_URL=postgres://… LOGIN_RATE_LIMIT=1000000 \
 #     ./target/release/semasocial serve &
-#   JWT_SECRET=bench-secret-0123456789abcdef bench/session_check.sh http://127.0.0.1:8000/graphql 10 3
+#   JWT_SECRET=bench-secret-0123456789abcdef0123456789 bench/session_check.sh http://127.0.0.1:8000/graphql 10 3
 # Registers one person (a fresh handle per run). Installs wrk from Debian when missing.
 set -euo pipefail
 
 URL="${1:-http://127.0.0.1:8000/graphql}"
 SECONDS_PER_RUN="${2:-10}"
 ROUNDS="${3:-3}"
-: "${JWT_SECRET:?set JWT_SECRET to the server's}"
+: "${JWT_SECRET:?set JWT_SECRET to the secret the server runs with}"
 
 if ! command -v wrk >/dev/null; then
   apt-get install -y --no-install-recommends wrk >/dev/null \
@@ -49,12 +49,12 @@ PY
 }
 
 HANDLE="bench_$(date +%s)_$$"
-SESSION_TOKEN="$(gql "mutation { register(input: { email: \"$HANDLE@example.com\", password: \"correct horse battery\",
-  handle: \"$HANDLE\", displayName: \"Bench\" }) { accessToken } }" "" register.accessToken)"
+REGISTER='mutation { register(input: { email: "HANDLE@example.com", password: "correct horse battery", handle: "HANDLE", displayName: "Bench" }) { accessToken } }'
+SESSION_TOKEN="$(gql "${REGISTER//HANDLE/$HANDLE}" "" register.accessToken)"
 gql 'mutation { setMySkills(input: { skills: [{ skill: "rust", level: 4 }, { skill: "sql", level: 3 }] }) { handle } }' \
   "$SESSION_TOKEN" setMySkills.handle >/dev/null
 # The same claims without the session, signed HS256 with the server's secret.
-PLAIN_TOKEN="$(python3 - "$SESSION_TOKEN" <<'PY'
+cat >"$WORK/unsession.py" <<'PY'
 import base64, hashlib, hmac, json, os, sys
 def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 def unb64(text): return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -62,13 +62,14 @@ header, payload, _ = sys.argv[1].split(".")
 claims = json.loads(unb64(payload))
 assert "sid" in claims, "the login token carries its session"
 del claims["sid"]
-signing = f"{header}.{b64(json.dumps(claims, separators=(',', ':')).encode())}"
+signing = header + "." + b64(json.dumps(claims, separators=(",", ":")).encode())
 mac = hmac.new(os.environ["JWT_SECRET"].encode(), signing.encode(), hashlib.sha256).digest()
-print(f"{signing}.{b64(mac)}")
+print(signing + "." + b64(mac))
 PY
-)"
+PLAIN_TOKEN="$(python3 "$WORK/unsession.py" "$SESSION_TOKEN")"
 
-QUERY="{ profile(handle: \"$HANDLE\") { displayName headline reputation { score } skills { skill level } } }"
+QUERY='{ profile(handle: "HANDLE") { displayName headline reputation { score } skills { skill level } } }'
+QUERY="${QUERY//HANDLE/$HANDLE}"
 python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1]}))' "$QUERY" >"$WORK/body.json"
 # Both tokens must answer the query without errors (a bad signature would be a 401).
 for token in "$SESSION_TOKEN" "$PLAIN_TOKEN"; do
