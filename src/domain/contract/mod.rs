@@ -123,6 +123,15 @@ pub(crate) async fn transition_locked(
     Ok(after)
 }
 
+/// The organizations `me` is a member of now (a subquery).
+fn organizations_of(me: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(organization_member::Column::OrganizationId)
+        .from(organization_member::Entity)
+        .and_where(organization_member::Column::ProfileId.eq(me))
+        .to_owned()
+}
+
 /// Contracts the viewer is on (as client side or assignee), newest first, each with the
 /// viewer's access.
 pub async fn mine(
@@ -142,15 +151,9 @@ pub async fn mine(
     );
     if let Some(org) = viewer.key().and_then(|k| k.organization_id) {
         // An organization's API key: that organization's contracts, while its maker is a member.
-        on = Condition::all().add(contract::Column::OrganizationId.eq(org)).add(
-            contract::Column::OrganizationId.in_subquery(
-                Query::select()
-                    .column(organization_member::Column::OrganizationId)
-                    .from(organization_member::Entity)
-                    .and_where(organization_member::Column::ProfileId.eq(me))
-                    .to_owned(),
-            ),
-        );
+        on = Condition::all()
+            .add(contract::Column::OrganizationId.eq(org))
+            .add(contract::Column::OrganizationId.in_subquery(organizations_of(me)));
     } else if matches!(viewer, Viewer::User { .. }) {
         // A personal contract of mine, or one of an organization I am a member of now.
         on = on
@@ -159,15 +162,7 @@ pub async fn mine(
                     .add(contract::Column::ClientProfileId.eq(me))
                     .add(contract::Column::OrganizationId.is_null()),
             )
-            .add(
-                contract::Column::OrganizationId.in_subquery(
-                    Query::select()
-                        .column(organization_member::Column::OrganizationId)
-                        .from(organization_member::Entity)
-                        .and_where(organization_member::Column::ProfileId.eq(me))
-                        .to_owned(),
-                ),
-            );
+            .add(contract::Column::OrganizationId.in_subquery(organizations_of(me)));
     }
     let query = contract::Entity::find().filter(on);
     let page =
