@@ -188,8 +188,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         sessions,
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         db_statements,
+        commit_hooks: COMMIT_HOOKS,
     })
 }
+
+/// Rows every unit of work writes with its events: webhook deliveries, then notification mails.
+const COMMIT_HOOKS: &[crate::domain::activity::CommitHook] =
+    &[crate::domain::webhook::commit_hook, crate::domain::notification_mail::commit_hook];
 
 /// The payment provider the configuration names.
 fn payment_provider(

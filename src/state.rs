@@ -38,6 +38,9 @@ pub struct AppState {
     pub provider: Arc<dyn crate::domain::ledger::provider::PaymentProvider>,
     /// Set to `true` when the server begins shutting down (WebSocket connections close 1001).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// What other rooms add to every unit of work's transaction (webhook deliveries,
+    /// notification mails), in order.
+    pub commit_hooks: &'static [crate::domain::activity::CommitHook],
     /// SQL statements this process has run (tests use it to prove lists cost O(1) statements).
     pub db_statements: Arc<AtomicU64>,
 }

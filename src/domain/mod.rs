@@ -16,6 +16,7 @@ pub mod community;
 pub mod contract;
 pub mod conversation;
 pub mod credentials;
+pub mod dashboard;
 pub mod event;
 pub mod gig;
 pub mod ledger;
@@ -29,7 +30,6 @@ pub mod outcome;
 pub mod page;
 pub mod playbook;
 pub mod profile;
-pub mod proposal;
 pub mod reputation;
 pub mod search;
 pub mod sessions;
@@ -40,6 +40,7 @@ pub mod webhook;
 use crate::error::{AppError, AppResult};
 
 pub use activity::{Action, NewActivity, UnitOfWork};
+pub use gig::proposal;
 
 /// Groups rows (already in the wanted order) by `key`, keeping their order within a group: the
 /// shape every "children of many parents in one statement" query hands to a loader.

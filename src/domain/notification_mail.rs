@@ -239,6 +239,16 @@ async fn chosen(db: &impl ConnectionTrait, users: &[Uuid]) -> AppResult<HashMap<
 /// can be many).
 const LOOKUP_CHUNK: usize = 1_000;
 
+/// The unit of work's hook (`activity::CommitHook`): mails of the notifications that want one
+/// now, in its transaction.
+pub fn commit_hook<'s>(
+    state: &'s AppState,
+    txn: &'s sea_orm::DatabaseTransaction,
+    events: &'s [DomainEvent],
+) -> futures_util::future::BoxFuture<'s, AppResult<Option<AfterCommit>>> {
+    Box::pin(queue_for(state, txn, events))
+}
+
 /// Writes, in the transaction of `events` (the activities a unit of work just recorded with
 /// their inboxes), a mail for each notification whose person wants its kind IMMEDIATE and has
 /// a verified address; returns the work that sends them after commit. No statement when no

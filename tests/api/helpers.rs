@@ -326,21 +326,120 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
+/// The migrated database every test database of this process starts as a copy of (crates.io's
+/// `crates_io_test_db`): migrations run once per build of the tests, not once per test.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Names this build's template: the migrations it holds and the test binary that applied them
+/// (a rebuilt binary may carry changed migrations, so it makes its own).
+fn template_fingerprint() -> String {
+    use migration::MigratorTrait;
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for m in migration::Migrator::migrations() {
+        m.name().hash(&mut hasher);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        exe.hash(&mut hasher);
+        if let Ok(modified) = std::fs::metadata(&exe).and_then(|m| m.modified()) {
+            modified.hash(&mut hasher);
+        }
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+/// Where SQLite test databases live: memory-backed when the machine has it (a test's
+/// durability is not what it tests), the temp dir otherwise.
+fn sqlite_dir() -> PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let dir = base.join("semasocial-tests");
+    std::fs::create_dir_all(&dir).expect("test database dir");
+    dir
+}
+
+/// Migrates a new SQLite template file (once per build), removing older builds' templates.
+async fn sqlite_template() -> String {
+    use migration::MigratorTrait;
+    let dir = sqlite_dir();
+    let path = dir.join(format!("template-{}.db", template_fingerprint()));
+    if !path.exists() {
+        // Written under a unique name, then renamed: a concurrent run never copies half a file.
+        let partial = dir.join(format!("partial-{}.db", Uuid::new_v4().simple()));
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", partial.display())).await.expect("template db");
+        migration::Migrator::up(&db, None).await.expect("migrate the template");
+        db.close().await.expect("template closed");
+        std::fs::rename(&partial, &path).expect("template in place");
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("template-") && entry.path() != path {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    path.display().to_string()
+}
+
+/// Migrates a PostgreSQL template database (once per build), dropping older builds' templates.
+async fn postgres_template(admin_url: &str) -> String {
+    use migration::MigratorTrait;
+    let name = format!("semasocial_template_{}", template_fingerprint());
+    let admin = Database::connect(admin_url).await.expect("connect to PostgreSQL");
+    let backend = admin.get_database_backend();
+    let databases: Vec<String> = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'semasocial_template_%'",
+        ))
+        .await
+        .expect("list templates")
+        .iter()
+        .map(|row| row.try_get::<String>("", "datname").expect("a name"))
+        .collect();
+    if !databases.contains(&name) {
+        // Migrated under a unique name, then renamed: a concurrent run never copies a half-made one.
+        let partial = format!("semasocial_partial_{}", Uuid::new_v4().simple());
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{partial}\"")).await.expect("create template");
+        let db = Database::connect(database_url(admin_url, &partial)).await.expect("connect to the template");
+        migration::Migrator::up(&db, None).await.expect("migrate the template");
+        db.close().await.expect("template closed");
+        let renamed = admin.execute_unprepared(&format!("ALTER DATABASE \"{partial}\" RENAME TO \"{name}\"")).await;
+        if renamed.is_err() {
+            // Another run made it first.
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{partial}\"")).await;
+        }
+        for old in databases.iter().filter(|d| **d != name) {
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{old}\"")).await;
+        }
+    }
+    admin.close().await.ok();
+    name
+}
+
+/// The URL of database `name` on the server of `admin_url`.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
 impl TestDatabase {
     async fn create() -> Self {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
             Some(admin_url) => {
+                let template = TEMPLATE.get_or_init(|| postgres_template(&admin_url)).await;
                 let name = format!("semasocial_test_{}", Uuid::new_v4().simple());
                 let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+                admin.execute_unprepared(&create).await.expect("create test database");
                 admin.close().await.ok();
-                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-                Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { admin_url, name } }
+                // A test database outlives no crash of the server: commits need not wait for the disk.
+                let url = format!("{}?options[synchronous_commit]=off", database_url(&admin_url, &name));
+                Self { url, cleanup: Cleanup::Postgres { admin_url, name } }
             }
             None => {
-                let dir = std::env::temp_dir().join("semasocial-tests");
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                let path = dir.join(format!("{}.db", Uuid::new_v4()));
+                let template = TEMPLATE.get_or_init(sqlite_template).await;
+                let path = sqlite_dir().join(format!("{}.db", Uuid::new_v4()));
+                std::fs::copy(template, &path).expect("copy the template");
                 Self { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: Cleanup::File(path) }
             }
         }

@@ -16,6 +16,7 @@ mod events;
 mod gigs;
 mod helpers;
 mod http_spec;
+mod layout;
 mod listing;
 mod live;
 mod migrations;

@@ -1,9 +1,8 @@
 //! Outcome contracts: a client (a person or an organization) pays for outcomes; each outcome
-//! is split into tasks. Who sees what is in `access`, the state machines in `machine`, progress
-//! in `dashboard`. Outcomes (`domain::outcome`) and tasks (`domain::task`) build on this module;
+//! is split into tasks. Who sees what is in `access`, the state machines in `machine`; progress
+//! is read in `domain::dashboard` (it reads the ledger too). Outcomes (`domain::outcome`) and tasks (`domain::task`) build on this module;
 //! it calls neither.
 pub mod access;
-pub mod dashboard;
 pub mod machine;
 
 use std::collections::HashMap;

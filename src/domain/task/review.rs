@@ -47,7 +47,7 @@ pub struct Deliverable {
     /// How agent work was produced (required for AUTOMATED tasks submitted by an agent).
     pub provenance: Option<Provenance>,
     /// A PLAN task's proposed breakdown of the outcome.
-    pub plan: Option<Vec<crate::domain::playbook::Draft>>,
+    pub plan: Option<Vec<super::plan::Draft>>,
 }
 
 /// `submitTask`: the assignee delivers an ASSIGNED task (or reworks a REJECTED one).
@@ -83,7 +83,7 @@ pub async fn submit(
     let plan = match (task.kind, deliverable.plan) {
         (TaskKind::Plan, Some(drafts)) => {
             let now = state.clock.now();
-            crate::domain::playbook::validate_drafts(&drafts, &all, now, "deliverable.plan")?;
+            super::plan::validate_drafts(&drafts, &all, now, "deliverable.plan")?;
             Some(json!(drafts))
         }
         (TaskKind::Plan, None) => {

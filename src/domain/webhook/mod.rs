@@ -23,7 +23,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use delivery::{send, send_due};
-pub use queue::{queue_for_activities, replay};
+pub use queue::{commit_hook, queue_for_activities, replay};
 
 use super::{
     Action, UnitOfWork, organization,

@@ -27,6 +27,16 @@ use crate::{
 /// Rows per multi-row insert (16 parameters a row, below SQLite's 999).
 const INSERT_CHUNK: usize = 50;
 
+/// The unit of work's hook (`activity::CommitHook`): deliveries of its events, in its
+/// transaction.
+pub fn commit_hook<'s>(
+    _state: &'s AppState,
+    txn: &'s sea_orm::DatabaseTransaction,
+    events: &'s [DomainEvent],
+) -> futures_util::future::BoxFuture<'s, AppResult<Option<AfterCommit>>> {
+    Box::pin(queue_for_activities(txn, events))
+}
+
 /// Writes, in the transaction of `events` (the activities just written by the unit of work),
 /// one delivery per event and enabled endpoint of the event's organization that wants its type;
 /// returns the work that sends them once the transaction has committed (none when there are

@@ -218,7 +218,7 @@ impl NotificationSubscription {
         let state = state(ctx)?;
         let (user, _) = viewer(ctx).require_user().map_err(GqlError::from)?;
         let gate = gates::PersonalGate::open(state, viewer(ctx));
-        let stream = domain::notification::inbox_stream(user);
+        let stream = domain::activity::inbox_stream(user);
         Ok(subscribe_to(ctx, stream, after.as_ref(), gate, super::types::notification::Notification::unread).await?)
     }
 }

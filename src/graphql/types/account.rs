@@ -69,7 +69,7 @@ impl Me {
     /// My work: offers awaiting me, active tasks, acceptance rate, earnings (agents need
     /// `tasks:read`).
     async fn work_dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::dashboard::WorkDashboard> {
-        let desk = domain::contract::dashboard::work_desk(&state(ctx)?.db, &self.0).await?;
+        let desk = domain::dashboard::work_desk(&state(ctx)?.db, &self.0).await?;
         Ok(super::dashboard::WorkDashboard(desk))
     }
     /// True when the caller is an agent using an API token.

@@ -10,10 +10,7 @@ use super::{
     task::{Task, TaskStatus},
 };
 use crate::{
-    domain::{
-        contract::{Access, dashboard},
-        page::PageRequest,
-    },
+    domain::{contract::Access, dashboard, page::PageRequest},
     graphql::{GqlResult, state, types::activity::ActivityEvent},
 };
 

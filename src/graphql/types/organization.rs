@@ -51,7 +51,7 @@ impl Organization {
     }
     /// Progress across the organization's contracts (members only).
     async fn dashboard(&self, ctx: &Context<'_>) -> GqlResult<super::dashboard::WorkSummary> {
-        let summary = domain::contract::dashboard::for_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
+        let summary = domain::dashboard::for_organization(&state(ctx)?.db, viewer(ctx), self.0.id).await?;
         Ok(super::dashboard::WorkSummary(summary))
     }
     /// The organization's API keys, not revoked, newest first (owners and admins; not

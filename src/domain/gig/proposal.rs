@@ -11,14 +11,14 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    Action, NewActivity, UnitOfWork,
-    gig::{GigAction, can_manage, lock_gig, require_manager, transition, visible},
-    page::{Cursor, Direction, Page, PageRequest, keyset},
-    validate,
-};
+use super::{GigAction, can_manage, lock_gig, require_manager, transition, visible};
 use crate::{
     auth::Viewer,
+    domain::{
+        Action, NewActivity, UnitOfWork,
+        page::{Cursor, Direction, Page, PageRequest, keyset},
+        validate,
+    },
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -179,10 +179,10 @@ pub async fn accept(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Ac
     active_gig.updated_at = Set(now);
     let gig = active_gig.update(work.txn()).await?;
     decline_waiting(&mut work, gig.id, Some(proposal.id), "another proposal was accepted", now).await?;
-    let contract_id = Some(super::task::lifecycle::contract_from_proposal(&mut work, &gig, &proposal).await?);
+    let contract_id = Some(crate::domain::task::lifecycle::contract_from_proposal(&mut work, &gig, &proposal).await?);
     work.record(proposal_activity(Action::ProposalAccepted, &proposal, Some(from))).await?;
     work.record(NewActivity {
-        topic: super::gig::topic(gig.id),
+        topic: super::topic(gig.id),
         action: Action::GigFilled,
         subject_type: "gig",
         subject_id: gig.id,
@@ -221,7 +221,7 @@ pub(super) async fn decline_waiting(
         .await?;
     for p in &waiting {
         work.record(NewActivity {
-            topic: super::gig::topic(gig_id),
+            topic: super::topic(gig_id),
             action: Action::ProposalDeclined,
             subject_type: "proposal",
             subject_id: p.id,
@@ -310,7 +310,7 @@ fn duplicate_is_conflict(err: DbErr) -> AppError {
 
 fn proposal_activity(action: Action, p: &proposal::Model, from: Option<ProposalStatus>) -> NewActivity {
     NewActivity {
-        topic: super::gig::topic(p.gig_id),
+        topic: super::topic(p.gig_id),
         action,
         subject_type: "proposal",
         subject_id: p.id,

@@ -15,7 +15,7 @@ use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{Access, topic};
+use super::contract::{Access, topic};
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
