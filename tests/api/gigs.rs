@@ -389,7 +389,6 @@ async fn keyset_pages_walk_every_sort_without_gaps() {
 
 #[tokio::test]
 async fn a_page_of_gigs_costs_the_same_statements_for_5_and_50() {
-    use std::sync::atomic::Ordering;
     let app = crate::helpers::spawn_app().await;
     let ada = app.register("ada").await;
     let org = create_org(&app, &ada, "acme").await;
@@ -402,9 +401,8 @@ async fn a_page_of_gigs_costs_the_same_statements_for_5_and_50() {
     let query = "query($n: Int) { gigs(first: $n) { edges { node { title skills owner { handle skills { skill } } organization { name } community { name memberCount } } } } }";
     let mut costs = Vec::new();
     for n in [5, 50] {
-        let before = app.state.db_statements.load(Ordering::SeqCst);
-        let body = app.gql(query, json!({ "n": n }), None).await;
-        costs.push(app.state.db_statements.load(Ordering::SeqCst) - before);
+        let (body, statements) = app.execute(query, json!({ "n": n }), None).await;
+        costs.push(statements);
         assert_eq!(titles(&body).len(), n as usize, "{body}");
     }
     assert_eq!(costs[0], costs[1], "statements for 5 vs 50 gigs: {costs:?}");
@@ -412,7 +410,6 @@ async fn a_page_of_gigs_costs_the_same_statements_for_5_and_50() {
 
 #[tokio::test]
 async fn owners_come_joined_into_the_page_for_every_sort_and_page() {
-    use std::sync::atomic::Ordering;
     let app = spawn_app().await;
     let (ada, bob) = (app.register("ada").await, app.register("bob").await);
     for (i, owner) in [&ada, &bob, &ada, &bob, &ada].into_iter().enumerate() {
@@ -427,12 +424,8 @@ async fn owners_come_joined_into_the_page_for_every_sort_and_page() {
         let mut after = Value::Null;
         for page in 0..2 {
             let vars = json!({ "s": sort, "f": filter, "a": after });
-            let before = app.state.db_statements.load(Ordering::SeqCst);
-            let plain = app.gql(bare, vars.clone(), None).await;
-            let plain_cost = app.state.db_statements.load(Ordering::SeqCst) - before;
-            let before = app.state.db_statements.load(Ordering::SeqCst);
-            let joined = app.gql(with_owner, vars, None).await;
-            let joined_cost = app.state.db_statements.load(Ordering::SeqCst) - before;
+            let (plain, plain_cost) = app.execute(bare, vars.clone(), None).await;
+            let (joined, joined_cost) = app.execute(with_owner, vars, None).await;
             let nodes = joined["data"]["gigs"]["nodes"].as_array().unwrap_or_else(|| panic!("{sort}: {joined}"));
             let ids: Vec<&Value> = nodes.iter().map(|n| &n["id"]).collect();
             let plain_ids: Vec<&Value> =

@@ -45,6 +45,7 @@ pub struct TestUser {
     pub access_token: String,
     pub refresh_token: String,
     pub profile_id: String,
+    pub user_id: Uuid,
 }
 
 /// Starts the application with test defaults.
@@ -87,8 +88,33 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
-    /// POSTs a GraphQL operation as `application/json`; returns the response body.
+    /// Runs an operation as the bearer of `token`, in-process: `schema.execute` with the viewer
+    /// and request data the HTTP handler would give it (the level of every test not about HTTP).
+    /// A token the server refuses is sent over HTTP, where refusing it lives; tests of what only
+    /// HTTP does (statuses, limits, headers, batches) use `gql_http` / `gql_status`.
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let Ok(viewer) = semasocial::auth::authenticate(&self.state, token).await else {
+            return self.gql_http(query, variables, token).await;
+        };
+        self.clock.advance(chrono::Duration::milliseconds(1));
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables))
+            .data(semasocial::auth::ClientIp(std::net::Ipv4Addr::LOCALHOST.into()))
+            .data(semasocial::graphql::ComplexityBudget::default());
+        let (response, _) = semasocial::graphql::execute(&self.schema, &self.state, viewer, request).await;
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let mut body = serde_json::to_value(&response).expect("a JSON response");
+        if let (true, Value::Object(map)) = (request_error, &mut body) {
+            // As over HTTP: a request that failed before execution carries no `data`.
+            map.remove("data");
+        }
+        body
+    }
+
+    /// POSTs a GraphQL operation as `application/json`; returns the response body.
+    pub async fn gql_http(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let (_, body) = self.gql_status(query, variables, token).await;
         body
     }
@@ -141,13 +167,10 @@ impl TestApp {
         assert!(waited.is_ok(), "the server never held {n} subscriber(s)");
     }
 
-    /// Registers a user with a unique email and the given handle.
+    /// A signed-in person with a verified address (a builder: written through the domain, see
+    /// `builders.rs`; tests of registration itself use `register_unverified`, over the API).
     pub async fn register(&self, handle: &str) -> TestUser {
-        let user = self.register_unverified(handle).await;
-        // A test builder: the address counts as verified (tests of verification register with
-        // `register_unverified`).
-        self.verify(&user.email).await;
-        user
+        self.a_person(handle).await
     }
 
     /// The mails sent so far to `to` (without an SMTP server they are `.eml` files), each as
@@ -190,6 +213,7 @@ impl TestApp {
 
     /// Registers a user whose address is not verified yet.
     pub async fn register_unverified(&self, handle: &str) -> TestUser {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let email = format!("{handle}@example.com");
         let body = self
             .gql(
@@ -200,7 +224,14 @@ impl TestApp {
             .await;
         let payload = &body["data"]["register"];
         assert!(payload.is_object(), "register failed: {body}");
+        let user = entity::user::Entity::find()
+            .filter(entity::user::Column::Email.eq(&email))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .expect("the account");
         TestUser {
+            user_id: user.id,
             email,
             handle: handle.to_owned(),
             access_token: payload["accessToken"].as_str().expect("access token").to_owned(),

@@ -7,6 +7,7 @@ mod abuse;
 mod agents;
 mod api_keys;
 mod auth;
+mod builders;
 mod clients;
 mod communities;
 mod contracts;

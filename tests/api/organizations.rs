@@ -20,9 +20,7 @@ const MEMBERS: &str =
     "query($id: ID!) { organization(id: $id) { members { edges { node { role profile { handle } } } } } }";
 
 pub async fn create_org(app: &TestApp, owner: &TestUser, slug: &str) -> String {
-    let body = app.gql(CREATE, json!({ "i": { "slug": slug, "name": "Acme" } }), Some(&owner.access_token)).await;
-    assert_eq!(body["data"]["createOrganization"]["myRole"], "OWNER", "{body}");
-    body["data"]["createOrganization"]["id"].as_str().unwrap().to_owned()
+    app.an_organization(owner, slug).await
 }
 
 pub async fn invite(app: &TestApp, actor: &TestUser, org: &str, handle: &str, role: &str) -> Value {

@@ -10,19 +10,15 @@ mod my_tasks;
 mod rework;
 mod sweep;
 
-const SKILLS: &str = "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }";
 pub(super) const TASK: &str = "query($id: ID!) { task(id: $id) { title status rejectionCount offerExpiresAt assignee { handle kind } submission { status checksPassed feedback checks { metric passed value } } history { profile { handle } reason acceptedAt endReason } } }";
 const ACT: &str = "mutation($i: TaskIdInput!) { TASK_ACTION(input: $i) { status assignee { handle } } }";
 
-/// A user with skills.
+/// A user with skills (a builder).
 pub(crate) async fn worker(app: &TestApp, handle: &str, skills: Value) -> TestUser {
-    let user = app.register(handle).await;
-    let body = app.gql(SKILLS, json!({ "i": { "skills": skills } }), Some(&user.access_token)).await;
-    assert!(body["data"]["setMySkills"].is_object(), "{body}");
-    user
+    app.a_worker(handle, skills).await
 }
 
-/// Registers an agent for `operator` and returns (profile id, token with task scopes).
+/// Registers an agent for `operator` and returns (profile id, token with task scopes) (a builder).
 pub(crate) async fn agent(
     app: &TestApp,
     operator: &TestUser,
@@ -30,33 +26,12 @@ pub(crate) async fn agent(
     skills: Value,
     scopes: Value,
 ) -> (String, String) {
-    let body = app
-        .gql(
-            "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
-            json!({ "i": { "handle": handle, "displayName": handle, "capabilities": skills } }),
-            Some(&operator.access_token),
-        )
-        .await;
-    let id = body["data"]["registerAgent"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
-    let body = app
-        .gql(
-            "mutation($i: IssueAgentTokenInput!) { issueAgentToken(input: $i) { token } }",
-            json!({ "i": { "agentId": id, "name": "worker", "scopes": scopes } }),
-            Some(&operator.access_token),
-        )
-        .await;
-    (id, body["data"]["issueAgentToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned())
+    app.an_agent(operator, handle, skills, scopes).await
 }
 
+/// A draft EUR contract of `client` (a builder).
 pub(crate) async fn contract(app: &TestApp, client: &TestUser, org: Option<&str>, budget: i64) -> String {
-    let body = app
-        .gql(
-            "mutation($i: CreateContractInput!) { createContract(input: $i) { id } }",
-            json!({ "i": { "organizationId": org, "title": "Analytics", "currency": "EUR", "budgetCents": budget } }),
-            Some(&client.access_token),
-        )
-        .await;
-    body["data"]["createContract"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+    app.a_contract(client, org, budget).await
 }
 
 pub(crate) async fn outcome(
@@ -102,28 +77,9 @@ pub(crate) async fn fund(app: &TestApp, client: &TestUser, contract: &str, amoun
     .await
 }
 
-/// Funds a contract's whole budget, then opens and activates it.
+/// Funds a contract's whole budget, then opens and activates it (a builder).
 pub(crate) async fn activate(app: &TestApp, client: &TestUser, contract: &str) {
-    let body = app
-        .gql(
-            "query($id: ID!) { contract(id: $id) { budget { amountCents } } }",
-            json!({ "id": contract }),
-            Some(&client.access_token),
-        )
-        .await;
-    let budget = body["data"]["contract"]["budget"]["amountCents"].as_i64().unwrap_or_else(|| panic!("{body}"));
-    let funded = fund(app, client, contract, budget).await;
-    assert!(funded["data"]["fundContract"].is_object(), "{funded}");
-    for action in ["OPEN", "ACTIVATE"] {
-        let body = app
-            .gql(
-                "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
-                json!({ "i": { "contractId": contract, "action": action } }),
-                Some(&client.access_token),
-            )
-            .await;
-        assert!(body["data"]["changeContractStatus"].is_object(), "{body}");
-    }
+    app.fund_and_activate(client, contract).await;
 }
 
 pub(crate) async fn act(app: &TestApp, action: &str, task: &str, token: &str) -> Value {
