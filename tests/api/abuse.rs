@@ -22,7 +22,7 @@ async fn an_agent_token_without_task_scopes_reads_no_contract() {
     )
     .await;
     let issued = app
-        .gql(
+        .gql_http(
             ISSUE,
             json!({ "i": { "agentId": bot, "name": "profile only", "scopes": ["PROFILE_WRITE"] } }),
             Some(&oper.access_token),
@@ -39,7 +39,7 @@ async fn an_agent_token_without_task_scopes_reads_no_contract() {
         "{ myContracts { edges { node { id } } } }",
         "query($id: ID!) { contract(id: $id) { budget { amountCents } } }",
     ] {
-        let body = app.gql(query, json!({ "id": c }), Some(&narrow)).await;
+        let body = app.gql_http(query, json!({ "id": c }), Some(&narrow)).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
     }
     let mut ws = crate::events::ws_connect(&app, &narrow).await;
@@ -67,7 +67,7 @@ async fn a_declined_task_cannot_be_claimed_back() {
     activate(&app, &ada, &c).await;
     let declined = act(&app, "declineTaskOffer", &t, &bob.access_token).await;
     assert_eq!(declined["data"]["declineTaskOffer"]["status"], "OPEN", "nobody else qualifies: {declined}");
-    let listed = app.gql("{ claimableTasks { edges { node { id } } } }", json!({}), Some(&bob.access_token)).await;
+    let listed = app.gql_http("{ claimableTasks { edges { node { id } } } }", json!({}), Some(&bob.access_token)).await;
     assert_eq!(listed["data"]["claimableTasks"]["edges"], json!([]));
     let claim = act(&app, "claimTask", &t, &bob.access_token).await;
     assert_eq!(error_code(&claim), "FORBIDDEN", "the list and the claim apply one rule: {claim}");
@@ -120,9 +120,9 @@ async fn production_hides_introspection_graphiql_and_unauthenticated_metrics() {
         };
     })
     .await;
-    let body = app.gql("{ __schema { queryType { name } } }", json!({}), None).await;
+    let body = app.gql_http("{ __schema { queryType { name } } }", json!({}), None).await;
     assert!(body["data"]["__schema"].is_null(), "introspection answered: {body}");
-    let types = app.gql("{ __type(name: \"Contract\") { fields { name } } }", json!({}), None).await;
+    let types = app.gql_http("{ __type(name: \"Contract\") { fields { name } } }", json!({}), None).await;
     assert!(types["data"]["__type"].is_null(), "type introspection answered: {types}");
     let page = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.unwrap();
     let html = page.text().await.unwrap();
@@ -142,7 +142,7 @@ async fn production_hides_introspection_graphiql_and_unauthenticated_metrics() {
 
     // Development keeps all three.
     let dev = spawn_app().await;
-    let body = dev.gql("{ __schema { queryType { name } } }", json!({}), None).await;
+    let body = dev.gql_http("{ __schema { queryType { name } } }", json!({}), None).await;
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
     assert_eq!(dev.client.get(format!("{}/metrics", dev.address)).send().await.unwrap().status(), 200);
 }
@@ -154,7 +154,7 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     let grace = app.register("grace").await;
     let bob = worker(&app, "bob", json!([{ "skill": "design", "level": 5 }])).await;
     let away = worker(&app, "away", json!([{ "skill": "design", "level": 5 }])).await;
-    app.gql(
+    app.gql_http(
         "mutation { updateMyProfile(input: { availability: UNAVAILABLE }) { handle } }",
         json!({}),
         Some(&away.access_token),
@@ -167,7 +167,7 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     let t = id(&task(&app, &ada, &o, json!({ "title": "Logo", "mode": "JUDGMENT", "skills": ["design"] })).await);
     activate(&app, &ada, &c).await;
     let reassign = app
-        .gql(
+        .gql_http(
             "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { status } }",
             json!({ "i": { "taskId": t, "profileId": away.profile_id } }),
             Some(&ada.access_token),
@@ -179,11 +179,11 @@ async fn work_is_never_reassigned_to_an_unavailable_profile_and_a_task_is_review
     crate::work::submit(&app, &t, json!({ "text": "done" }), &bob.access_token).await;
     act(&app, "acceptTask", &t, &ada.access_token).await;
     let review = "mutation($i: ReviewTaskInput!) { reviewTask(input: $i) { subject { reputation { score } } } }";
-    let first = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&ada.access_token)).await;
+    let first = app.gql_http(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&ada.access_token)).await;
     // One accepted, on-time task and one 5-star review, each part smoothed by its prior
     // (one imagined good and one bad result): 5 × (0.4 × 2/3 + 0.3 × 2/3 + 0.3 × 2/3).
     assert_eq!(first["data"]["reviewTask"]["subject"]["reputation"]["score"], 3.33, "{first}");
-    let second = app.gql(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&grace.access_token)).await;
+    let second = app.gql_http(review, json!({ "i": { "taskId": t, "rating": 5 } }), Some(&grace.access_token)).await;
     assert_eq!(error_code(&second), "CONFLICT", "another admin cannot review the same work again: {second}");
     assert_eq!(app.count("reviews").await, 1);
 }
@@ -200,12 +200,12 @@ async fn a_proposal_accepted_and_withdrawn_at_once_ends_one_way_only() {
         let proposal = crate::gigs::propose(&app, &bob, &gig).await["data"]["submitProposal"]["id"].clone();
         let input = json!({ "i": { "proposalId": proposal } });
         let (accepted, withdrawn) = futures_util::join!(
-            app.gql(
+            app.gql_http(
                 "mutation($i: ProposalIdInput!) { acceptProposal(input: $i) { proposal { status } } }",
                 input.clone(),
                 Some(&ada.access_token)
             ),
-            app.gql(
+            app.gql_http(
                 "mutation($i: ProposalIdInput!) { withdrawProposal(input: $i) { status } }",
                 input,
                 Some(&bob.access_token)
@@ -214,7 +214,7 @@ async fn a_proposal_accepted_and_withdrawn_at_once_ends_one_way_only() {
         let won = (accepted["data"]["acceptProposal"].is_object(), withdrawn["data"]["withdrawProposal"].is_object());
         assert!(won == (true, false) || won == (false, true), "{accepted} {withdrawn}");
         let state = app
-            .gql(
+            .gql_http(
                 "query($id: ID!) { gig(id: $id) { status } proposal(id: $p) { status } }"
                     .replace("$p", &format!("\"{}\"", proposal.as_str().unwrap()))
                     .as_str(),
@@ -247,13 +247,13 @@ async fn a_claim_racing_a_cancellation_never_leaves_an_open_assignment_on_a_canc
         let t =
             id(&task(&app, &ada, &o, json!({ "title": "ETL", "mode": "AUTOMATED", "skills": ["etl", "rare"] })).await);
         activate(&app, &ada, &c).await;
-        app.gql(
+        app.gql_http(
             "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }",
             json!({ "i": { "skills": [{ "skill": "etl", "level": 3 }, { "skill": "rare", "level": 3 }] } }),
             Some(&bot),
         )
         .await;
-        let cancel = app.gql(
+        let cancel = app.gql_http(
             "mutation($i: ChangeContractStatusInput!) { changeContractStatus(input: $i) { status } }",
             json!({ "i": { "contractId": c, "action": "CANCEL", "idempotencyKey": format!("cancel-{c}") } }),
             Some(&ada.access_token),
@@ -279,8 +279,8 @@ async fn two_communities_with_one_slug_at_once_give_a_field_error_not_an_interna
     let create = "mutation($i: CreateCommunityInput!) { createCommunity(input: $i) { id } }";
     let input = json!({ "i": { "slug": "rustaceans", "name": "Rust", "visibility": "PUBLIC" } });
     let (a, b) = futures_util::join!(
-        app.gql(create, input.clone(), Some(&ada.access_token)),
-        app.gql(create, input, Some(&bob.access_token)),
+        app.gql_http(create, input.clone(), Some(&ada.access_token)),
+        app.gql_http(create, input, Some(&bob.access_token)),
     );
     let codes = [error_code(&a), error_code(&b)];
     assert!(codes.contains(&"<no error>") && codes.contains(&"BAD_USER_INPUT"), "{a} {b}");
@@ -297,8 +297,8 @@ async fn one_join_request_decided_twice_at_once_is_decided_once() {
     let c = crate::communities::create_community(&app, &ada, "club", "PRIVATE").await;
     let request = crate::communities::join(&app, &mod1, &c).await["data"]["joinCommunity"]["joinRequest"]["id"].clone();
     let approve = "mutation($i: JoinRequestIdInput!) { approveJoinRequest(input: $i) { status } }";
-    app.gql(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)).await;
-    app.gql(
+    app.gql_http(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)).await;
+    app.gql_http(
         "mutation($i: SetCommunityRoleInput!) { setCommunityRole(input: $i) { role } }",
         json!({ "i": { "communityId": c, "profileId": mod1.profile_id, "role": "MODERATOR" } }),
         Some(&ada.access_token),
@@ -306,8 +306,8 @@ async fn one_join_request_decided_twice_at_once_is_decided_once() {
     .await;
     let request = crate::communities::join(&app, &eve, &c).await["data"]["joinCommunity"]["joinRequest"]["id"].clone();
     let (a, r) = futures_util::join!(
-        app.gql(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)),
-        app.gql(
+        app.gql_http(approve, json!({ "i": { "requestId": request } }), Some(&ada.access_token)),
+        app.gql_http(
             "mutation($i: JoinRequestIdInput!) { rejectJoinRequest(input: $i) { status } }",
             json!({ "i": { "requestId": request } }),
             Some(&mod1.access_token)
@@ -351,7 +351,7 @@ async fn aliases_and_batches_buy_no_extra_login_or_mutation_attempts() {
         (0..6).map(|n| format!("e{n}: updateMyProfile(input: {{ headline: \"spam {n}\" }}) {{ headline }} ")).collect();
     let (status, body) = app.gql_status(&format!("mutation {{ {edits} }}"), json!({}), Some(&ada.access_token)).await;
     assert_eq!((status.as_u16(), error_code(&body)), (429, "RATE_LIMITED"), "{body}");
-    let me = app.gql("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
+    let me = app.gql_http("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
     assert!(me["data"]["me"]["profile"]["headline"].is_null(), "{me}");
 }
 
@@ -381,7 +381,7 @@ async fn a_query_costs_its_page_sizes_and_a_batch_shares_one_budget() {
             "query($c: ID!) {{ community(id: $c) {{ posts(first: {n}) {{ edges {{ node {{ comments(first: {n}) {{ edges {{ node {{ body }} }} }} }} }} }} }} }}"
         )
     };
-    let small = app.gql(&nested(5), json!({ "c": c }), Some(&ada.access_token)).await;
+    let small = app.gql_http(&nested(5), json!({ "c": c }), Some(&ada.access_token)).await;
     assert!(small.get("errors").is_none(), "{small}");
     let (status, large) = app.gql_status(&nested(50), json!({ "c": c }), Some(&ada.access_token)).await;
     assert_eq!(status, 200, "application/json keeps 200 for request errors: {large}");

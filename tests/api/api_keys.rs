@@ -19,7 +19,7 @@ const ME: &str = "{ me { profile { handle } } }";
 
 /// Makes a key as `who` (signed in); returns (secret, key id) or the refused answer.
 async fn make_key(app: &TestApp, who: &TestUser, input: Value) -> Result<(String, String), Value> {
-    let body = app.gql(CREATE_KEY, json!({ "i": input }), Some(&who.access_token)).await;
+    let body = app.gql_http(CREATE_KEY, json!({ "i": input }), Some(&who.access_token)).await;
     match body["data"]["createApiKey"]["secret"].as_str() {
         Some(secret) => {
             Ok((secret.to_owned(), body["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_owned()))
@@ -33,7 +33,7 @@ async fn key(app: &TestApp, who: &TestUser, input: Value) -> (String, String) {
 }
 
 async fn contract(app: &TestApp, token: &str, org: Option<&str>, title: &str) -> Value {
-    app.gql(
+    app.gql_http(
         CREATE_CONTRACT,
         json!({ "i": { "organizationId": org, "title": title, "currency": "EUR", "budgetCents": 10_000 } }),
         Some(token),
@@ -51,7 +51,7 @@ async fn a_personal_key_is_shown_once_stored_hashed_and_acts_within_its_scopes()
     let app = spawn_app().await;
     let ada = app.register("ada").await;
     let body = app
-        .gql(CREATE_KEY, json!({ "i": { "name": "CI", "scopes": ["profile:read"] } }), Some(&ada.access_token))
+        .gql_http(CREATE_KEY, json!({ "i": { "name": "CI", "scopes": ["profile:read"] } }), Some(&ada.access_token))
         .await;
     assert_ok(&body);
     let made = &body["data"]["createApiKey"];
@@ -65,15 +65,19 @@ async fn a_personal_key_is_shown_once_stored_hashed_and_acts_within_its_scopes()
     assert_eq!(stored, vec![(hash,)]);
 
     // It reads what its scope reaches, as its maker.
-    let me = app.gql(ME, json!({}), Some(&secret)).await;
+    let me = app.gql_http(ME, json!({}), Some(&secret)).await;
     assert_eq!(me["data"]["me"]["profile"]["handle"], "ada", "{me}");
     // Not a write, not another area below the field, not credentials.
     let write = app
-        .gql("mutation { updateMyProfile(input: { headline: \"hacked\" }) { headline } }", json!({}), Some(&secret))
+        .gql_http(
+            "mutation { updateMyProfile(input: { headline: \"hacked\" }) { headline } }",
+            json!({}),
+            Some(&secret),
+        )
         .await;
     assert_eq!(error_code(&write), "FORBIDDEN", "{write}");
     assert!(write["errors"][0]["message"].as_str().unwrap().contains("profile:write"), "{write}");
-    let headline = app.gql("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
+    let headline = app.gql_http("{ me { profile { headline } } }", json!({}), Some(&ada.access_token)).await;
     assert_ne!(headline["data"]["me"]["profile"]["headline"], "hacked", "nothing written: {headline}");
     for query in [
         "{ me { payouts { edges { node { id } } } } }",
@@ -81,17 +85,17 @@ async fn a_personal_key_is_shown_once_stored_hashed_and_acts_within_its_scopes()
         "{ node(id: \"x\") { id } }",
         "{ agentTokens(agentId: \"x\") { id } }",
     ] {
-        let body = app.gql(query, json!({}), Some(&secret)).await;
+        let body = app.gql_http(query, json!({}), Some(&secret)).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
     }
     let minted =
-        app.gql(CREATE_KEY, json!({ "i": { "name": "more", "scopes": ["profile:read"] } }), Some(&secret)).await;
+        app.gql_http(CREATE_KEY, json!({ "i": { "name": "more", "scopes": ["profile:read"] } }), Some(&secret)).await;
     assert_eq!(error_code(&minted), "FORBIDDEN", "a key makes no keys: {minted}");
     assert_eq!(app.count("api_keys").await, 1);
 
     // Aliases and fragments change nothing.
     let sneaky = app
-        .gql(
+        .gql_http(
             "query { ok: me { profile { handle } } ...F } fragment F on Query { m: me { ... on Me { p: payouts { totalCount } } } }",
             json!({}),
             Some(&secret),
@@ -101,14 +105,15 @@ async fn a_personal_key_is_shown_once_stored_hashed_and_acts_within_its_scopes()
     assert_eq!(sneaky["errors"][0]["path"], json!(["m", "p"]), "{sneaky}");
     assert_eq!(sneaky["data"]["ok"]["profile"]["handle"], "ada", "{sneaky}");
     let batch = app
-        .gql("mutation { a: updateMyProfile(input: { headline: \"x\" }) { headline } ...W } fragment W on Mutation { b: setMySkills(input: { skills: [] }) { handle } }", json!({}), Some(&secret))
+        .gql_http("mutation { a: updateMyProfile(input: { headline: \"x\" }) { headline } ...W } fragment W on Mutation { b: setMySkills(input: { skills: [] }) { handle } }", json!({}), Some(&secret))
         .await;
     let codes: Vec<&str> =
         batch["errors"].as_array().unwrap().iter().map(|e| e["extensions"]["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec!["FORBIDDEN", "FORBIDDEN"], "{batch}");
 
     // The maker lists it, with its last use.
-    let listed = app.gql("{ me { apiKeys { name prefix lastUsedAt } } }", json!({}), Some(&ada.access_token)).await;
+    let listed =
+        app.gql_http("{ me { apiKeys { name prefix lastUsedAt } } }", json!({}), Some(&ada.access_token)).await;
     assert_eq!(listed["data"]["me"]["apiKeys"][0]["name"], "CI", "{listed}");
     assert!(listed["data"]["me"]["apiKeys"][0]["lastUsedAt"].is_string(), "{listed}");
 }
@@ -137,17 +142,17 @@ async fn a_read_only_organization_key_reads_its_organization_and_nothing_else() 
     )
     .await;
 
-    let body = app.gql(CONTRACT, json!({ "id": ours }), Some(&secret)).await;
+    let body = app.gql_http(CONTRACT, json!({ "id": ours }), Some(&secret)).await;
     assert_eq!(body["data"]["contract"]["title"], "Ours", "{body}");
     let dashboard = app
-        .gql(
+        .gql_http(
             "query($id: ID!) { organization(id: $id) { dashboard { outcomesTotal } } }",
             json!({ "id": org }),
             Some(&secret),
         )
         .await;
     assert_eq!(dashboard["data"]["organization"]["dashboard"]["outcomesTotal"], 0, "{dashboard}");
-    let listed = app.gql(MY_CONTRACTS, json!({}), Some(&secret)).await;
+    let listed = app.gql_http(MY_CONTRACTS, json!({}), Some(&secret)).await;
     let ids: Vec<&str> = listed["data"]["myContracts"]["edges"]
         .as_array()
         .unwrap()
@@ -158,11 +163,11 @@ async fn a_read_only_organization_key_reads_its_organization_and_nothing_else() 
 
     // Another organization of the same maker, and the maker's own contract: not found.
     for id in [&theirs, &personal] {
-        let body = app.gql(CONTRACT, json!({ "id": id }), Some(&secret)).await;
+        let body = app.gql_http(CONTRACT, json!({ "id": id }), Some(&secret)).await;
         assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     }
     let dashboard = app
-        .gql(
+        .gql_http(
             "query($id: ID!) { organization(id: $id) { dashboard { outcomesTotal } } }",
             json!({ "id": other_org }),
             Some(&secret),
@@ -177,19 +182,19 @@ async fn a_read_only_organization_key_reads_its_organization_and_nothing_else() 
     }
     assert_eq!(app.count("contracts").await, before);
     // The person's own business is out of its reach.
-    let me = app.gql(ME, json!({}), Some(&secret)).await;
+    let me = app.gql_http(ME, json!({}), Some(&secret)).await;
     assert_eq!(error_code(&me), "FORBIDDEN", "{me}");
 
     // Owners and admins see it on the organization; not with the key itself.
     let keys = app
-        .gql(
+        .gql_http(
             "query($id: ID!) { organization(id: $id) { apiKeys { name } } }",
             json!({ "id": org }),
             Some(&owner.access_token),
         )
         .await;
     assert_eq!(keys["data"]["organization"]["apiKeys"], json!([{ "name": "BI" }]), "{keys}");
-    let mine = app.gql("{ me { apiKeys { name } } }", json!({}), Some(&owner.access_token)).await;
+    let mine = app.gql_http("{ me { apiKeys { name } } }", json!({}), Some(&owner.access_token)).await;
     assert_eq!(mine["data"]["me"]["apiKeys"], json!([]), "an organization's key is not a personal one: {mine}");
 }
 
@@ -212,12 +217,12 @@ async fn an_organization_key_never_goes_beyond_its_makers_current_role() {
     let (secret, _) =
         key(&app, &admin, json!({ "name": "ERP", "scopes": ["contracts:write"], "organizationId": org })).await;
     let id = contract_id(&app, &secret, Some(&org), "By the key").await;
-    let read = app.gql(CONTRACT, json!({ "id": id }), Some(&secret)).await;
+    let read = app.gql_http(CONTRACT, json!({ "id": id }), Some(&secret)).await;
     assert_eq!(read["data"]["contract"]["title"], "By the key", "write implies read: {read}");
 
     // Demoted: the key can no longer manage.
     let demote = app
-        .gql(
+        .gql_http(
             "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }",
             json!({ "i": { "organizationId": org, "profileId": admin.profile_id, "role": "MEMBER" } }),
             Some(&owner.access_token),
@@ -230,16 +235,16 @@ async fn an_organization_key_never_goes_beyond_its_makers_current_role() {
     assert_eq!(app.count("contracts").await, before);
     // Removed: it sees nothing of the organization.
     let remove = app
-        .gql(
+        .gql_http(
             "mutation($i: RemoveMemberInput!) { removeMember(input: $i) }",
             json!({ "i": { "organizationId": org, "profileId": admin.profile_id } }),
             Some(&owner.access_token),
         )
         .await;
     assert_ok(&remove);
-    let body = app.gql(CONTRACT, json!({ "id": id }), Some(&secret)).await;
+    let body = app.gql_http(CONTRACT, json!({ "id": id }), Some(&secret)).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let listed = app.gql(MY_CONTRACTS, json!({}), Some(&secret)).await;
+    let listed = app.gql_http(MY_CONTRACTS, json!({}), Some(&secret)).await;
     assert_eq!(listed["data"]["myContracts"]["edges"], json!([]), "{listed}");
 }
 
@@ -249,25 +254,25 @@ async fn a_revoked_or_expired_key_is_refused_at_once() {
     let ada = app.register("ada").await;
     let eve = app.register("eve").await;
     let (secret, id) = key(&app, &ada, json!({ "name": "CI", "scopes": ["profile:read"] })).await;
-    assert_ok(&app.gql(ME, json!({}), Some(&secret)).await);
+    assert_ok(&app.gql_http(ME, json!({}), Some(&secret)).await);
 
     // Someone else cannot revoke it (nor learn it exists).
-    let body = app.gql(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&eve.access_token)).await;
+    let body = app.gql_http(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&eve.access_token)).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    assert_ok(&app.gql(ME, json!({}), Some(&secret)).await);
+    assert_ok(&app.gql_http(ME, json!({}), Some(&secret)).await);
 
-    let body = app.gql(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&ada.access_token)).await;
+    let body = app.gql_http(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&ada.access_token)).await;
     assert!(body["data"]["revokeApiKey"]["revokedAt"].is_string(), "{body}");
     let (status, body) = app.gql_status(ME, json!({}), Some(&secret)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
-    let listed = app.gql("{ me { apiKeys { id } } }", json!({}), Some(&ada.access_token)).await;
+    let listed = app.gql_http("{ me { apiKeys { id } } }", json!({}), Some(&ada.access_token)).await;
     assert_eq!(listed["data"]["me"]["apiKeys"], json!([]), "{listed}");
 
     // Expiry: works until then, refused after.
     let at = (app.clock_now() + chrono::Duration::hours(1)).to_rfc3339();
     let (expiring, _) = key(&app, &ada, json!({ "name": "temp", "scopes": ["profile:read"], "expiresAt": at })).await;
-    assert_ok(&app.gql(ME, json!({}), Some(&expiring)).await);
+    assert_ok(&app.gql_http(ME, json!({}), Some(&expiring)).await);
     app.clock.advance(chrono::Duration::hours(1));
     let (status, body) = app.gql_status(ME, json!({}), Some(&expiring)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -302,14 +307,14 @@ async fn each_key_has_its_own_rate_limit() {
     let (first, _) = key(&app, &ada, json!({ "name": "one", "scopes": ["profile:read"] })).await;
     let (second, _) = key(&app, &ada, json!({ "name": "two", "scopes": ["profile:read"] })).await;
     for _ in 0..2 {
-        assert_ok(&app.gql(ME, json!({}), Some(&first)).await);
+        assert_ok(&app.gql_http(ME, json!({}), Some(&first)).await);
     }
     let (status, body) = app.gql_status(ME, json!({}), Some(&first)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(error_code(&body), "RATE_LIMITED");
-    assert_ok(&app.gql(ME, json!({}), Some(&second)).await);
+    assert_ok(&app.gql_http(ME, json!({}), Some(&second)).await);
     // The person's session is not limited by their keys.
-    assert_ok(&app.gql(ME, json!({}), Some(&ada.access_token)).await);
+    assert_ok(&app.gql_http(ME, json!({}), Some(&ada.access_token)).await);
 }
 
 #[tokio::test]
@@ -339,7 +344,7 @@ async fn a_keys_subscriptions_need_their_scope_and_end_when_it_is_revoked() {
 
     // Within them: it follows, until the key is revoked.
     subscribe(&app, &mut ws, "subscription { notifications { id action } }", json!({})).await;
-    let body = app.gql(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&ada.access_token)).await;
+    let body = app.gql_http(REVOKE_KEY, json!({ "i": { "apiKeyId": id } }), Some(&ada.access_token)).await;
     assert!(body["data"]["revokeApiKey"]["revokedAt"].is_string(), "{body}");
     let ended = loop {
         let message = next_json(&mut ws).await;
@@ -363,7 +368,7 @@ async fn an_organization_key_neither_disputes_its_makers_own_work_nor_reads_mone
     )
     .await;
     let body = app
-        .gql(
+        .gql_http(
             "mutation($i: OpenDisputeInput!) { openDispute(input: $i) { id } }",
             json!({ "i": { "outcomeId": s.outcome, "reason": "Late", "idempotencyKey": "k-1" } }),
             Some(&secret),
@@ -379,7 +384,7 @@ async fn an_organization_key_neither_disputes_its_makers_own_work_nor_reads_mone
     let (reader, _) =
         key(&app, owner, json!({ "name": "bi", "scopes": ["contracts:read"], "organizationId": client_org })).await;
     let body = app
-        .gql(
+        .gql_http(
             "query($id: ID!) { contract(id: $id) { title escrow { held { amountCents } } } }",
             json!({ "id": id }),
             Some(&reader),

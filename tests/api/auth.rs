@@ -18,14 +18,14 @@ fn register_vars(email: &str, password: &str, handle: &str) -> serde_json::Value
 async fn register_then_login_then_me_returns_the_account() {
     let app = spawn_app().await;
 
-    let body = app.gql(REGISTER, register_vars("Ada@Example.com", PASSWORD, "Ada"), None).await;
+    let body = app.gql_http(REGISTER, register_vars("Ada@Example.com", PASSWORD, "Ada"), None).await;
     assert_eq!(body["data"]["register"]["me"]["email"], "ada@example.com", "{body}");
     assert_eq!(body["data"]["register"]["me"]["profile"]["handle"], "ada");
     assert_eq!(body["data"]["register"]["me"]["profile"]["kind"], "HUMAN");
 
-    let login = app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
+    let login = app.gql_http(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
     let token = login["data"]["login"]["accessToken"].as_str().expect("token");
-    let me = app.gql(ME, json!({}), Some(token)).await;
+    let me = app.gql_http(ME, json!({}), Some(token)).await;
     assert_eq!(me["data"]["me"]["email"], "ada@example.com");
     assert_eq!(me["data"]["me"]["isAgent"], false);
     assert_eq!(me["data"]["me"]["profile"]["displayName"], "Ada L.");
@@ -53,7 +53,7 @@ async fn stored_password_is_an_argon2id_hash_and_refresh_tokens_are_hashed() {
 #[tokio::test]
 async fn me_without_a_token_is_unauthenticated() {
     let app = spawn_app().await;
-    let body = app.gql(ME, json!({}), None).await;
+    let body = app.gql_http(ME, json!({}), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
 
@@ -61,7 +61,7 @@ async fn me_without_a_token_is_unauthenticated() {
 async fn duplicate_email_is_bad_input_on_email_and_writes_nothing() {
     let app = spawn_app().await;
     app.register("first").await;
-    let body = app.gql(REGISTER, register_vars("FIRST@example.com", PASSWORD, "second"), None).await;
+    let body = app.gql_http(REGISTER, register_vars("FIRST@example.com", PASSWORD, "second"), None).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "email");
     assert_eq!(app.count("users").await, 1);
@@ -72,7 +72,7 @@ async fn duplicate_email_is_bad_input_on_email_and_writes_nothing() {
 async fn duplicate_handle_is_bad_input_on_handle_and_writes_nothing() {
     let app = spawn_app().await;
     app.register("taken").await;
-    let body = app.gql(REGISTER, register_vars("other@example.com", PASSWORD, "TAKEN"), None).await;
+    let body = app.gql_http(REGISTER, register_vars("other@example.com", PASSWORD, "TAKEN"), None).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "handle");
     assert_eq!(app.count("users").await, 1);
@@ -93,7 +93,7 @@ async fn invalid_registration_fields_are_named() {
         ),
     ];
     for (vars, field) in cases {
-        let body = app.gql(REGISTER, vars.clone(), None).await;
+        let body = app.gql_http(REGISTER, vars.clone(), None).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{vars}: {body}");
         assert_eq!(error_field(&body), field, "{vars}: {body}");
     }
@@ -105,9 +105,9 @@ async fn wrong_password_and_unknown_email_get_the_same_unauthenticated_answer() 
     let app = spawn_app().await;
     app.register("ada").await;
     let wrong_password =
-        app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
+        app.gql_http(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
     let unknown_email =
-        app.gql(LOGIN, json!({ "i": { "email": "nobody@example.com", "password": PASSWORD } }), None).await;
+        app.gql_http(LOGIN, json!({ "i": { "email": "nobody@example.com", "password": PASSWORD } }), None).await;
     assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
     assert_eq!(error_code(&unknown_email), "UNAUTHENTICATED");
     assert_eq!(wrong_password["errors"][0]["message"], unknown_email["errors"][0]["message"]);
@@ -119,16 +119,17 @@ async fn login_attempts_are_rate_limited_per_email() {
     let app = spawn_app_with(|c| c.limits.login_attempts = 3).await;
     app.register("ada").await;
     for _ in 0..3 {
-        let body =
-            app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None).await;
+        let body = app
+            .gql_http(LOGIN, json!({ "i": { "email": "ada@example.com", "password": "wrong password!" } }), None)
+            .await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED");
     }
     // Even the right password is refused until the window passes.
-    let body = app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
+    let body = app.gql_http(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
     assert_eq!(error_code(&body), "RATE_LIMITED");
     assert!(body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some());
     app.clock.advance(Duration::minutes(16));
-    let body = app.gql(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
+    let body = app.gql_http(LOGIN, json!({ "i": { "email": "ada@example.com", "password": PASSWORD } }), None).await;
     assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
 }
 
@@ -136,7 +137,7 @@ async fn login_attempts_are_rate_limited_per_email() {
 async fn an_expired_access_token_is_refused() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
-    assert!(app.gql(ME, json!({}), Some(&user.access_token)).await["data"]["me"].is_object());
+    assert!(app.gql_http(ME, json!({}), Some(&user.access_token)).await["data"]["me"].is_object());
     app.clock.advance(Duration::minutes(16));
     let (status, body) = app.gql_status(ME, json!({}), Some(&user.access_token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -151,7 +152,7 @@ async fn a_tampered_or_foreign_token_is_refused() {
     let mut tampered = user.access_token.clone();
     let last = tampered.pop().expect("non-empty");
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    let body = app.gql(ME, json!({}), Some(&tampered)).await;
+    let body = app.gql_http(ME, json!({}), Some(&tampered)).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
     // A well-formed token signed with another secret.
@@ -160,7 +161,7 @@ async fn a_tampered_or_foreign_token_is_refused() {
     let forged = keys
         .sign_access(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), now, now + Duration::minutes(5))
         .unwrap();
-    let body = app.gql(ME, json!({}), Some(&forged)).await;
+    let body = app.gql_http(ME, json!({}), Some(&forged)).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
     // The right secret still works, proving the test would notice a broken check.
@@ -173,23 +174,24 @@ async fn refresh_rotates_tokens_and_reusing_an_old_one_revokes_the_family() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
 
-    let first = app.gql(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let first = app.gql_http(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     let second_refresh = first["data"]["refreshToken"]["refreshToken"].as_str().expect("rotated").to_owned();
     assert_ne!(second_refresh, user.refresh_token);
     let access = first["data"]["refreshToken"]["accessToken"].as_str().expect("access");
-    assert!(app.gql(ME, json!({}), Some(access)).await["data"]["me"].is_object());
+    assert!(app.gql_http(ME, json!({}), Some(access)).await["data"]["me"].is_object());
 
     // Replaying the first token is theft: refused, and the whole family is revoked.
-    let replay = app.gql(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let replay = app.gql_http(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     assert_eq!(error_code(&replay), "UNAUTHENTICATED");
-    let after = app.gql(REFRESH, json!({ "i": { "refreshToken": second_refresh } }), None).await;
+    let after = app.gql_http(REFRESH, json!({ "i": { "refreshToken": second_refresh } }), None).await;
     assert_eq!(error_code(&after), "UNAUTHENTICATED", "the newest token must be revoked too: {after}");
 
     // A fresh login starts a new, working family.
-    let login = app.gql(LOGIN, json!({ "i": { "email": user.email, "password": PASSWORD } }), None).await;
+    let login = app.gql_http(LOGIN, json!({ "i": { "email": user.email, "password": PASSWORD } }), None).await;
     let fresh = login["data"]["login"]["refreshToken"].as_str().expect("fresh");
     assert!(
-        app.gql(REFRESH, json!({ "i": { "refreshToken": fresh } }), None).await["data"]["refreshToken"].is_object()
+        app.gql_http(REFRESH, json!({ "i": { "refreshToken": fresh } }), None).await["data"]["refreshToken"]
+            .is_object()
     );
 }
 
@@ -198,17 +200,17 @@ async fn logout_revokes_the_refresh_token() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
     let body = app
-        .gql(
+        .gql_http(
             "mutation($i: RefreshTokenInput!) { logout(input: $i) }",
             json!({ "i": { "refreshToken": user.refresh_token } }),
             None,
         )
         .await;
     assert_eq!(body["data"]["logout"], true);
-    let body = app.gql(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let body = app.gql_http(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     let body = app
-        .gql(
+        .gql_http(
             "mutation($i: RefreshTokenInput!) { logout(input: $i) }",
             json!({ "i": { "refreshToken": "garbage" } }),
             None,
@@ -222,6 +224,6 @@ async fn an_expired_refresh_token_is_refused() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
     app.clock.advance(Duration::days(31));
-    let body = app.gql(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let body = app.gql_http(REFRESH, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }

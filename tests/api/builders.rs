@@ -1,7 +1,8 @@
 //! Test builders (crates.io's style): setup rows written through the domain, in-process, so a
 //! test states only what it is about. Tests of the API itself (registration, tokens, HTTP)
 //! keep calling it; everything else builds its world here.
-use sea_orm::EntityTrait;
+use entity::{organization_member::OrgRole, task::TaskMode};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use semasocial::{
     auth::{AgentScope, Viewer},
     domain::{
@@ -10,11 +11,12 @@ use semasocial::{
         contract::{self, ContractInput, machine::ContractAction},
         ledger::funding::{FundInput, fund_contract},
         organization::{self, CreateOrganizationInput},
+        outcome::{self, OutcomeInput},
         profile::{self, SkillInput},
-        task::lifecycle,
+        task::{self, TaskInput, lifecycle, review, work},
     },
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{PASSWORD, TestApp, TestUser};
@@ -146,4 +148,84 @@ impl TestApp {
             lifecycle::change_contract_status(&self.state, &viewer, id, action, None).await.expect("status changed");
         }
     }
+
+    /// Makes `who` a member of `organization` with `role`: the membership row, written directly
+    /// (what an accepted invitation leaves).
+    pub async fn a_member(&self, organization: &str, who: &TestUser, role: OrgRole) {
+        self.clock.advance(chrono::Duration::milliseconds(1));
+        entity::organization_member::ActiveModel {
+            organization_id: Set(organization.parse().expect("an organization id")),
+            profile_id: Set(who.profile_uuid()),
+            role: Set(role),
+            created_at: Set(self.clock_now()),
+        }
+        .insert(&self.state.db)
+        .await
+        .expect("membership written");
+    }
+
+    /// A contract of `amount` in `currency` with one outcome split into tasks of `weights`, one
+    /// worker each (`worker0`, …, skill `skill0`, …), funded and active, every task delivered and
+    /// accepted: the outcome awaits the client's (`ada`'s) verdict.
+    pub async fn a_submitted_outcome(&self, currency: &str, amount: i64, weights: &[i64]) -> Submitted {
+        let client = self.a_person("ada").await;
+        let viewer = client.viewer();
+        let input = ContractInput {
+            organization_id: None,
+            title: "Launch".into(),
+            description: String::new(),
+            currency: currency.into(),
+            budget_cents: amount,
+        };
+        let (contract, _) = contract::create(&self.state, &viewer, input).await.expect("contract created");
+        let criteria = serde_json::from_value(json!([{ "description": "Live" }])).expect("criteria");
+        let input = OutcomeInput { title: "Launched".into(), criteria, amount_cents: amount, due_at: None };
+        let (outcome, _) = outcome::add(&self.state, &viewer, contract.id, input).await.expect("outcome added");
+        let (mut workers, mut tasks) = (Vec::new(), Vec::new());
+        for (i, weight) in weights.iter().enumerate() {
+            let skill = format!("skill{i}");
+            workers.push(self.a_worker(&format!("worker{i}"), json!([{ "skill": skill, "level": 4 }])).await);
+            let input = TaskInput {
+                title: format!("part {i}"),
+                description: String::new(),
+                skills: vec![skill],
+                mode: TaskMode::Judgment,
+                weight: i32::try_from(*weight).expect("a small weight"),
+                due_at: None,
+                criteria: vec!["c1".into()],
+                escalate_after: 0,
+            };
+            tasks.push(task::add(&self.state, &viewer, outcome.id, input).await.expect("task added").0.id);
+        }
+        self.fund_and_activate(&client, &contract.id.to_string()).await;
+        for (task, worker) in tasks.iter().zip(&workers) {
+            let as_worker = worker.viewer();
+            work::accept_offer(&self.state, &as_worker, *task).await.expect("offer accepted");
+            let deliverable = review::Deliverable {
+                text: Some("done".into()),
+                url: None,
+                metrics: Vec::new(),
+                provenance: None,
+                plan: None,
+            };
+            review::submit(&self.state, &as_worker, *task, deliverable).await.expect("submitted");
+            review::accept(&self.state, &viewer, *task).await.expect("accepted");
+        }
+        Submitted {
+            client,
+            workers,
+            contract: contract.id.to_string(),
+            outcome: outcome.id.to_string(),
+            tasks: tasks.iter().map(Uuid::to_string).collect(),
+        }
+    }
+}
+
+/// An outcome awaiting its client's verdict, with who did what (`a_submitted_outcome`).
+pub struct Submitted {
+    pub client: TestUser,
+    pub workers: Vec<TestUser>,
+    pub contract: String,
+    pub outcome: String,
+    pub tasks: Vec<String>,
 }

@@ -151,10 +151,10 @@ async fn every_request_error_carries_a_code_and_no_placeholder_location() {
 async fn the_root_types_have_the_conventional_names() {
     let app = spawn_app().await;
     let user = app.register("ada").await;
-    let body = app.gql("{ __typename }", json!({}), None).await;
+    let body = app.gql_http("{ __typename }", json!({}), None).await;
     assert_eq!(body["data"]["__typename"], "Query");
     let body = app
-        .gql(
+        .gql_http(
             "mutation { __typename markNotificationsRead(input: { all: true }) { marked } }",
             json!({}),
             Some(&user.access_token),
@@ -279,8 +279,8 @@ async fn the_caller_and_memberships_have_stable_ids_of_their_own() {
     let org = crate::organizations::create_org(&app, &ada, "acme").await;
     crate::organizations::add(&app, &ada, &org, "grace", "ADMIN").await;
     let query = "{ me { id profile { id } organizations { id role organization { id } profile { id } } } }";
-    let first = app.gql(query, json!({}), Some(&ada.access_token)).await;
-    let again = app.gql(query, json!({}), Some(&ada.access_token)).await;
+    let first = app.gql_http(query, json!({}), Some(&ada.access_token)).await;
+    let again = app.gql_http(query, json!({}), Some(&ada.access_token)).await;
     assert_eq!(first, again, "ids change between requests");
     let me = &first["data"]["me"];
     assert!(me["id"].is_string() && me["id"] != me["profile"]["id"], "{first}");
@@ -288,7 +288,7 @@ async fn the_caller_and_memberships_have_stable_ids_of_their_own() {
     assert!(membership["id"].is_string(), "{first}");
     assert!(membership["id"] != membership["organization"]["id"] && membership["id"] != me["profile"]["id"], "{first}");
     // Another member's view of the same organization: another membership, another id.
-    let theirs = app.gql(query, json!({}), Some(&grace.access_token)).await;
+    let theirs = app.gql_http(query, json!({}), Some(&grace.access_token)).await;
     let theirs = &theirs["data"]["me"];
     assert_ne!(theirs["id"], me["id"]);
     assert_eq!(theirs["organizations"][0]["organization"]["id"], membership["organization"]["id"]);
@@ -309,7 +309,7 @@ async fn node_refetches_each_kind_by_its_id_as_its_own_query_would_and_hides_the
         let (id, token) = (id.to_owned(), token.map(str::to_owned));
         let app = &app;
         async move {
-            let body = app.gql(NODE, json!({ "id": id }), token.as_deref()).await;
+            let body = app.gql_http(NODE, json!({ "id": id }), token.as_deref()).await;
             assert!(body.get("errors").is_none(), "{body}");
             body["data"]["node"].clone()
         }
@@ -332,7 +332,7 @@ async fn node_refetches_each_kind_by_its_id_as_its_own_query_would_and_hides_the
 
     // nodes: same order, a null for each miss, in one request.
     let body = app
-        .gql(
+        .gql_http(
             "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
             json!({ "ids": [community, draft, ada.profile_id] }),
             Some(&bob.access_token),
@@ -344,7 +344,7 @@ async fn node_refetches_each_kind_by_its_id_as_its_own_query_would_and_hides_the
     );
 
     // Bad input names its field; more than 20 ids are refused before any lookup.
-    let body = app.gql(NODE, json!({ "id": "not-an-id" }), None).await;
+    let body = app.gql_http(NODE, json!({ "id": "not-an-id" }), None).await;
     assert_eq!((error_code(&body), body["errors"][0]["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("id")));
     let many: Vec<String> = (0..21).map(|_| uuid::Uuid::new_v4().to_string()).collect();
     let (body, statements) =
@@ -356,7 +356,7 @@ async fn node_refetches_each_kind_by_its_id_as_its_own_query_would_and_hides_the
 #[tokio::test]
 async fn the_schema_declares_node_on_the_refetchable_types() {
     let app = spawn_app().await;
-    let body = app.gql(r#"{ __type(name: "Node") { kind possibleTypes { name } } }"#, json!({}), None).await;
+    let body = app.gql_http(r#"{ __type(name: "Node") { kind possibleTypes { name } } }"#, json!({}), None).await;
     let mut names: Vec<&str> = body["data"]["__type"]["possibleTypes"]
         .as_array()
         .unwrap()
@@ -407,7 +407,7 @@ const VALUE_OBJECTS: &[&str] = &[
 async fn every_object_type_has_an_id_unless_it_is_a_declared_value_object() {
     let app = spawn_app().await;
     let body = app
-        .gql("{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }", json!({}), None)
+        .gql_http("{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }", json!({}), None)
         .await;
     let mut keyed = 0;
     for t in body["data"]["__schema"]["types"].as_array().unwrap_or_else(|| panic!("{body}")) {
@@ -435,7 +435,7 @@ async fn criteria_checks_candidates_and_dashboards_keep_their_ids_across_request
     let app = spawn_app().await;
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
-    app.gql(
+    app.gql_http(
         "mutation($i: SetSkillsInput!) { setMySkills(input: $i) { handle } }",
         json!({ "i": { "skills": [{ "skill": "writing", "level": 4 }] } }),
         Some(&bob.access_token),
@@ -447,8 +447,8 @@ async fn criteria_checks_candidates_and_dashboards_keep_their_ids_across_request
     crate::work::task(&app, &ada, &outcome, json!({ "title": "Write", "mode": "JUDGMENT", "skills": ["writing"] }))
         .await;
     let query = "query($id: ID!) { contract(id: $id) { dashboard { id } outcomes { id criteria { id description } tasks { id candidates { id profile { id } } } } } }";
-    let first = app.gql(query, json!({ "id": contract }), Some(&ada.access_token)).await;
-    let again = app.gql(query, json!({ "id": contract }), Some(&ada.access_token)).await;
+    let first = app.gql_http(query, json!({ "id": contract }), Some(&ada.access_token)).await;
+    let again = app.gql_http(query, json!({ "id": contract }), Some(&ada.access_token)).await;
     assert_eq!(first, again, "ids change between requests");
     let found = &first["data"]["contract"];
     assert_eq!(found["dashboard"]["id"], format!("ContractDashboard:{contract}"), "{first}");

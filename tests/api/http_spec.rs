@@ -198,10 +198,10 @@ async fn mutations_are_rate_limited_per_caller() {
 #[tokio::test]
 async fn suggestions_are_hidden_in_production() {
     let dev = spawn_app().await;
-    let body = dev.gql("{ profils { edges { cursor } } }", json!({}), None).await;
+    let body = dev.gql_http("{ profils { edges { cursor } } }", json!({}), None).await;
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("Did you mean"), "{body}");
     let prod = spawn_app_with(|c| c.app_env = semasocial::config::AppEnv::Production).await;
-    let body = prod.gql("{ profils { edges { cursor } } }", json!({}), None).await;
+    let body = prod.gql_http("{ profils { edges { cursor } } }", json!({}), None).await;
     assert!(!body["errors"][0]["message"].as_str().unwrap().contains("Did you mean"), "{body}");
 }
 
@@ -213,7 +213,7 @@ async fn health_ready_and_metrics_answer_and_requests_carry_an_id() {
     assert!(health.headers().get("x-request-id").is_some());
     let ready: Value = app.client.get(format!("{}/ready", app.address)).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], "up");
-    app.gql("{ __typename }", json!({}), None).await;
+    app.gql_http("{ __typename }", json!({}), None).await;
     let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("graphql_operations_total"));
@@ -230,7 +230,7 @@ async fn internal_errors_do_not_leak_details() {
     // Break the database under the app: the answer must be a bare INTERNAL.
     use sea_orm::ConnectionTrait;
     app.state.db.execute_unprepared("DROP TABLE organization_members").await.unwrap();
-    let body = app.gql("{ me { organizations { role } } }", json!({}), Some(&user.access_token)).await;
+    let body = app.gql_http("{ me { organizations { role } } }", json!({}), Some(&user.access_token)).await;
     assert_eq!(error_code(&body), "INTERNAL");
     assert_eq!(body["errors"][0]["message"], "internal error");
 }

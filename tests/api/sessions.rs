@@ -23,7 +23,7 @@ async fn me_status(app: &TestApp, token: &str) -> (StatusCode, Value) {
 }
 
 async fn logout(app: &TestApp, user: &TestUser) {
-    let body = app.gql(LOGOUT, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
+    let body = app.gql_http(LOGOUT, json!({ "i": { "refreshToken": user.refresh_token } }), None).await;
     assert_eq!(body["data"]["logout"], true, "{body}");
 }
 
@@ -50,7 +50,7 @@ async fn after_logout_the_sessions_access_token_is_refused_at_once_and_other_ses
     let (status, _) =
         app.gql_status(UPDATE, json!({ "i": { "headline": "still me?" } }), Some(&ada.access_token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no mutation either");
-    let headline = app.gql("{ me { profile { headline } } }", json!({}), Some(&phone.access_token)).await;
+    let headline = app.gql_http("{ me { profile { headline } } }", json!({}), Some(&phone.access_token)).await;
     assert!(headline["data"]["me"]["profile"]["headline"].is_null(), "nothing was written: {headline}");
 
     // The other session (another device) is untouched.
@@ -92,7 +92,7 @@ async fn a_token_a_racing_refresh_added_to_a_revoked_session_does_not_revive_it(
     .insert(&app.state.db)
     .await
     .unwrap();
-    let refreshed = app.gql(REFRESH, json!({ "i": { "refreshToken": raw } }), None).await;
+    let refreshed = app.gql_http(REFRESH, json!({ "i": { "refreshToken": raw } }), None).await;
     assert_eq!(error_code(&refreshed), "UNAUTHENTICATED", "{refreshed}");
     // Not only this instance's memory: the database says the session ended (what another
     // instance, or this one after a restart, finds).
@@ -104,11 +104,11 @@ async fn a_token_a_racing_refresh_added_to_a_revoked_session_does_not_revive_it(
 async fn reusing_a_refresh_token_ends_the_session_the_thief_and_the_owner_hold() {
     let app = spawn_app().await;
     let ada = app.register("ada").await;
-    let rotated = app.gql(REFRESH, json!({ "i": { "refreshToken": ada.refresh_token } }), None).await;
+    let rotated = app.gql_http(REFRESH, json!({ "i": { "refreshToken": ada.refresh_token } }), None).await;
     let access = rotated["data"]["refreshToken"]["accessToken"].as_str().unwrap_or_else(|| panic!("{rotated}"));
     assert_eq!(me_status(&app, access).await.0, StatusCode::OK);
 
-    let reused = app.gql(REFRESH, json!({ "i": { "refreshToken": ada.refresh_token } }), None).await;
+    let reused = app.gql_http(REFRESH, json!({ "i": { "refreshToken": ada.refresh_token } }), None).await;
     assert_eq!(error_code(&reused), "UNAUTHENTICATED");
     for token in [&ada.access_token, access] {
         assert_eq!(me_status(&app, token).await.0, StatusCode::UNAUTHORIZED, "every token of the family");

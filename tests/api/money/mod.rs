@@ -2,10 +2,7 @@
 //! idempotency, and the holes that would lose money. Every test ends with `ledger-check`.
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::{TestApp, TestUser},
-    work::{act, id, submit, task, worker},
-};
+use crate::helpers::{TestApp, TestUser};
 
 mod disputes;
 mod funding;
@@ -22,45 +19,13 @@ pub(super) const OPEN_DISPUTE: &str =
 pub(super) const RESOLVE_DISPUTE: &str = "mutation($i: ResolveDisputeInput!) { resolveDispute(input: $i) { status resolution released { amountCents } refunded { amountCents } } }";
 pub(crate) const BALANCE: &str = "{ me { balance { currency pending available inFlight paidOut } } }";
 
-/// A contract of `amount` in `currency` with one outcome split into tasks of `weights`, one
-/// worker each, every task delivered and accepted: the outcome awaits the client's verdict.
-pub(crate) struct Submitted {
-    pub client: TestUser,
-    pub workers: Vec<TestUser>,
-    pub contract: String,
-    pub outcome: String,
-    pub tasks: Vec<String>,
-}
+pub(crate) use crate::builders::Submitted;
 
+/// A contract of `amount` in `currency` with one outcome split into tasks of `weights`, one
+/// worker each, every task delivered and accepted: the outcome awaits the client's verdict (a
+/// builder).
 pub(crate) async fn submitted(app: &TestApp, currency: &str, amount: i64, weights: &[i64]) -> Submitted {
-    let client = app.register("ada").await;
-    let body = app
-        .gql(
-            "mutation($i: CreateContractInput!) { createContract(input: $i) { id } }",
-            json!({ "i": { "title": "Launch", "currency": currency, "budgetCents": amount } }),
-            Some(&client.access_token),
-        )
-        .await;
-    let contract = body["data"]["createContract"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
-    let outcome =
-        crate::work::outcome(app, &client, &contract, "Launched", amount, json!([{ "description": "Live" }])).await;
-    let (mut workers, mut tasks) = (Vec::new(), Vec::new());
-    for (i, weight) in weights.iter().enumerate() {
-        let skill = format!("skill{i}");
-        workers.push(worker(app, &format!("worker{i}"), json!([{ "skill": skill, "level": 4 }])).await);
-        let fields = json!({ "title": format!("part {i}"), "mode": "JUDGMENT", "skills": [skill], "weight": weight, "criteria": ["c1"] });
-        tasks.push(id(&task(app, &client, &outcome, fields).await));
-    }
-    crate::work::activate(app, &client, &contract).await;
-    for (t, w) in tasks.iter().zip(&workers) {
-        let taken = act(app, "acceptTaskOffer", t, &w.access_token).await;
-        assert_eq!(taken["data"]["acceptTaskOffer"]["status"], "ASSIGNED", "{taken}");
-        let done = submit(app, t, json!({ "text": "done" }), &w.access_token).await;
-        assert_eq!(done["data"]["submitTask"]["status"], "SUBMITTED", "{done}");
-        let ok = act(app, "acceptTask", t, &client.access_token).await;
-        assert_eq!(ok["data"]["acceptTask"]["status"], "ACCEPTED", "{ok}");
-    }
-    Submitted { client, workers, contract, outcome, tasks }
+    app.a_submitted_outcome(currency, amount, weights).await
 }
 
 pub(crate) async fn accept_outcome(app: &TestApp, s: &Submitted, key: &str) -> Value {

@@ -1,12 +1,13 @@
 //! The dispute rules: money under dispute is untouchable by cancel, a party concedes only its
 //! own share (fixed when the dispute opens), an arbiter is never involved in what it decides,
 //! arbiters are existing accounts, and an agent's operator disputes for it.
+use entity::organization_member::OrgRole;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::{
     helpers::{TestUser, error_code, spawn_app},
-    organizations::{add, create_org},
+    organizations::create_org,
     work::{act, activate, agent, contract, id, outcome, submit, task, worker},
 };
 
@@ -232,8 +233,8 @@ async fn whoever_opened_a_dispute_or_created_its_contract_never_judges_it() {
     let cat = app.register("cat").await;
     let judge = app.register("judge").await;
     let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
-    add(&app, &ada, &org, "cat", "ADMIN").await;
+    app.a_member(&org, &bob, OrgRole::Admin).await;
+    app.a_member(&org, &cat, OrgRole::Admin).await;
     // Bob creates the contract; Cat disputes for the organization; then both leave it and
     // are made arbiters.
     let d = delivered(&app, &bob, Some(&org), 10_000, 10_000, &[1]).await;

@@ -2,11 +2,12 @@
 //! whose, who still moves an organization's money after a role change, the dispute rules, a
 //! crash between a withdrawal's steps, the amount range, and limits under nested fragments.
 //! Every refusal asserts that nothing changed.
+use entity::organization_member::OrgRole;
 use serde_json::{Value, json};
 
 use crate::{
     helpers::{TestApp, TestUser, error_code, error_field, spawn_app, spawn_app_with},
-    organizations::{add, create_org},
+    organizations::create_org,
     work::{act, activate, contract, id, outcome, submit, task, worker},
 };
 
@@ -177,7 +178,7 @@ async fn an_organization_admins_share_its_idempotency_keys_and_charge_once() {
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
     let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
+    app.a_member(&org, &bob, OrgRole::Admin).await;
     let c = contract(&app, &ada, Some(&org), 50_000).await;
     let input = |amount: i64| json!({ "i": { "contractId": c, "amountCents": amount, "idempotencyKey": "invoice-7" } });
 
@@ -217,7 +218,7 @@ async fn a_demoted_or_removed_admin_no_longer_moves_the_organizations_money() {
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
     let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
+    app.a_member(&org, &bob, OrgRole::Admin).await;
     // Bob creates and funds the organization's contract while an admin.
     let d = delivered(&app, &bob, Some(&org), 10_000, 10_000, &[1]).await;
     let change = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
@@ -287,7 +288,7 @@ async fn a_demoted_admin_no_longer_directs_the_organizations_work() {
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
     let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
+    app.a_member(&org, &bob, OrgRole::Admin).await;
     let c = contract(&app, &bob, Some(&org), 10_000).await;
     let o = outcome(&app, &bob, &c, "Shipped", 10_000, json!([{ "description": "Live" }])).await;
     let w = worker(&app, "wes", json!([{ "skill": "ops", "level": 4 }])).await;

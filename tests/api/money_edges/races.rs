@@ -1,5 +1,6 @@
 //! Money races on PostgreSQL, fired at once through two server instances: two admins with one
 //! key, a cancellation against an arbiter's decision, an acceptance against a demotion.
+use entity::organization_member::OrgRole;
 use serde_json::{Value, json};
 
 use super::*;
@@ -26,7 +27,7 @@ async fn two_admins_sending_one_key_at_once_through_two_instances_charge_once() 
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
     let org = create_org(&app, &ada, "acme").await;
-    add(&app, &ada, &org, "bob", "ADMIN").await;
+    app.a_member(&org, &bob, OrgRole::Admin).await;
     let c = contract(&app, &ada, Some(&org), 50_000).await;
     let input = json!({ "i": { "contractId": c, "amountCents": 10_000, "idempotencyKey": "invoice-9" } });
     let attempts = (0..8).map(|n| {
@@ -103,7 +104,7 @@ async fn an_acceptance_racing_the_acceptors_demotion_pays_before_it_or_not_at_al
     let change = "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { role } }";
 
     for round in 0..4 {
-        add(&app, &ada, &org, "bob", "ADMIN").await;
+        crate::organizations::add(&app, &ada, &org, "bob", "ADMIN").await;
         let body = app
             .gql(
                 change,

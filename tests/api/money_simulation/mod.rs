@@ -80,10 +80,7 @@ use crate::{
 
 const DEFAULT_SEED: u64 = 20_261_205;
 const DEFAULT_OPS: usize = 100_000;
-/// Four worlds share the operations: one world mostly waits on its SQLite connection's worker
-/// thread between statements (perf: about 45% of its time in thread hand-offs), so four keep
-/// two cores busy where two left them half idle.
-const DEFAULT_WORLDS: usize = 4;
+const DEFAULT_WORLDS: usize = 2;
 /// Contracts live at once in a world.
 const SLOTS: usize = 3;
 const BUDGET: i64 = 10_000;
@@ -226,7 +223,12 @@ async fn run(ops: Vec<Op>) -> Result<(), (usize, String)> {
         };
         step.await.map_err(|why| (i, why))?;
     }
-    println!("money simulation: provider faults {:?}", sim.faults);
+    let statements = sim.st.db_statements.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "money simulation: provider faults {:?}; {statements} SQL statements ({} per operation, checks included)",
+        sim.faults,
+        statements / ops.len().max(1) as u64
+    );
     Ok(())
 }
 
