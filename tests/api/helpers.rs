@@ -199,6 +199,18 @@ impl TestApp {
             .collect()
     }
 
+    /// Returns once every mail written so far has left (mails leave in the background after
+    /// their commit; a sweep run before that would send them itself).
+    pub async fn mails_settled(&self) {
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while self.count("mail_outbox WHERE sent_at IS NULL").await > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "mails never left");
+    }
+
     /// Marks the account of `email` verified directly.
     pub async fn verify(&self, email: &str) {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -23,7 +23,8 @@ async fn lapsed_offers_and_overdue_work_are_swept_and_history_keeps_why() {
     activate(&app, &ada, &c).await;
     assert_eq!(view(&app, &t, &ada.access_token).await["assignee"]["handle"], "bob");
 
-    // Nothing is due yet.
+    // Nothing is due yet (the offer's mail has left on its own, not by the sweep).
+    app.mails_settled().await;
     assert_eq!(app.sweep().await, Default::default());
     // Bob lets the offer lapse: Cat is offered the task.
     app.clock.advance(chrono::Duration::hours(25));
@@ -32,6 +33,7 @@ async fn lapsed_offers_and_overdue_work_are_swept_and_history_keeps_why() {
     (ada, cat) = (app.login(&ada).await, app.login(&cat).await);
     let v = view(&app, &t, &ada.access_token).await;
     assert_eq!((v["status"].as_str(), v["assignee"]["handle"].as_str()), (Some("OFFERED"), Some("cat")), "{v}");
+    app.mails_settled().await;
     assert_eq!(app.sweep().await, Default::default(), "a second pass finds nothing");
     assert_eq!(
         act(&app, "acceptTaskOffer", &t, &cat.access_token).await["data"]["acceptTaskOffer"]["status"],
@@ -59,6 +61,7 @@ async fn lapsed_offers_and_overdue_work_are_swept_and_history_keeps_why() {
     assert_eq!(body["data"]["reassignTask"], json!({ "status": "OFFERED", "assignee": { "handle": "cat" } }), "{body}");
     act(&app, "acceptTaskOffer", &t, &cat.access_token).await;
     app.clock.advance(chrono::Duration::days(1));
+    app.mails_settled().await;
     assert_eq!(app.sweep().await, Default::default());
     let ada = app.login(&ada).await;
     let v = view(&app, &t, &ada.access_token).await;
