@@ -19,7 +19,10 @@ use crate::{
         contract::{self, ContractInput, machine::ContractAction},
         conversation,
         event::{self, EventInput},
-        gig::{self, GigAction, GigInput},
+        gig::{
+            GigAction,
+            posting::{self, GigInput},
+        },
         ledger,
         organization::{self, CreateOrganizationInput},
         outcome::{self, Criterion, OutcomeInput},
@@ -193,7 +196,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
     ];
     let mut first_gig = None;
     for (title, description, skills, budget, organization_id, community_id) in gigs {
-        let created = gig::create(
+        let created = posting::create(
             &state,
             &ada,
             GigInput {
@@ -212,7 +215,7 @@ pub async fn run(config: Config) -> anyhow::Result<String> {
         )
         .await
         .map_err(err)?;
-        gig::act(&state, &ada, created.id, GigAction::Publish).await.map_err(err)?;
+        posting::act(&state, &ada, created.id, GigAction::Publish).await.map_err(err)?;
         first_gig.get_or_insert(created.id);
     }
     if let Some(gig_id) = first_gig {

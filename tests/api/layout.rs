@@ -85,8 +85,23 @@ fn starts_word(bytes: &[u8], at: usize) -> bool {
     at.checked_sub(1).and_then(|before| bytes.get(before)).is_none_or(|byte| !is_word(*byte))
 }
 
-/// The tree of every `use ...;` statement (`pub use` and `pub(crate) use` included): the text between `use` and `;`.
-fn use_trees(code: &str) -> Vec<&str> {
+/// The tree of every `use ...;` statement (the text between `use` and `;`), and whether it is a re-export
+/// (`pub use`, `pub(crate) use`).
+fn use_trees(code: &str) -> Vec<(&str, bool)> {
+    use_statements(code).into_iter().map(|(tree, reexport, _)| (tree, reexport)).collect()
+}
+
+/// The code with its `use` statements blanked out (inline paths are read from what is left).
+fn without_uses(code: &str) -> String {
+    let mut out = code.to_owned();
+    for (_, _, (start, end)) in use_statements(code) {
+        out.replace_range(start..end, &" ".repeat(end.saturating_sub(start)));
+    }
+    out
+}
+
+/// Each `use` statement: its tree, whether it is a re-export, and its byte range.
+fn use_statements(code: &str) -> Vec<(&str, bool, (usize, usize))> {
     let bytes = code.as_bytes();
     let mut trees = Vec::new();
     let mut at = 0;
@@ -99,7 +114,11 @@ fn use_trees(code: &str) -> Vec<&str> {
         }
         let Some(length) = code.get(after..).and_then(|rest| rest.find(';')) else { break };
         let end = after.saturating_add(length);
-        trees.push(code.get(after..end).unwrap_or_default());
+        let before = code.get(..start).unwrap_or_default().trim_end();
+        let visibility =
+            before.rfind(['\n', ';', '}']).map_or(before, |at| before.get(at.saturating_add(1)..).unwrap_or_default());
+        let reexport = visibility.trim_start().starts_with("pub");
+        trees.push((code.get(after..end).unwrap_or_default(), reexport, (start, end)));
         at = end.saturating_add(1);
     }
     trees
@@ -149,14 +168,16 @@ fn expand(tree: &str) -> Vec<Vec<String>> {
 
 /// Inline `crate::domain::a::b` and `super::a` / `super::super::a` paths (lowercase segments only, so
 /// they end before a type or function name in capitals, and before `{`).
-fn inline_paths(code: &str) -> Vec<Vec<String>> {
+fn inline_paths(code: &str, children: &[&str]) -> Vec<Vec<String>> {
     let bytes = code.as_bytes();
     let mut paths = Vec::new();
     let mut at = 0;
+    let heads: Vec<&str> = ["crate::domain", "super", "self"].into_iter().chain(children.iter().copied()).collect();
     while at < bytes.len() {
         let rest = bytes.get(at..).unwrap_or_default();
-        let head = ["crate::domain", "super"].into_iter().find(|head| rest.starts_with(head.as_bytes()));
-        let Some(head) = head.filter(|_| starts_word(bytes, at)) else {
+        let head = heads.iter().copied().find(|head| rest.starts_with(head.as_bytes()));
+        let Some(head) = head.filter(|_| starts_word(bytes, at) && bytes.get(at.saturating_sub(2)..at) != Some(b"::"))
+        else {
             at = at.saturating_add(1);
             continue;
         };
@@ -181,16 +202,24 @@ fn inline_paths(code: &str) -> Vec<Vec<String>> {
 }
 
 /// The domain paths (segments after `crate::domain`) that the source of module `name` names, `//` comments
-/// stripped; `super` is resolved against `name` (in `a::b`, `super` is `a`; in a top-level module, the domain).
-fn referenced_paths(name: &str, source: &str) -> Vec<Vec<String>> {
+/// stripped, each with whether a re-export names it; `super` is resolved against `name` (in `a::b`, `super` is
+/// `a`; in a top-level module, the domain), `self` and a submodule's name (`criteria::x` in `outcome`)
+/// against `name` itself.
+fn referenced_paths(name: &str, source: &str, children: &[&str]) -> Vec<(Vec<String>, bool)> {
+    // Unit tests (at the end of a file, by habit) are not what the module depends on.
+    let source = source.split("#[cfg(test)]").next().unwrap_or_default();
     let code = source.lines().map(|line| line.find("//").map_or(line, |at| line.get(..at).unwrap_or_default()));
     let code = code.collect::<Vec<_>>().join("\n");
     let parent: Vec<String> =
         name.rsplit_once("::").map(|(parent, _)| parent.split("::").map(str::to_owned).collect()).unwrap_or_default();
-    let mut raw: Vec<Vec<String>> = use_trees(&code).into_iter().flat_map(expand).collect();
-    raw.extend(inline_paths(&code));
+    let own: Vec<String> = name.split("::").map(str::to_owned).collect();
+    let mut raw: Vec<(Vec<String>, bool)> = use_trees(&code)
+        .into_iter()
+        .flat_map(|(tree, reexport)| expand(tree).into_iter().map(move |path| (path, reexport)))
+        .collect();
+    raw.extend(inline_paths(&without_uses(&code), children).into_iter().map(|path| (path, false)));
     raw.into_iter()
-        .filter_map(|path| {
+        .filter_map(|(path, reexport)| {
             let segments: Vec<String> = path
                 .iter()
                 .map(|segment| segment.trim())
@@ -206,8 +235,13 @@ fn referenced_paths(name: &str, source: &str) -> Vec<Vec<String>> {
                     base.extend(rest.iter().skip(ups).cloned());
                     Some(base)
                 }
+                [first, rest @ ..] if first == "self" => Some(own.iter().chain(rest).cloned().collect()),
+                [first, ..] if children.contains(&first.as_str()) => {
+                    Some(own.iter().chain(&segments).cloned().collect())
+                }
                 _ => None,
             }
+            .map(|path| (path, reexport))
         })
         .collect()
 }
@@ -217,18 +251,23 @@ fn top_level(name: &str) -> &str {
 }
 
 /// The import graph between files (`task::review`) or, with `top`, between top-level modules (`task`). A path
-/// resolves to its longest prefix that is a module; self edges and edges to one's own descendants (a parent
-/// declaring or re-exporting its submodules) are left out.
+/// resolves to its longest prefix that is a module; self edges and a parent's re-exports of its own
+/// submodules are left out (a parent that calls its submodule depends on it like any other module).
 fn import_edges(modules: &BTreeMap<String, String>, top: bool) -> Graph {
     let mut edges = Graph::new();
     for (name, source) in modules {
         let from = if top { top_level(name) } else { name.as_str() };
-        for path in referenced_paths(name, source) {
+        let children: Vec<&str> = modules
+            .keys()
+            .filter_map(|m| m.strip_prefix(name.as_str())?.strip_prefix("::"))
+            .filter(|child| !child.contains("::"))
+            .collect();
+        for (path, reexport) in referenced_paths(name, source, &children) {
             let mut prefixes = (1..=path.len()).rev().map(|length| path.get(..length).unwrap_or_default().join("::"));
             let Some(target) = prefixes.find(|prefix| modules.contains_key(prefix)) else { continue };
             let to = if top { top_level(&target).to_owned() } else { target };
             let descendant = to.strip_prefix(from).is_some_and(|rest| rest.starts_with("::"));
-            if to != from && !descendant {
+            if to != from && !(descendant && reexport) {
                 edges.entry(from.to_owned()).or_default().insert(to);
             }
         }
@@ -314,7 +353,7 @@ fn the_import_parser_expands_use_trees_resolves_super_and_skips_comments_and_des
         file("page", ""),
         file(
             "gig",
-            "pub mod proposal;\npub use self::proposal::Proposal;\nuse crate::domain::gig::proposal::Draft as D;\n",
+            "pub mod proposal;\npub use self::proposal::Proposal;\npub(crate) use crate::domain::gig::proposal::Draft as D;\n",
         ),
         file(
             "gig::proposal",
@@ -323,6 +362,11 @@ fn the_import_parser_expands_use_trees_resolves_super_and_skips_comments_and_des
         file("ledger", "use crate::domain::gig::proposal::Proposal;\n"),
         file("task", ""),
         file("task::review", "fn g() { super::super::page::show(); super::Task::new(); }\n"),
+        // A parent that calls its submodule depends on it; re-exporting one is no import.
+        file("outcome", "pub mod criteria;\npub use criteria::tick;\nfn add() { criteria::validate(); }\n"),
+        file("outcome::criteria", "use super::Managed;\n"),
+        file("event", "pub mod rsvp;\npub use rsvp::rsvp;\n"),
+        file("event::rsvp", "use super::lock;\n"),
     ]
     .into_iter()
     .collect();
@@ -333,8 +377,13 @@ fn the_import_parser_expands_use_trees_resolves_super_and_skips_comments_and_des
     assert_eq!(targets("gig"), Vec::<&str>::new(), "a parent naming its submodule is no import");
     assert_eq!(targets("gig::proposal"), ["gig", "ledger", "task::review"]);
     assert_eq!(targets("task::review"), ["page"], "`super::Task` is a type, not a module path");
+    assert_eq!(targets("outcome"), ["outcome::criteria"], "a call into a submodule is an import");
+    assert_eq!(targets("event"), Vec::<&str>::new(), "re-exports, even of a same-named item, are not");
     let circle: BTreeSet<&str> = ["gig::proposal", "ledger"].into_iter().collect();
-    assert_eq!(circles(&fine), [circle]);
+    let called: BTreeSet<&str> = ["outcome", "outcome::criteria"].into_iter().collect();
+    let found = circles(&fine);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.contains(&circle) && found.contains(&called), "{found:?}");
     let top = import_edges(&modules, true);
     assert_eq!(top.get("gig").map(BTreeSet::len), Some(2), "gig -> ledger and gig -> task: {top:?}");
     let circle: BTreeSet<&str> = ["gig", "ledger"].into_iter().collect();

@@ -15,7 +15,6 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-pub use self::posting::{GigInput, act, create, update};
 pub use self::search::{GigFilter, GigSort, search, search_terms, search_with_owners};
 
 use super::{community, organization};

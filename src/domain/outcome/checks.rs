@@ -1,11 +1,34 @@
 //! Metric checks: the metrics a submission reports, held against the outcome's criteria.
-//! Pure functions, tested on their own.
+//! Pure functions, tested on their own; the criterion itself is defined here, the lowest room of
+//! outcomes (`criteria` reads and validates an outcome's criteria on top of it).
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    domain::outcome::Criterion,
-    error::{AppError, AppResult},
-};
+use crate::error::{AppError, AppResult};
+
+/// A measurable acceptance criterion: a key tasks name it by, a description and, optionally,
+/// a metric check.
+///
+/// Scope: a criterion applies to the tasks that carry its key (their submissions are checked
+/// against it, or the client judges it when accepting the task). A criterion no task carries
+/// is the outcome's: a metric one is checked when the outcome is submitted, from its tasks'
+/// accepted metrics; one without a metric is a checkbox the client ticks before accepting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    /// Stable key, unique in the outcome (`[a-z0-9_-]`, 1–40); `c1`, `c2`… when not given.
+    #[serde(default)]
+    pub key: String,
+    /// What must be true.
+    pub description: String,
+    /// Metric name the submission reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// `>=`, `<=`, `>`, `<` or `==`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<String>,
+    /// Target value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+}
 
 /// A metric a submission reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

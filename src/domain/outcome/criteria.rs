@@ -1,7 +1,7 @@
 //! Acceptance criteria: validated on an outcome, scoped to the tasks that carry them or to the
 //! outcome itself, ticked by the client (checkboxes) and checked when the outcome is submitted
 //! (metrics).
-use entity::outcome::{self, OutcomeStatus};
+use entity::outcome;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -9,38 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Managed, activity, checks, managed};
+use super::checks;
+pub use super::checks::Criterion;
 use crate::{
-    auth::Viewer,
-    domain::{Action, UnitOfWork, contract::Access, validate},
+    domain::validate,
     error::{AppError, AppResult},
-    state::AppState,
 };
-
-/// A measurable acceptance criterion: a key tasks name it by, a description and, optionally,
-/// a metric check.
-///
-/// Scope: a criterion applies to the tasks that carry its key (their submissions are checked
-/// against it, or the client judges it when accepting the task). A criterion no task carries
-/// is the outcome's: a metric one is checked when the outcome is submitted, from its tasks'
-/// accepted metrics; one without a metric is a checkbox the client ticks before accepting.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Criterion {
-    /// Stable key, unique in the outcome (`[a-z0-9_-]`, 1–40); `c1`, `c2`… when not given.
-    #[serde(default)]
-    pub key: String,
-    /// What must be true.
-    pub description: String,
-    /// Metric name the submission reports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metric: Option<String>,
-    /// `>=`, `<=`, `>`, `<` or `==`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comparator: Option<String>,
-    /// Target value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<f64>,
-}
 
 /// The stored criteria of an outcome, each with its key (criteria stored before keys existed
 /// get `c1`, `c2`…); a row that does not decode is an internal error.
@@ -125,59 +99,6 @@ pub fn ticks_of(outcome: &outcome::Model) -> AppResult<Vec<Tick>> {
 /// The outcome-level metric checks made when the outcome was submitted.
 pub fn checks_of(outcome: &outcome::Model) -> AppResult<Vec<checks::Check>> {
     outcome.checks.as_ref().map_or(Ok(Vec::new()), |v| crate::domain::decode(v, "outcome checks"))
-}
-
-/// `tickCriterion`: the client side ticks (or unticks) a checkbox criterion of an outcome
-/// that is not accepted yet: one without a metric that no task carries.
-pub async fn tick(
-    state: &AppState,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-    key: &str,
-    ticked: bool,
-) -> AppResult<(outcome::Model, Access)> {
-    let (_, me) = viewer.require_user()?;
-    let mut work = UnitOfWork::begin(state, viewer).await?;
-    let Managed { outcome, tasks, access, .. } = managed(&work, viewer, outcome_id).await?;
-    let all = criteria_of(&outcome)?;
-    let Some(criterion) = all.iter().find(|c| c.key == key) else {
-        return Err(AppError::bad_input("key", format!("the outcome has no criterion {key:?}")));
-    };
-    if criterion.metric.is_some() {
-        return Err(AppError::bad_input("key", "a metric criterion is checked from reported metrics, not ticked"));
-    }
-    if !outcome_level(&all, &tasks)?.iter().any(|c| c.key == key) {
-        return Err(AppError::bad_input(
-            "key",
-            "a task carries this criterion: it is judged when the task is accepted",
-        ));
-    }
-    if outcome.status == OutcomeStatus::Accepted {
-        return Err(AppError::conflict("the outcome is ACCEPTED; its criteria are settled"));
-    }
-    let mut ticks = ticks_of(&outcome)?;
-    let was = ticks.iter().any(|t| t.key == key);
-    if was == ticked {
-        return Ok((outcome, access));
-    }
-    let now = state.clock.now();
-    if ticked {
-        ticks.push(Tick { key: key.to_owned(), profile_id: me, at: now });
-    } else {
-        ticks.retain(|t| t.key != key);
-    }
-    let mut active = outcome.into_active_model();
-    active.ticks = Set(Some(json!(ticks)));
-    active.updated_at = Set(now);
-    let outcome = active.update(work.txn()).await?;
-    let mut record = activity(Action::OutcomeCriterionTicked, &outcome);
-    if let Some(serde_json::Value::Object(after)) = record.after.as_mut() {
-        after.insert("criterion".into(), json!(key));
-        after.insert("ticked".into(), json!(ticked));
-    }
-    work.record(record).await?;
-    work.commit().await?;
-    Ok((outcome, access))
 }
 
 /// The checkbox criteria of an outcome still unticked (acceptance waits for them).

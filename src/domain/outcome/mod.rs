@@ -11,8 +11,7 @@ pub mod criteria;
 
 pub(crate) use criteria::check_at_submission;
 pub use criteria::{
-    Criterion, Tick, checks_of, criteria_of, of_task, outcome_level, task_keys, tick, ticks_of, unticked,
-    validate_task_keys,
+    Criterion, Tick, checks_of, criteria_of, of_task, outcome_level, task_keys, ticks_of, unticked, validate_task_keys,
 };
 
 use std::collections::HashMap;
@@ -39,6 +38,59 @@ use crate::{
     error::{AppError, AppResult},
     state::AppState,
 };
+
+/// `tickCriterion`: the client side ticks (or unticks) a checkbox criterion of an outcome
+/// that is not accepted yet: one without a metric that no task carries.
+pub async fn tick(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+    key: &str,
+    ticked: bool,
+) -> AppResult<(outcome::Model, Access)> {
+    let (_, me) = viewer.require_user()?;
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let Managed { outcome, tasks, access, .. } = managed(&work, viewer, outcome_id).await?;
+    let all = criteria_of(&outcome)?;
+    let Some(criterion) = all.iter().find(|c| c.key == key) else {
+        return Err(AppError::bad_input("key", format!("the outcome has no criterion {key:?}")));
+    };
+    if criterion.metric.is_some() {
+        return Err(AppError::bad_input("key", "a metric criterion is checked from reported metrics, not ticked"));
+    }
+    if !outcome_level(&all, &tasks)?.iter().any(|c| c.key == key) {
+        return Err(AppError::bad_input(
+            "key",
+            "a task carries this criterion: it is judged when the task is accepted",
+        ));
+    }
+    if outcome.status == OutcomeStatus::Accepted {
+        return Err(AppError::conflict("the outcome is ACCEPTED; its criteria are settled"));
+    }
+    let mut ticks = ticks_of(&outcome)?;
+    let was = ticks.iter().any(|t| t.key == key);
+    if was == ticked {
+        return Ok((outcome, access));
+    }
+    let now = state.clock.now();
+    if ticked {
+        ticks.push(Tick { key: key.to_owned(), profile_id: me, at: now });
+    } else {
+        ticks.retain(|t| t.key != key);
+    }
+    let mut active = outcome.into_active_model();
+    active.ticks = Set(Some(json!(ticks)));
+    active.updated_at = Set(now);
+    let outcome = active.update(work.txn()).await?;
+    let mut record = activity(Action::OutcomeCriterionTicked, &outcome);
+    if let Some(serde_json::Value::Object(after)) = record.after.as_mut() {
+        after.insert("criterion".into(), json!(key));
+        after.insert("ticked".into(), json!(ticked));
+    }
+    work.record(record).await?;
+    work.commit().await?;
+    Ok((outcome, access))
+}
 
 /// Input of `addOutcome`.
 pub struct OutcomeInput {

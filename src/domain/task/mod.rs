@@ -17,13 +17,13 @@ pub mod work;
 
 pub use ranking::{Candidate, MAX_CANDIDATES, OPEN_LOAD, candidates};
 pub(crate) use ranking::{Ranking, rank};
+pub use work::add;
 
 use std::collections::HashMap;
 
 use entity::{
-    contract::{self as contract_db, ContractStatus},
+    contract::{self as contract_db},
     organization_member,
-    outcome::{self, OutcomeStatus},
     profile::{self, ProfileKind},
     profile_skill,
     task::{self, TaskMode, TaskStatus},
@@ -37,7 +37,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Action, UnitOfWork, contract,
+    contract,
     contract::Access,
     page::{Cursor, Direction, Page, PageRequest, keyset},
     profile as profiles, validate,
@@ -45,7 +45,6 @@ use super::{
 use crate::{
     auth::{AgentScope, Viewer},
     error::{AppError, AppResult},
-    state::AppState,
 };
 
 /// Input of `addTask`.
@@ -142,41 +141,6 @@ impl ValidDraft {
             now,
         }
     }
-}
-
-/// Adds a task to an outcome (client managers only); on an ACTIVE contract it is routed at
-/// once. An outcome awaiting or past the client's acceptance takes no new work.
-pub async fn add(
-    state: &AppState,
-    viewer: &Viewer,
-    outcome_id: Uuid,
-    input: TaskInput,
-) -> AppResult<(task::Model, Access)> {
-    let mut work = UnitOfWork::begin(state, viewer).await?;
-    let found = outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
-    // Lock order: the contract, then the outcome (acceptance takes them in the same order).
-    let contract = contract::lock(work.txn(), found.contract_id).await?;
-    let outcome = super::outcome::lock(work.txn(), outcome_id).await?;
-    let access = contract::require_manager(work.txn(), viewer, &contract).await.map_err(|e| match e {
-        AppError::NotFound(_) => AppError::NotFound("outcome"),
-        other => other,
-    })?;
-    if matches!(outcome.status, OutcomeStatus::Submitted | OutcomeStatus::Accepted) {
-        return Err(AppError::conflict(format!(
-            "a {} outcome takes no new tasks; reject it first to add work",
-            super::wire(outcome.status)
-        )));
-    }
-    let draft = validate_draft(input, &super::outcome::criteria_of(&outcome)?, "")?;
-    let now = state.clock.now();
-    let mut task = insert(work.txn(), draft.into_new(contract.id, outcome.id, task::TaskKind::Work, now)).await?;
-    work.record(work::activity(Action::TaskAdded, &task, json!({}))).await?;
-    if contract.status == ContractStatus::Active {
-        // Work already runs: the new task is routed at once.
-        task = work::route_locked(&mut work, state, task, &contract).await?;
-    }
-    work.commit().await?;
-    Ok((task, access))
 }
 
 /// A task to insert.

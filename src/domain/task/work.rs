@@ -15,7 +15,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Ranking, assignment, profiles, rank, required_skills, routing};
+use super::{Ranking, TaskInput, assignment, insert, profiles, rank, required_skills, routing, validate_draft};
 use crate::{
     auth::{AgentScope, Viewer},
     domain::{
@@ -26,6 +26,42 @@ use crate::{
     error::{AppError, AppResult},
     state::AppState,
 };
+
+/// Adds a task to an outcome (client managers only); on an ACTIVE contract it is routed at
+/// once. An outcome awaiting or past the client's acceptance takes no new work.
+pub async fn add(
+    state: &AppState,
+    viewer: &Viewer,
+    outcome_id: Uuid,
+    input: TaskInput,
+) -> AppResult<(task::Model, Access)> {
+    let mut work = UnitOfWork::begin(state, viewer).await?;
+    let found =
+        entity::outcome::Entity::find_by_id(outcome_id).one(work.txn()).await?.ok_or(AppError::NotFound("outcome"))?;
+    // Lock order: the contract, then the outcome (acceptance takes them in the same order).
+    let contract = contract::lock(work.txn(), found.contract_id).await?;
+    let outcome = outcome::lock(work.txn(), outcome_id).await?;
+    let access = contract::require_manager(work.txn(), viewer, &contract).await.map_err(|e| match e {
+        AppError::NotFound(_) => AppError::NotFound("outcome"),
+        other => other,
+    })?;
+    if matches!(outcome.status, entity::outcome::OutcomeStatus::Submitted | entity::outcome::OutcomeStatus::Accepted) {
+        return Err(AppError::conflict(format!(
+            "a {} outcome takes no new tasks; reject it first to add work",
+            wire(outcome.status)
+        )));
+    }
+    let draft = validate_draft(input, &outcome::criteria_of(&outcome)?, "")?;
+    let now = state.clock.now();
+    let mut task = insert(work.txn(), draft.into_new(contract.id, outcome.id, task::TaskKind::Work, now)).await?;
+    work.record(activity(Action::TaskAdded, &task, json!({}))).await?;
+    if contract.status == ContractStatus::Active {
+        // Work already runs: the new task is routed at once.
+        task = route_locked(&mut work, state, task, &contract).await?;
+    }
+    work.commit().await?;
+    Ok((task, access))
+}
 
 /// Locks a task row for the rest of the transaction.
 pub(crate) async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<task::Model> {

@@ -6,7 +6,10 @@ use super::profile::MoneyInput;
 use crate::graphql::types::money::Cents;
 use crate::{
     domain::{
-        gig::{self, GigAction, GigInput},
+        gig::{
+            GigAction,
+            posting::{self, GigInput},
+        },
         proposal::{self, ProposalInput},
     },
     graphql::{
@@ -125,7 +128,7 @@ impl GigMutation {
             location: input.location,
             visibility: input.visibility.map(Into::into),
         };
-        Ok(Gig(gig::create(state(ctx)?, viewer(ctx), fields).await?))
+        Ok(Gig(posting::create(state(ctx)?, viewer(ctx), fields).await?))
     }
 
     /// Edits a DRAFT or OPEN gig.
@@ -147,22 +150,22 @@ impl GigMutation {
             visibility: input.visibility.map(Into::into),
             ..GigInput::default()
         };
-        Ok(Gig(gig::update(state(ctx)?, viewer(ctx), id, fields).await?))
+        Ok(Gig(posting::update(state(ctx)?, viewer(ctx), id, fields).await?))
     }
 
     /// DRAFT → OPEN.
     async fn publish_gig(&self, ctx: &Context<'_>, input: GigIdInput) -> GqlResult<Gig> {
-        Ok(Gig(gig::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Publish).await?))
+        Ok(Gig(posting::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Publish).await?))
     }
 
     /// OPEN → CLOSED; waiting proposals are declined.
     async fn close_gig(&self, ctx: &Context<'_>, input: GigIdInput) -> GqlResult<Gig> {
-        Ok(Gig(gig::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Close).await?))
+        Ok(Gig(posting::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Close).await?))
     }
 
     /// DRAFT/OPEN → CANCELLED; waiting proposals are declined.
     async fn cancel_gig(&self, ctx: &Context<'_>, input: GigIdInput) -> GqlResult<Gig> {
-        Ok(Gig(gig::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Cancel).await?))
+        Ok(Gig(posting::act(state(ctx)?, viewer(ctx), parse_id(&input.gig_id, "gigId")?, GigAction::Cancel).await?))
     }
 
     /// Sends a proposal for an OPEN gig.
